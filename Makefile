@@ -1,0 +1,71 @@
+# tokenworks: every target sets itself up (virtual environment, project, assets).
+#   make app     serve the Gradio app on http://$(HOST):$(PORT)
+#   make test    the whole test suite (unit, app API, browser, notebooks)
+#   make assets  fetch every offline asset    make bench   write reports/bench.{json,md}
+#   make notebooks  JupyterLab on 127.0.0.1 with the generated notebooks
+#
+# torch is installed first, from TORCH_SPEC (and TORCH_INDEX_URL if set). The default takes the
+# CPU wheel that machines of this project carry; with a GPU, override it, e.g.
+#   make app TORCH_SPEC='torch>=2.5' TORCH_INDEX_URL=https://download.pytorch.org/whl/cu124
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX_URL ?=
+EXTRAS ?= all
+HOST ?= 127.0.0.1
+PORT ?= 7860
+PYTEST_ARGS ?=
+# Debian packages the browser test needs: the browser, and fonts so emoji and CJK render
+BROWSER_DEBS := chromium fonts-noto-color-emoji fonts-wqy-microhei
+
+STAMP := $(VENV)/.tokenworks-installed
+
+.PHONY: setup app test assets assets-minimal bench notebooks browser-deps clean help
+
+help:
+	@sed -n '2,9p' Makefile
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL)) '$(TORCH_SPEC)'
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
+	@touch $@
+
+setup: $(STAMP)
+
+assets-minimal: setup
+	$(PY) -m tokenworks.cli assets fetch --minimal
+
+assets: setup
+	$(PY) -m tokenworks.cli assets fetch --all
+
+app: assets-minimal
+	$(PY) -m tokenworks.cli app --host $(HOST) --port $(PORT)
+
+# chromium and fonts from Debian (root only; otherwise say how, and the browser test skips)
+browser-deps:
+	@missing=""; for p in $(BROWSER_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "note: the browser test needs Debian packages:$$missing (sudo apt-get install$$missing)"; \
+	  fi; \
+	fi
+
+test: assets-minimal browser-deps
+	TOKENWORKS_FAST=1 $(PY) -m pytest -ra $(PYTEST_ARGS)
+
+bench: assets-minimal
+	$(PY) -m tokenworks.cli bench --out reports
+
+notebooks: setup
+	$(PY) -m jupytext --to ipynb notebooks/[0-9][0-9]_*.py
+	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=8888 --no-browser --notebook-dir=notebooks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis reports notebooks/*.ipynb

@@ -1,0 +1,84 @@
+"""Build and launch the tokenworks app.
+
+    python -m app.main [--host 127.0.0.1] [--port 7860]     (or: tokenworks app, make app)
+
+The server binds to 127.0.0.1 unless asked otherwise (and then warns); it never makes a public
+share link.
+"""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import os
+import sys
+
+import gradio as gr
+
+from tokenworks.viz.text import CSS as TOKENS_CSS
+
+from . import library_tab, text_tab
+
+TITLE = "tokenworks"
+CSS = TOKENS_CSS + """
+.tw-name { margin: 10px 0 2px 0; font-family: system-ui, sans-serif; }
+.tw-name small { color: #666; font-weight: normal; }
+"""
+
+
+def build_app() -> gr.Blocks:
+    with gr.Blocks(title=TITLE) as demo:
+        gr.Markdown(
+            "# tokenworks\nTokenize text, images and audio, look inside the tokens, compare tokenizers, train your own. "
+            "Everything runs offline on this machine."
+        )
+        with gr.Tabs():
+            with gr.Tab("Text", id="text", elem_id="tw-tab-text"):
+                text_tab.build()
+            with gr.Tab("Library", id="library", elem_id="tw-tab-library"):
+                library_tab.build()
+    return demo
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def launch(host: str = "127.0.0.1", port: int = 7860, *, block: bool = True) -> gr.Blocks:
+    if not is_loopback(host):
+        print(
+            f"WARNING: serving on {host}:{port}, reachable from other machines on your network. "
+            "tokenworks has no login; use 127.0.0.1 unless you mean it.",
+            file=sys.stderr,
+        )
+    demo = build_app()
+    demo.queue(default_concurrency_limit=2, max_size=256)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        css=CSS,
+        show_error=True,
+        prevent_thread_lock=not block,
+        footer_links=["api"],
+    )
+    return demo
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="tokenworks app", description="Serve the tokenworks Gradio app.")
+    ap.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"), help="address to bind (default 127.0.0.1)")
+    ap.add_argument("--port", type=int, default=int(os.environ.get("PORT", "7860")), help="port (default 7860)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    launch(args.host, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

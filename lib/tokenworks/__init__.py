@@ -1,0 +1,35 @@
+"""tokenworks: tokenize text, images and audio; inspect the tokens; compare and train tokenizers.
+
+    import tokenworks as tw
+    tok = tw.load("text/bytes")
+    seq = tok.encode("héllo")
+    tok.decode(seq) == "héllo"
+"""
+__version__ = "0.1.0"
+
+from .core import (  # noqa: E402
+    MODALITIES,
+    Span,
+    Tokenizer,
+    TokenSeq,
+    capabilities,
+)
+from .errors import (  # noqa: E402
+    AssetMissing,
+    CheckpointNotFound,
+    CorruptCheckpoint,
+    InvalidIds,
+    InvalidInput,
+    TokenworksError,
+    UnknownTokenizer,
+    UnsafePath,
+)
+from .registry import available, describe, load, load_shared  # noqa: E402
+from .registry import load_checkpoint_tokenizer as load_checkpoint  # noqa: E402
+
+__all__ = [
+    "MODALITIES", "Span", "Tokenizer", "TokenSeq", "capabilities",
+    "AssetMissing", "CheckpointNotFound", "CorruptCheckpoint", "InvalidIds", "InvalidInput",
+    "TokenworksError", "UnknownTokenizer", "UnsafePath",
+    "available", "describe", "load", "load_shared", "load_checkpoint",
+]

@@ -1,0 +1,160 @@
+"""``make bench`` / ``tokenworks bench``: measured numbers, each against an anchor in the same run.
+
+Machines are shared and noisy, so every row reports a ratio to an anchor timed in the same
+process moments apart, and the median of several repeats. Each modality adds its own bench
+function to ``BENCHES``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from .paths import data_dir
+
+
+@dataclass
+class Row:
+    group: str  # e.g. "text"
+    name: str  # what is measured, e.g. "text/bytes encode"
+    value: float
+    unit: str  # e.g. "MB/s"
+    anchor: str  # what it is compared with, e.g. "bytes(str.encode('utf-8'))"
+    anchor_value: float
+    ratio: float  # value / anchor_value (higher is better for throughputs)
+    notes: str = ""
+
+
+@dataclass
+class BenchContext:
+    quick: bool  # fewer repeats and smaller inputs (tests)
+    repeats: int = 5
+    rows: list[Row] = field(default_factory=list)
+
+
+def machine() -> dict[str, object]:
+    """What this machine is, for the report header."""
+    info: dict[str, object] = {
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "cpu_count": os.cpu_count(),
+        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "tokenworks": __version__,
+    }
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memory_gib"] = round(int(line.split()[1]) / 2**20, 1)
+                break
+    except OSError:
+        pass
+    try:
+        import numpy
+        import torch
+
+        info.update(numpy=numpy.__version__, torch=torch.__version__, torch_threads=torch.get_num_threads(),
+                    cuda=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
+    except ImportError:
+        pass
+    return info
+
+
+def timeit(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` runs after one warm-up, in seconds."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def text_corpus(quick: bool) -> str:
+    sample = (data_dir() / "samples" / "multilingual.txt").read_text(encoding="utf-8")
+    return sample * (4 if quick else 200)
+
+
+def bench_text_baselines(ctx: BenchContext) -> None:
+    """text/bytes and text/chars against the plainest Python that produces the same ids."""
+    from . import registry
+
+    text = text_corpus(ctx.quick)
+    mb = len(text.encode("utf-8")) / 1e6
+    anchors = {
+        "text/bytes": ("list(text.encode('utf-8'))", lambda: list(text.encode("utf-8"))),
+        "text/chars": ("[ord(c) for c in text]", lambda: [ord(c) for c in text]),
+    }
+    for name, (anchor_name, anchor_fn) in anchors.items():
+        tok = registry.load(name)
+        t_anchor = timeit(anchor_fn, ctx.repeats)
+        t_enc = timeit(lambda: tok.encode(text), ctx.repeats)
+        ctx.rows.append(Row("text", f"{name} encode (ids + spans)", mb / t_enc, "MB/s", anchor_name, mb / t_anchor, t_anchor / t_enc,
+                            f"{mb:.2f} MB multilingual sample"))
+        seq = tok.encode(text)
+        t_dec = timeit(lambda: tok.decode(seq), ctx.repeats)
+        ctx.rows.append(Row("text", f"{name} decode", mb / t_dec, "MB/s", anchor_name, mb / t_anchor, t_anchor / t_dec))
+
+
+BENCHES: list[Callable[[BenchContext], None]] = [bench_text_baselines]
+
+
+def run(quick: bool = False) -> dict[str, object]:
+    ctx = BenchContext(quick=quick, repeats=3 if quick else 7)
+    for bench in BENCHES:
+        bench(ctx)
+    return {
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "quick": quick,
+        "rows": [asdict(r) for r in ctx.rows],
+    }
+
+
+def to_markdown(report: dict[str, object]) -> str:
+    m = report["machine"]
+    lines = [
+        "# tokenworks benchmarks",
+        "",
+        f"Run {report['created']}" + (" (quick)" if report.get("quick") else "") + ".",
+        "",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in m.items() if v is not None),  # type: ignore[union-attr]
+        "",
+        "Every row is the median of several runs; *ratio* divides it by its anchor, timed in the same run.",
+        "",
+        "| group | measure | value | anchor | anchor value | ratio | notes |",
+        "|---|---|---:|---|---:|---:|---|",
+    ]
+    for r in report["rows"]:  # type: ignore[union-attr]
+        lines.append(
+            f"| {r['group']} | {r['name']} | {r['value']:.2f} {r['unit']} | `{r['anchor']}` | "
+            f"{r['anchor_value']:.2f} {r['unit']} | {r['ratio']:.3f} | {r['notes']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="tokenworks bench", description="Write reports/bench.json and reports/bench.md.")
+    ap.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default reports/)")
+    ap.add_argument("--quick", action="store_true", help="small inputs, few repeats (for tests)")
+    args = ap.parse_args(argv)
+    report = run(quick=args.quick)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
+    md = to_markdown(report)
+    (args.out / "bench.md").write_text(md)
+    print(md)
+    return 0

@@ -1,0 +1,125 @@
+"""The ``tokenworks`` command.
+
+    tokenworks app [--host H] [--port P]          serve the Gradio app (127.0.0.1:7860)
+    tokenworks assets list|fetch|verify|path      offline vocabularies, models and data
+    tokenworks tokenize NAME TEXT [--json]        print the tokens of TEXT (or --file F)
+    tokenworks list [--modality M]                registered tokenizers
+    tokenworks bench [--out reports]              write reports/bench.json and bench.md
+    tokenworks train ... / eval ...               arrive with their issues
+
+Errors print one clear line on stderr and exit 1 (2 for usage errors); never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import NotYetAvailable, TokenworksError
+
+
+def _cmd_app(argv: list[str]) -> int:
+    from .paths import project_root
+
+    root = project_root()
+    if root is None or not (root / "app" / "main.py").is_file():
+        raise TokenworksError("the app lives in the app/ folder of a tokenworks checkout; run `make app` from a clone")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from app.main import main as app_main
+
+    return app_main(argv)
+
+
+def _cmd_assets(argv: list[str]) -> int:
+    from . import assets
+
+    return assets.main(argv)
+
+
+def _cmd_tokenize(argv: list[str]) -> int:
+    from . import registry
+    from .text.pieces import token_pieces
+
+    ap = argparse.ArgumentParser(prog="tokenworks tokenize", description="Print the tokens of a text.")
+    ap.add_argument("name", help="tokenizer name, e.g. text/bytes (tokenworks list shows them all)")
+    ap.add_argument("text", nargs="?", help="the text to tokenize (or use --file)")
+    ap.add_argument("--file", type=Path, help="read the input from this file (as bytes)")
+    ap.add_argument("--json", action="store_true", help="print the TokenSeq as JSON")
+    args = ap.parse_args(argv)
+    if (args.text is None) == (args.file is None):
+        ap.error("give either TEXT or --file FILE")
+    tok = registry.load(args.name)
+    if tok.modality != "text":
+        raise TokenworksError(f"{tok.name} is a {tok.modality} tokenizer; `tokenworks tokenize` prints text tokens")
+    if args.file is not None:
+        try:
+            source: str | bytes = args.file.read_bytes()
+        except OSError as e:
+            raise TokenworksError(f"cannot read {args.file}: {e.strerror}") from e
+    else:
+        source = args.text
+    seq = tok.encode(source)
+    if args.json:
+        print(seq.to_json())
+        return 0
+    print(f"{tok.name}: {len(seq)} tokens" + ("" if seq.lossless else " (lossy: " + str(seq.meta.get("note")) + ")"))
+    print(f"{'#':>5}  {'id':>8}  {'chars':>11}  {'bytes':>11}  token")
+    for p in token_pieces(seq, source):
+        print(f"{p.index:>5}  {p.id:>8}  {f'{p.char_start}-{p.char_end}':>11}  {f'{p.byte_start}-{p.byte_end}':>11}  {p.text}")
+    return 0
+
+
+def _cmd_list(argv: list[str]) -> int:
+    from . import registry
+
+    ap = argparse.ArgumentParser(prog="tokenworks list", description="List registered tokenizers.")
+    ap.add_argument("--modality", choices=["text", "image", "audio"])
+    args = ap.parse_args(argv)
+    for name in registry.available(args.modality):
+        print(f"{name:<28} {registry.describe(name).description}")
+    return 0
+
+
+def _cmd_bench(argv: list[str]) -> int:
+    from . import bench
+
+    return bench.main(argv)
+
+
+def _not_yet(what: str, issue: str) -> int:
+    raise NotYetAvailable(f"`tokenworks {what}` is not available yet: it arrives with the {issue} work")
+
+
+COMMANDS = {
+    "app": _cmd_app,
+    "assets": _cmd_assets,
+    "tokenize": _cmd_tokenize,
+    "list": _cmd_list,
+    "bench": _cmd_bench,
+    "train": lambda argv: _not_yet("train", "training sessions"),
+    "eval": lambda argv: _not_yet("eval", "text analysis"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0 if argv else 2
+    cmd, rest = argv[0], argv[1:]
+    if cmd not in COMMANDS:
+        print(f"tokenworks: unknown command {cmd!r}; choose one of {', '.join(COMMANDS)}", file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[cmd](rest)
+    except TokenworksError as e:
+        print(f"tokenworks {cmd}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""One explicit registry: tokenizer name -> how to build it.
+
+Names are ``"<modality>/<name>"``. Each entry points at its class with an import string that
+lives here, in this file (never one taken from user input), so ``import tokenworks`` stays
+light and a checkpoint can only ever be read by a class listed below.
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable
+
+from .checkpoint import Checkpoint, load_checkpoint
+from .core import MODALITIES, Tokenizer
+from .errors import CorruptCheckpoint, UnknownTokenizer
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str  # "<modality>/<name>"
+    target: str  # "module:Class" inside tokenworks; the class is called with kwargs
+    description: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    assets: tuple[str, ...] = ()  # offline assets it needs (tokenworks assets fetch NAME)
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def modality(self) -> str:
+        return self.name.split("/", 1)[0]
+
+
+_ENTRIES: dict[str, Entry] = {}
+_ALIASES: dict[str, str] = {}
+# checkpoint "kind" -> class that reads it (from_checkpoint); every Saveable tokenizer is here
+_KINDS: dict[str, str] = {}
+
+
+def register(entry: Entry, *, kind: str | None = None) -> None:
+    modality, _, short = entry.name.partition("/")
+    if modality not in MODALITIES or not short:
+        raise ValueError(f"registry names are '<modality>/<name>' with modality in {MODALITIES}: {entry.name!r}")
+    if entry.name in _ENTRIES or entry.name in _ALIASES:
+        raise ValueError(f"{entry.name!r} is registered twice")
+    _ENTRIES[entry.name] = entry
+    for a in entry.aliases:
+        _ALIASES[a] = entry.name
+    if kind:
+        _KINDS[kind] = entry.target
+
+
+def _import(target: str) -> Callable[..., Any]:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module, package=__package__), attr)
+
+
+def available(modality: str | None = None) -> list[str]:
+    """Registered tokenizer names, optionally of one modality ("text", "image", "audio")."""
+    if modality is not None and modality not in MODALITIES:
+        raise UnknownTokenizer(f"unknown modality {modality!r}; choose one of {', '.join(MODALITIES)}")
+    return sorted(n for n, e in _ENTRIES.items() if modality is None or e.modality == modality)
+
+
+def describe(name: str) -> Entry:
+    return _ENTRIES[canonical(name)]
+
+
+def canonical(name: str) -> str:
+    """The registered name for ``name`` or an alias; UnknownTokenizer listing valid names."""
+    if not isinstance(name, str):
+        raise UnknownTokenizer(f"a tokenizer name is a string like 'text/bytes', got {type(name).__name__}")
+    name = name.strip()
+    if name in _ENTRIES:
+        return name
+    if name in _ALIASES:
+        return _ALIASES[name]
+    names = available() + sorted(_ALIASES)
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    if "/" not in name:
+        hint += " Names are '<modality>/<name>'."
+    raise UnknownTokenizer(f"unknown tokenizer {name!r}.{hint} Valid names: {', '.join(available())}")
+
+
+def load(name: str, **kwargs: Any) -> Tokenizer:
+    """Build the tokenizer registered as ``name`` (a new instance each call)."""
+    entry = _ENTRIES[canonical(name)]
+    cls = _import(entry.target)
+    return cls(**{**entry.kwargs, **kwargs})
+
+
+@lru_cache(maxsize=32)
+def load_shared(name: str) -> Tokenizer:
+    """A cached instance for read-only use (the app): do not train or mutate it."""
+    return load(name)
+
+
+def load_checkpoint_tokenizer(ref: str | os.PathLike, *, allow_outside: bool = False) -> Tokenizer:
+    """Load a tokenizer saved with ``tok.save(folder)``.
+
+    ``ref`` is a checkpoint name inside the project's checkpoint folders; a path elsewhere is
+    refused unless ``allow_outside=True`` (for a path the user typed on the command line).
+    """
+    ckpt: Checkpoint = load_checkpoint(ref, allow_outside=allow_outside)
+    if ckpt.kind not in _KINDS:
+        raise CorruptCheckpoint(
+            f"checkpoint {ckpt.folder} has kind {ckpt.kind!r}, which no tokenizer reads; "
+            f"known kinds: {', '.join(sorted(_KINDS))}"
+        )
+    return _import(_KINDS[ckpt.kind]).from_checkpoint(ckpt)
+
+
+# ---- the entries ------------------------------------------------------------------------
+
+register(
+    Entry("text/bytes", ".text.bytes:ByteTokenizer", "UTF-8 bytes, one token per byte (ids 0..255)"),
+    kind="text/bytes",
+)
+register(
+    Entry("text/chars", ".text.chars:CharTokenizer", "Unicode code points, one token per character"),
+    kind="text/chars",
+)

@@ -1,0 +1,1 @@
+"""Text tokenizers: one algorithm per file."""

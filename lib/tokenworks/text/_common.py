@@ -1,0 +1,64 @@
+"""Small helpers shared by the text tokenizers: input checks, offsets, lone surrogates."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InvalidInput
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class TextInput:
+    """Text ready for a byte-level tokenizer, and what was done to get it."""
+
+    text: str  # the text that is tokenized (lone surrogates replaced)
+    data: bytes  # its UTF-8 bytes (or the raw input bytes)
+    input_type: str  # "str" or "bytes"
+    replaced: tuple[int, ...]  # char offsets of lone surrogates replaced by U+FFFD
+
+
+def as_text_input(x: object, tokenizer: str) -> TextInput:
+    """Accept str or bytes; replace lone surrogates by U+FFFD as tiktoken does."""
+    if isinstance(x, (bytes, bytearray, memoryview)):
+        data = bytes(x)
+        return TextInput(text=data.decode("utf-8", "replace"), data=data, input_type="bytes", replaced=())
+    if not isinstance(x, str):
+        raise InvalidInput(f"{tokenizer} encodes text: give a str or bytes, not {type(x).__name__}")
+    replaced = tuple(m.start() for m in _SURROGATE.finditer(x))
+    if replaced:
+        x = _SURROGATE.sub("\ufffd", x)
+    return TextInput(text=x, data=x.encode("utf-8"), input_type="str", replaced=replaced)
+
+
+def utf8_offsets(text: str) -> np.ndarray:
+    """Byte offset of every character boundary: (N + 1,) with offsets[i] = bytes before char i.
+
+    Lone surrogates count 3 bytes, as UTF-8 with ``surrogatepass`` would write them.
+    """
+    cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # (N,)
+    width = 1 + (cp >= 0x80).astype(np.int64) + (cp >= 0x800) + (cp >= 0x10000)  # (N,)
+    out = np.zeros(len(cp) + 1, dtype=np.int64)
+    np.cumsum(width, out=out[1:])
+    return out
+
+
+def printable_piece(s: str) -> str:
+    """How a token's text is shown: control and invisible characters as escapes."""
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch == " ":
+            out.append("␣")
+        elif ch == "\n":
+            out.append("↵")
+        elif ch == "\t":
+            out.append("⇥")
+        elif o < 0x20 or o == 0x7F or 0x80 <= o < 0xA0 or 0xD800 <= o <= 0xDFFF:
+            out.append(f"<U+{o:04X}>")
+        else:
+            out.append(ch)
+    return "".join(out)
