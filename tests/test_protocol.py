@@ -36,6 +36,22 @@ def test_round_trip_and_spans_cover_the_input(name, text):
     assert len(seq.spans) == len(seq)
     if seq.lossless:
         assert tok.decode(seq) == text
+    if seq.lossless and seq.meta.get("spans_tile", True):
+        _check_tiling(text, seq)
+    else:
+        # lossy (normalisation, [UNK]) or word-level spans: spans stay in bounds and in order
+        assert seq.lossless or seq.meta.get("note")
+        off = text.encode("utf-8")
+        last = 0
+        for sp in seq.spans:
+            assert 0 <= sp.start <= sp.end <= len(text) and sp.start >= last
+            assert 0 <= sp.byte_start <= sp.byte_end <= len(off)
+            last = sp.start
+        for a, b in seq.meta.get("lossy_spans", []):
+            assert 0 <= a < b <= len(text)
+
+
+def _check_tiling(text, seq):
     data = text.encode("utf-8")
     # byte spans tile the UTF-8 input exactly, in order
     pos = 0
@@ -54,7 +70,7 @@ def test_round_trip_and_spans_cover_the_input(name, text):
     for sp in seq.spans:
         covered.update(range(sp.start, sp.end))
     assert covered == set(range(len(text)))
-    # a span's bytes are the bytes of its characters, unless it is a partial byte
+    # a span's bytes are the bytes of its characters, unless it cuts a character
     for sp in seq.spans:
         chars = text[sp.start:sp.end].encode("utf-8")
         piece = data[sp.byte_start:sp.byte_end]
@@ -66,6 +82,8 @@ def test_keep_k_decodes_a_growing_prefix(name):
     tok = tw.load(name)
     text = SAMPLES[3]
     seq = tok.encode(text)
+    if not seq.lossless:
+        pytest.skip(f"{name} is lossy on this text: {seq.meta.get('note')}")
     prev = ""
     for k in range(len(seq) + 1):
         out = tok.decode(seq, keep=k)
@@ -120,9 +138,11 @@ def test_non_text_input_is_refused_clearly(name, bad):
 def test_render_token_and_token_json(name):
     tok = tw.load(name)
     assert "render_token" in capabilities(tok)
-    assert tok.render_token(ord("a")) == "a"
-    assert tok.render_token(ord(" ")) == "␣"
     seq = tok.encode("a é")
+    for i in seq.tolist():
+        assert isinstance(tok.render_token(i), str) and tok.render_token(i)
+    if name in ("text/bytes", "text/chars"):
+        assert tok.render_token(ord("a")) == "a" and tok.render_token(ord(" ")) == "␣"
     d = seq.to_dict()
     assert d["ids"] == seq.tolist() and len(d["spans"]) == len(seq)
     assert '"tokenizer": "%s"' % name in seq.to_json()

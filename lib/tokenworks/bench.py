@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
-from .paths import data_dir
 
 
 @dataclass
@@ -30,7 +29,7 @@ class Row:
     unit: str  # e.g. "MB/s"
     anchor: str  # what it is compared with, e.g. "bytes(str.encode('utf-8'))"
     anchor_value: float
-    ratio: float  # value / anchor_value (higher is better for throughputs)
+    ratio: float  # speed relative to the anchor: value/anchor for rates (MB/s), anchor/value for times (s); > 1 is faster
     notes: str = ""
 
 
@@ -83,38 +82,16 @@ def timeit(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def text_corpus(quick: bool) -> str:
-    sample = (data_dir() / "samples" / "multilingual.txt").read_text(encoding="utf-8")
-    return sample * (4 if quick else 200)
+def _benches() -> list[Callable[[BenchContext], None]]:
+    """Every modality's bench functions, in report order."""
+    from .text import benchmarks as text_benchmarks
 
-
-def bench_text_baselines(ctx: BenchContext) -> None:
-    """text/bytes and text/chars against the plainest Python that produces the same ids."""
-    from . import registry
-
-    text = text_corpus(ctx.quick)
-    mb = len(text.encode("utf-8")) / 1e6
-    anchors = {
-        "text/bytes": ("list(text.encode('utf-8'))", lambda: list(text.encode("utf-8"))),
-        "text/chars": ("[ord(c) for c in text]", lambda: [ord(c) for c in text]),
-    }
-    for name, (anchor_name, anchor_fn) in anchors.items():
-        tok = registry.load(name)
-        t_anchor = timeit(anchor_fn, ctx.repeats)
-        t_enc = timeit(lambda: tok.encode(text), ctx.repeats)
-        ctx.rows.append(Row("text", f"{name} encode (ids + spans)", mb / t_enc, "MB/s", anchor_name, mb / t_anchor, t_anchor / t_enc,
-                            f"{mb:.2f} MB multilingual sample"))
-        seq = tok.encode(text)
-        t_dec = timeit(lambda: tok.decode(seq), ctx.repeats)
-        ctx.rows.append(Row("text", f"{name} decode", mb / t_dec, "MB/s", anchor_name, mb / t_anchor, t_anchor / t_dec))
-
-
-BENCHES: list[Callable[[BenchContext], None]] = [bench_text_baselines]
+    return list(text_benchmarks.BENCHES)
 
 
 def run(quick: bool = False) -> dict[str, object]:
     ctx = BenchContext(quick=quick, repeats=3 if quick else 7)
-    for bench in BENCHES:
+    for bench in _benches():
         bench(ctx)
     return {
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -133,7 +110,7 @@ def to_markdown(report: dict[str, object]) -> str:
         "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in m.items() if v is not None),  # type: ignore[union-attr]
         "",
-        "Every row is the median of several runs; *ratio* divides it by its anchor, timed in the same run.",
+        "Every row is the median of several runs; *ratio* is its speed relative to its anchor, timed in the same run (> 1: faster than the anchor).",
         "",
         "| group | measure | value | anchor | anchor value | ratio | notes |",
         "|---|---|---:|---|---:|---:|---|",

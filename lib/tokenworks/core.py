@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -99,6 +99,38 @@ class SpanTable(Sequence[Span]):
 
     def __repr__(self) -> str:
         return f"SpanTable({len(self)} spans)"
+
+
+class LazySpans(Sequence[Span]):
+    """Spans computed on first use: fast paths return ids at full speed and pay for the
+    alignment only when someone looks at it."""
+
+    def __init__(self, make: "Callable[[], Sequence[Span]]", n: int):
+        self._make: Callable[[], Sequence[Span]] | None = make
+        self._spans: Sequence[Span] | None = None
+        self._n = n
+
+    @property
+    def spans(self) -> Sequence[Span]:
+        if self._spans is None:
+            assert self._make is not None
+            self._spans, self._make = self._make(), None
+        return self._spans
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self.spans[i]
+
+    def __iter__(self) -> Iterator[Span]:
+        return iter(self.spans)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and len(other) == len(self) and all(a == b for a, b in zip(self, other))
+
+    def __repr__(self) -> str:
+        return f"LazySpans({self._n} spans, {'computed' if self._spans is not None else 'not computed yet'})"
 
 
 @dataclass

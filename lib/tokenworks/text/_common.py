@@ -28,10 +28,12 @@ def as_text_input(x: object, tokenizer: str) -> TextInput:
         return TextInput(text=data.decode("utf-8", "replace"), data=data, input_type="bytes", replaced=())
     if not isinstance(x, str):
         raise InvalidInput(f"{tokenizer} encodes text: give a str or bytes, not {type(x).__name__}")
-    replaced = tuple(m.start() for m in _SURROGATE.finditer(x))
-    if replaced:
+    try:
+        return TextInput(text=x, data=x.encode("utf-8"), input_type="str", replaced=())
+    except UnicodeEncodeError:  # only lone surrogates make UTF-8 encoding fail
+        replaced = tuple(m.start() for m in _SURROGATE.finditer(x))
         x = _SURROGATE.sub("\ufffd", x)
-    return TextInput(text=x, data=x.encode("utf-8"), input_type="str", replaced=replaced)
+        return TextInput(text=x, data=x.encode("utf-8"), input_type="str", replaced=replaced)
 
 
 def utf8_offsets(text: str) -> np.ndarray:
@@ -44,6 +46,15 @@ def utf8_offsets(text: str) -> np.ndarray:
     out = np.zeros(len(cp) + 1, dtype=np.int64)
     np.cumsum(width, out=out[1:])
     return out
+
+
+def bytes_label(b: bytes) -> str:
+    """A token's bytes as text: valid UTF-8 shown as characters, stray bytes as ``<0xNN>``."""
+    out = []
+    for ch in b.decode("utf-8", "surrogateescape"):
+        o = ord(ch)
+        out.append(f"<0x{o - 0xDC00:02X}>" if 0xDC80 <= o <= 0xDCFF else printable_piece(ch))
+    return "".join(out)
 
 
 def printable_piece(s: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core import TokenSeq
-from ._common import as_text_input, printable_piece
+from ._common import as_text_input, bytes_label
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,5 @@ def token_pieces(seq: TokenSeq, source: str | bytes, limit: int | None = None) -
         b0 = sp.byte_start if sp.byte_start is not None else 0
         b1 = sp.byte_end if sp.byte_end is not None else 0
         raw = data[b0:b1]
-        try:
-            label = printable_piece(raw.decode("utf-8"))
-            partial = sp.partial
-        except UnicodeDecodeError:
-            label = "".join(f"<0x{b:02X}>" for b in raw)
-            partial = True
-        out.append(Piece(i, tid, label, raw, sp.start, sp.end, b0, b1, partial))
+        out.append(Piece(i, tid, bytes_label(raw), raw, sp.start, sp.end, b0, b1, sp.partial))
     return out

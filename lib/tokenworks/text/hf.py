@@ -1,0 +1,145 @@
+"""Vocabularies in HF ``tokenizer.json`` form (Llama-3, Qwen3, BERT WordPiece) through HF tokenizers.
+
+Byte-level BPE vocabularies store each token as text in GPT-2's byte-to-character alphabet;
+mapping it back gives every token's exact bytes, so spans tile the input when nothing was
+normalised. Otherwise (BERT lower-cases, strips accents and drops whitespace; Qwen3 applies NFC)
+the spans are HF's character offsets into the original text, and ``meta`` says the encoding is
+lossy and where.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..core import Span, TokenSeq, check_ids, ids_of, keep_first
+from ..errors import InvalidIds
+from ._common import as_text_input, bytes_label, printable_piece, spans_from_lengths, utf8_offsets
+
+
+def byte_alphabet() -> dict[str, int]:
+    """GPT-2's reversible map from the 256 byte values to printable characters, inverted.
+
+    Bytes that are printable Latin-1 characters stand for themselves; the other 68 are given
+    the code points 256, 257, ... in byte order.
+    """
+    keep = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    chars = {}
+    extra = 0
+    for b in range(256):
+        if b in keep:
+            chars[chr(b)] = b
+        else:
+            chars[chr(256 + extra)] = b
+            extra += 1
+    return chars
+
+
+class HFTokenizer:
+    """A tokenizer.json read by HF tokenizers, with exact spans where the bytes allow."""
+
+    modality = "text"
+
+    def __init__(self, asset: str, member: str, label: str):
+        from tokenizers import Tokenizer
+
+        from .. import assets
+
+        path = assets.asset_path(asset, member)
+        self.name = label
+        self.hf = Tokenizer.from_file(str(path))
+        self.hf.no_padding()
+        self.hf.no_truncation()
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        self.byte_level = (spec.get("decoder") or {}).get("type") == "ByteLevel"
+        self.normalizer = (spec.get("normalizer") or {}).get("type")
+        self.model_type = (spec.get("model") or {}).get("type")
+        self.unk_id = self.hf.token_to_id((spec.get("model") or {}).get("unk_token") or "[UNK]")
+        n = self.hf.get_vocab_size(with_added_tokens=True)
+        added = {i: t.content for i, t in self.hf.get_added_tokens_decoder().items()}
+        self._bytes: list[bytes | None] = [None] * n  # id -> token bytes (byte-level vocabularies)
+        if self.byte_level:
+            alphabet = byte_alphabet()
+            for i in range(n):
+                tok = self.hf.id_to_token(i)
+                if tok is None:
+                    continue
+                if i in added:
+                    self._bytes[i] = added[i].encode("utf-8")
+                elif all(c in alphabet for c in tok):
+                    self._bytes[i] = bytes(alphabet[c] for c in tok)
+            self.token_len = np.array([len(b) if b is not None else -1 for b in self._bytes], dtype=np.int64)  # (V,)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.hf.get_vocab_size(with_added_tokens=True)
+
+    def encode(self, x: str | bytes) -> TokenSeq:
+        inp = as_text_input(x, self.name)
+        text = inp.text
+        enc = self.hf.encode(text, add_special_tokens=False)
+        ids = np.asarray(enc.ids, dtype=np.int64)  # (T,)
+        meta: dict[str, Any] = {"input_type": inp.input_type}
+        notes = []
+        if inp.replaced:
+            meta["replaced"] = list(inp.replaced)
+            notes.append("lone surrogates replaced by U+FFFD")
+        if inp.input_type == "bytes" and inp.data != text.encode("utf-8"):
+            notes.append("input bytes are not valid UTF-8; invalid bytes were read as U+FFFD")
+        spans: Any = None
+        exact = self.byte_level and bool((self.token_len[ids] >= 0).all()) and (
+            b"".join(self._bytes[i] for i in ids.tolist()) == text.encode("utf-8")  # type: ignore[misc]
+        )
+        if exact:  # the token bytes tile the input: exact byte spans
+            spans = spans_from_lengths(text, self.token_len[ids])
+            decoded = text
+        else:
+            off = utf8_offsets(text)  # (N + 1,)
+            spans = [Span(int(a), int(b), int(off[a]), int(off[b])) for a, b in enc.offsets]
+            decoded = self.decode(ids)
+            meta["spans_tile"] = False  # spans are HF's character offsets; text between tokens (whitespace) has none
+        lossless = decoded == text and not notes
+        meta["lossless"] = lossless
+        if not lossless:
+            if decoded != text:
+                why = {"BertNormalizer": "lower-cases, strips accents and drops whitespace", "NFC": "applies NFC normalisation"}
+                notes.append(f"{self.name} {why.get(self.normalizer, 'normalises the text')}"
+                             + ("; unknown characters become [UNK]" if self.unk_id is not None and (ids == self.unk_id).any() else ""))
+                meta["lossy_spans"] = self._lossy_spans(text, ids, spans)
+            meta["note"] = "; ".join(notes)
+        return TokenSeq(ids=ids, spans=spans, modality="text", tokenizer=self.name, meta=meta)
+
+    def _lossy_spans(self, text: str, ids: np.ndarray, spans: Sequence[Span]) -> list[tuple[int, int]]:
+        """Character ranges where the tokens do not reproduce the input: [UNK] tokens, tokens
+        whose text differs from what they cover, and text no token covers."""
+        out = []
+        pos = 0
+        for tid, sp in zip(ids.tolist(), spans):
+            if sp.start > pos and text[pos:sp.start].strip():
+                out.append((pos, sp.start))
+            piece = self.hf.decode([tid]) if tid != self.unk_id else None
+            if piece is None or piece.removeprefix("##").strip() != text[sp.start:sp.end].strip():
+                out.append((sp.start, sp.end))
+            pos = max(pos, sp.end)
+        if text[pos:].strip():
+            out.append((pos, len(text)))
+        return out
+
+    def decode(self, seq: TokenSeq | Sequence[int] | np.ndarray, keep: int | None = None) -> str | bytes:
+        ids = keep_first(ids_of(seq), keep, self.name)
+        check_ids(ids, self.vocab_size, self.name)
+        if self.byte_level:
+            if (self.token_len[ids] < 0).any():
+                raise InvalidIds(f"{self.name} has no token with id {int(ids[self.token_len[ids] < 0][0])}")
+            data = b"".join(self._bytes[i] for i in ids.tolist())  # type: ignore[misc]
+            if isinstance(seq, TokenSeq) and seq.meta.get("input_type") == "bytes":
+                return data
+            return data.decode("utf-8", "replace")
+        return self.hf.decode(ids.tolist(), skip_special_tokens=False)
+
+    def render_token(self, i: int) -> str:
+        check_ids(np.asarray([i]), self.vocab_size, self.name)
+        if self.byte_level and self._bytes[i] is not None:
+            return bytes_label(self._bytes[i])  # type: ignore[arg-type]
+        return printable_piece(self.hf.id_to_token(i) or "")
