@@ -12,6 +12,7 @@ from tokenworks.viz.text import tokens_html
 MAX_CHARS = 100_000  # longest text the tab accepts
 MAX_TOKENIZERS = 6  # how many tokenizers one request may compare
 DEFAULT_TEXT = "Tokenizers turn text into numbers: héllo, 世界, 👋🏽!"
+DEFAULT_TOKENIZERS = ["text/cl100k_base", "text/bytes"]  # a real vocabulary beside the byte baseline
 
 
 def text_tokenizers() -> list[str]:
@@ -59,7 +60,7 @@ def build() -> None:
         with gr.Column(scale=2):
             names = gr.Dropdown(
                 choices=text_tokenizers(),
-                value=text_tokenizers()[:2],
+                value=DEFAULT_TOKENIZERS,
                 multiselect=True,
                 max_choices=MAX_TOKENIZERS,
                 label="Tokenizers",
@@ -67,7 +68,7 @@ def build() -> None:
                 elem_id="tw-text-tokenizers",
             )
             run = gr.Button("Tokenize", variant="primary", elem_id="tw-text-run")
-    first_html, first_json = tokenize(DEFAULT_TEXT, text_tokenizers()[:2])  # the view before any event
+    first_html, first_json = tokenize(DEFAULT_TEXT, DEFAULT_TOKENIZERS)  # the view before any event
     view = gr.HTML(value=first_html, label="Tokens", elem_id="tw-text-tokens")
     with gr.Accordion("Tokens as JSON", open=False):
         as_json = gr.JSON(value=first_json, label="ids per tokenizer", elem_id="tw-text-json")
