@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tokenworks.checkpoint import load_checkpoint
 from tokenworks.errors import InvalidIds, InvalidInput, UnknownTokenizer
-from tokenworks.text.bpe import GPT4_PATTERN, ByteBPE, ChunkTrace
+from tokenworks.text.bpe import _NEWER_RE, _NEWER_THAN_TIKTOKEN, GPT4_PATTERN, ByteBPE, ChunkTrace
 
 ROOT = Path(__file__).resolve().parent.parent
 MULTILINGUAL = (ROOT / "data" / "samples" / "multilingual.txt").read_text(encoding="utf-8")
@@ -82,6 +82,27 @@ def test_same_ids_as_tiktoken_on_samples(name):
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     for rel in ["textwrap.py", "json/decoder.py", "string.py", "this.py"]:
         assert_same(name, (stdlib / rel).read_text(encoding="utf-8"))
+
+
+def test_unicode_version_gap_is_covered():
+    """Letters and digits the regex module knows but tiktoken (an older Unicode) does not."""
+    import unicodedata
+
+    ln = regex.compile(r"[\p{L}\p{N}]")
+    enc = reference("cl100k_base")
+    slash_a = enc.encode_ordinary("/A")
+    assert len(slash_a) == 1  # "/A" is one token, so c + "/A" shows whether c is a letter to tiktoken
+    unknown = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF and unicodedata.category(chr(c)) == "Cn"
+               and ln.match(chr(c)) and enc.encode_ordinary(chr(c) + "/A")[-1:] != slash_a]
+    assert all(_NEWER_RE.match(chr(c)) for c in unknown)
+
+
+@pytest.mark.parametrize("name", VOCABS)
+def test_same_ids_as_tiktoken_across_the_unicode_gap(name):
+    starts = [m.group()[0] for m in regex.finditer(r"(?:.)(?:-.)?", _NEWER_THAN_TIKTOKEN)]
+    for c in starts:
+        for tpl in ["x{}/A", "a{}b", "A{}a {}'s", "1{}2", " {}\n", "{}{}"]:
+            assert_same(name, tpl.format(c, c))
 
 
 @pytest.mark.parametrize("name", VOCABS)

@@ -47,6 +47,28 @@ GPT4_PATTERN = (
     r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
 )
 PRETRAINED = ("r50k_base", "cl100k_base", "o200k_base")
+
+# Code points that the installed ``regex`` module knows as letters, digits or marks (Unicode 17)
+# but tiktoken's Rust regex engine does not yet (Unicode 16: to it they are unassigned, "other").
+# pretokenize() matches a stand-in unassigned code point in their place, so chunks are cut where
+# tiktoken cuts them; tests/test_bpe.py re-derives the set by probing tiktoken.
+_NEWER_THAN_TIKTOKEN = (
+    "\u0558\u058B-\u058C\u05C8-\u05C9\u088F\u0B53-\u0B54\u0C5C\u0CDC\u1ACF-\u1AF0\u208F"
+    "\u209D-\u209F\uA7CE-\uA7CF\uA7D2\uA7D4\uA7DD\uA7E2\uA7F1\uAB6C-\uAB6D\U000107BB-\U000107BF"
+    "\U00010940-\U00010959\U00010EC5-\U00010EC7\U00010ECB-\U00010ECF\U00010ED9-\U00010EEE"
+    "\U00010EF0-\U00010EFB\U00011B0A\U00011B60-\U00011B67\U00011DB0-\U00011DDB"
+    "\U00011DE0-\U00011DE9\U00011DF0-\U00011DF1\U0001246F\U00012475-\U0001247F"
+    "\U00012550-\U00012686\U00016EA0-\U00016EB8\U00016EBB-\U00016ED3\U00016FF2-\U00016FF6"
+    "\U000187F8-\U000187FF\U00018CD6-\U00018CDA\U00018D09-\U00018D20\U00018D80-\U00018DF2"
+    "\U00018E00-\U00019191\U000191A0-\U000191D2\U0001B123-\U0001B128\U0001B168"
+    "\U0001D127-\U0001D128\U0001D250-\U0001D252\U0001D25B-\U0001D25C\U0001D25F"
+    "\U0001D280-\U0001D281\U0001D6A6\U0001DF1F-\U0001DF24\U0001DF2B-\U0001DF81"
+    "\U0001DF90-\U0001DF96\U0001DFCD-\U0001DFFF\U0001E6C0-\U0001E6DE\U0001E6E0-\U0001E6F5"
+    "\U0001E6FE-\U0001E6FF\U0002B73A-\U0002B73F\U0002B81E\U0002CEA2-\U0002CEAD"
+    "\U000323B0-\U00033479\U0003D000-\U0003FC3F"
+)
+_NEWER_RE = regex.compile(f"[{_NEWER_THAN_TIKTOKEN}]")
+_STAND_IN = "\u0378"  # unassigned in every Unicode version so far
 _CACHE_LIMIT = 200_000  # chunks remembered by encode() before the cache is cleared
 
 
@@ -352,18 +374,23 @@ class ByteBPE:
         return inp
 
     def pretokenize(self, text: str) -> list[str]:
-        """Cut ``text`` into chunks with the regex; text the regex skips becomes its own chunk."""
+        """Cut ``text`` into chunks with the regex; text the regex skips becomes its own chunk.
+
+        Character classes follow tiktoken's Unicode version (see ``_NEWER_THAN_TIKTOKEN``).
+        """
         if self._pat is None:
             return [text] if text else []
-        chunks = self._pat.findall(text)
-        if sum(map(len, chunks)) == len(text):
-            return chunks
+        probe = _NEWER_RE.sub(_STAND_IN, text) if _NEWER_RE.search(text) else text  # same offsets
+        if probe is text:
+            chunks = self._pat.findall(text)
+            if sum(map(len, chunks)) == len(text):
+                return chunks
         out, pos = [], 0
-        for m in self._pat.finditer(text):
+        for m in self._pat.finditer(probe):
             if m.start() > pos:
                 out.append(text[pos:m.start()])
             if m.end() > m.start():
-                out.append(m.group())
+                out.append(text[m.start():m.end()])
             pos = m.end()
         if pos < len(text):
             out.append(text[pos:])
@@ -505,8 +532,24 @@ class ByteBPE:
         return sorted(((a, b, n) for (a, b), n in self.merges.items()), key=lambda m: m[2])
 
     def to_tiktoken(self):
-        """A ``tiktoken.Encoding`` with the same ids (ranks = ids), for speed."""
+        """A ``tiktoken.Encoding`` with the same ids (ranks = ids), for speed.
+
+        tiktoken merges any adjacent pair whose bytes form a token, lowest rank first; that is
+        the same encoding as these merges when every token's own bytes encode to itself (true of
+        tiktoken's vocabularies and of nearly every trained one). A token for which that fails
+        (or two tokens with the same bytes) is an error naming it.
+        """
         import tiktoken
+
+        if self.config.source is None:
+            for (a, b), n in sorted(self.merges.items(), key=lambda m: m[1]):
+                tok = self._tokens[n]
+                got = bpe_merge([self._byte_ids[x] for x in tok], self.merges)  # type: ignore[union-attr]
+                if got != [n]:
+                    raise InvalidInput(
+                        f"{self.name}: token {n} ({self.render_token(n)}) encodes to {got} on its own, so "
+                        "tiktoken (which merges by the bytes of a pair) would encode some text differently"
+                    )
 
         ranks: dict[bytes, int] = {}
         for i, tok in enumerate(self._tokens):
