@@ -119,7 +119,7 @@ def test_allowed_special_like_tiktoken(name):
 
 def test_contract_spans_and_meta():
     tok = bpe("cl100k_base")
-    assert tok.name == "text/bpe:cl100k_base" and tok.modality == "text"
+    assert tok.name == "text/bpe-cl100k" and tok.modality == "text"
     assert tok.vocab_size == 100277
     for text in ["héllo wörld 👋🏽", MULTILINGUAL, ""]:
         seq = tok.encode(text)

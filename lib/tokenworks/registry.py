@@ -160,3 +160,7 @@ register(Entry("text/xlm-roberta", ".text.sentencepiece_tok:SentencePieceTokeniz
                kwargs={"label": "text/xlm-roberta", "asset": "ggml-vocab-core",
                        "member": _LLAMA_CPP_MODELS + "ggml-vocab-nomic-bert-moe.gguf", "source": "gguf"},
                assets=("ggml-vocab-core",)))
+
+# the workbench's own teaching byte-level BPE (same ids as tiktoken; trace, merge trees, training)
+register(Entry("text/bpe-cl100k", ".text.bpe:ByteBPE", "Teaching byte-level BPE on the cl100k_base vocabulary (tokenworks' own encoder; trace=True replays merges)",
+               kwargs={"vocab": "cl100k_base"}, assets=("bpe-openai",)), kind="text/bpe")

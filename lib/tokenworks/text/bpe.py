@@ -281,7 +281,7 @@ class ByteBPE:
             from .openai_vocab import load_openai_vocab
 
             v = load_openai_vocab(vocab)
-            config = config or BPEConfig(name=f"text/bpe:{vocab}", pattern=v.pattern,
+            config = config or BPEConfig(name=f"text/bpe-{vocab.split('_')[0]}", pattern=v.pattern,
                                          special_tokens=dict(v.special_tokens), source=vocab)
             _tables = _pretrained_tables(vocab)
         self.config = config or BPEConfig()
