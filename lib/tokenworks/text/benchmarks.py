@@ -72,4 +72,53 @@ def bench_worst_case_runs(ctx: BenchContext) -> None:
         prev = t
 
 
-BENCHES = [bench_text_baselines, bench_tiktoken_fast_path, bench_worst_case_runs]
+def code_corpus(n_bytes: int) -> str:
+    """About ``n_bytes`` of Python standard-library source, in a fixed file order."""
+    import sysconfig
+    from pathlib import Path
+
+    out, size = [], 0
+    for f in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py")):
+        t = f.read_text(encoding="utf-8", errors="replace")
+        out.append(t)
+        size += len(t.encode("utf-8"))
+        if size >= n_bytes:
+            break
+    return "".join(out)
+
+
+def bench_teaching_bpe(ctx: BenchContext) -> None:
+    """The teaching ByteBPE: encoding against tiktoken; training against HF tokenizers' BPE trainer."""
+    from .bpe import ByteBPE
+
+    text = text_corpus(ctx.quick)
+    mb = len(text.encode("utf-8")) / 1e6
+    bpe = ByteBPE.from_pretrained("cl100k_base")
+    raw = bpe.to_tiktoken()
+    t_raw = timeit(lambda: raw.encode_ordinary(text), ctx.repeats)
+    t_bpe = timeit(lambda: bpe.encode(text), max(1, ctx.repeats // 2))
+    ctx.rows.append(Row("text", "ByteBPE (teaching) encode, cl100k_base", mb / t_bpe, "MB/s", "tiktoken encode_ordinary",
+                        mb / t_raw, t_raw / t_bpe, "target: within 100x of tiktoken (ratio >= 0.01)"))
+
+    corpus = code_corpus(100_000 if ctx.quick else 1_000_000)
+    cmb = len(corpus.encode("utf-8")) / 1e6
+    vocab = 1024 if ctx.quick else 4096
+    t0 = time.perf_counter()
+    ByteBPE.train(corpus, vocab)
+    t_train = time.perf_counter() - t0
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    def hf_train() -> None:
+        hf = Tokenizer(models.BPE())
+        hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        trainer = trainers.BpeTrainer(vocab_size=vocab, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+        hf.train_from_iterator([corpus], trainer=trainer)
+
+    t0 = time.perf_counter()
+    hf_train()
+    t_hf = time.perf_counter() - t0
+    ctx.rows.append(Row("text", f"ByteBPE.train, {cmb:.2f} MB stdlib code, vocab {vocab}", t_train, "s",
+                        "HF tokenizers BpeTrainer, same corpus and vocab", t_hf, t_hf / t_train, "target: seconds, not minutes"))
+
+
+BENCHES = [bench_text_baselines, bench_tiktoken_fast_path, bench_worst_case_runs, bench_teaching_bpe]
