@@ -21,7 +21,7 @@ def asset_table() -> list[list[str]]:
 
     rows = []
     for st in assets.status_all():
-        rows.append([st.name, st.state, _human(st.size), f"{st.source}:{st.package}=={st.version}", st.licence])
+        rows.append([st.name, st.state, assets.human_size(st.size) if st.size else "-", f"{st.source}:{st.package}=={st.version}", st.licence])
     return rows
 
 
@@ -47,12 +47,3 @@ def build() -> None:
     refresh = gr.Button("Refresh asset status", size="sm")
     refresh.click(friendly(asset_table), outputs=table, api_name="asset_status")
 
-
-def _human(n: int | None) -> str:
-    if not n:
-        return "-"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)

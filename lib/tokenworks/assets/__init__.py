@@ -54,7 +54,7 @@ from .download import (  # noqa: F401
     DOWNLOADERS, FetchError, _download_deb, _download_npm, _download_sdist, _download_wheel,
 )
 from .fetching import FetchResult, fetch, measure
-from .report import catalog_markdown
+from .report import catalog_markdown, human_size
 from .store import (  # noqa: F401
     AssetStatus, UnknownAsset, all_present, asset_path, assets_dir, file_digest, status,
     status_all, tree_digest, verify,
@@ -64,5 +64,5 @@ from .cli import main
 __all__ = [
     "Asset", "AssetFile", "AssetStatus", "FetchResult", "CATALOG", "SOURCES", "MINIMAL_BUDGET",
     "UnknownAsset", "FetchError", "asset_path", "status", "status_all", "fetch", "verify",
-    "measure", "tree_digest", "file_digest", "assets_dir", "catalog_markdown", "main",
+    "measure", "tree_digest", "file_digest", "assets_dir", "catalog_markdown", "human_size", "main",
 ]

@@ -8,7 +8,7 @@ import time
 from ..errors import TokenworksError
 from .catalog import CATALOG
 from .fetching import fetch, measure
-from .report import _human, _table, catalog_markdown
+from .report import human_size, _table, catalog_markdown
 from .store import UnknownAsset, _fix_hint, asset_path, assets_dir, status_all, verify
 
 
@@ -59,13 +59,13 @@ def _cmd_list(args) -> int:
         return 0
     rows = []
     for s in status_all():
-        rows.append([s.name, s.state, _human(s.size), CATALOG[s.name].spec,
+        rows.append([s.name, s.state, human_size(s.size), CATALOG[s.name].spec,
                      CATALOG[s.name].licence.split(";")[0].split(" (")[0],
                      "*" if s.minimal else ""])
     print(_table(rows, ["name", "status", "size", "source", "licence", "minimal"]))
     mini = [a for a in CATALOG.values() if a.minimal]
-    print(f"\n* minimal set: {len(mini)} assets, {_human(sum(a.size for a in mini))} "
-          f"(`tokenworks assets fetch`); all: {_human(sum(a.size for a in CATALOG.values()))} "
+    print(f"\n* minimal set: {len(mini)} assets, {human_size(sum(a.size for a in mini))} "
+          f"(`tokenworks assets fetch`); all: {human_size(sum(a.size for a in CATALOG.values()))} "
           f"(`tokenworks assets fetch --all`). Cache: {assets_dir()}")
     return 0
 
@@ -84,7 +84,7 @@ def _cmd_fetch(args) -> int:
 
 def _cmd_verify(args) -> int:
     results = verify(args.names or None)
-    rows = [[s.name, s.state, _human(s.size), s.detail] for s in results]
+    rows = [[s.name, s.state, human_size(s.size), s.detail] for s in results]
     print(_table(rows, ["name", "status", "size", "detail"]))
     bad = [s for s in results if s.state != "present"]
     for s in bad:

@@ -356,7 +356,7 @@ def _download_deb(asset: Asset, dest: Path) -> Path:
             raise FetchError(
                 f"the pinned version {asset.version} of {asset.package} is no longer in the "
                 f"Debian archive this machine uses (`apt-cache policy {asset.package}` shows "
-                "what is); update the version and checksums in tokenworks/assets.py "
+                "what is); update the version and checksums in lib/tokenworks/assets/catalog.py "
                 f"(`tokenworks assets measure {asset.name}`)")
         if _looks_like_network(out):
             raise FetchError(f"no network to the Debian archive for {spec}: {_net_line(out)}")

@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Iterator
 from .archive import _extract
 from .catalog import CATALOG, SOURCES, Asset, AssetFile
 from .download import DOWNLOADERS, FetchError
-from .report import _human
+from .report import human_size
 from .store import _dest, _full_state, _get, all_present, assets_dir
 
 
@@ -119,7 +119,7 @@ def _fetch_one(asset: Asset, archive: Path, force: bool, log: Callable[[str], No
             + "; nothing unverified was installed (the package may have changed upstream, "
               "or the download is damaged)", "failed")
     return FetchResult(asset.name, True,
-                       f"fetched {installed} member(s), {_human(sum(f.size for f in wanted))}",
+                       f"fetched {installed} member(s), {human_size(sum(f.size for f in wanted))}",
                        "fetched")
 
 

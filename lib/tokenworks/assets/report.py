@@ -6,7 +6,7 @@ import os
 from .catalog import CATALOG, Asset
 
 
-def _human(n: int) -> str:
+def human_size(n: int) -> str:
     size = float(n)
     for unit in ("B", "KiB", "MiB", "GiB"):
         if size < 1024 or unit == "GiB":
@@ -35,12 +35,12 @@ def catalog_markdown() -> str:
     head = ["name", "source", "files", "size", "licence", "minimal", "used by", "what"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for a in CATALOG.values():
-        cells = [f"`{a.name}`", f"`{a.spec}`", _where(a), _human(a.size), a.licence,
+        cells = [f"`{a.name}`", f"`{a.spec}`", _where(a), human_size(a.size), a.licence,
                  "yes" if a.minimal else "", ", ".join(a.used_by), a.description]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     mini = sum(a.size for a in CATALOG.values() if a.minimal)
     total = sum(a.size for a in CATALOG.values())
     lines += ["", f"Minimal set ({sum(a.minimal for a in CATALOG.values())} assets, fetched "
-              f"by `make app` / `make test`): {_human(mini)}. Everything: {_human(total)}.",
-              "Sizes are of the extracted files; checksums are in `lib/tokenworks/assets.py`."]
+              f"by `make app` / `make test`): {human_size(mini)}. Everything: {human_size(total)}.",
+              "Sizes are of the extracted files; checksums are in `lib/tokenworks/assets/catalog.py`."]
     return "\n".join(lines) + "\n"

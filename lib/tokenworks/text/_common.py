@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InvalidInput
+
+if TYPE_CHECKING:
+    from ..core import SpanTable
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -34,6 +38,18 @@ def as_text_input(x: object, tokenizer: str) -> TextInput:
         replaced = tuple(m.start() for m in _SURROGATE.finditer(x))
         x = _SURROGATE.sub("\ufffd", x)
         return TextInput(text=x, data=x.encode("utf-8"), input_type="str", replaced=replaced)
+
+
+def wants_bytes(seq: object) -> bool:
+    """True when ``seq`` came from bytes input, so decode should give bytes back."""
+    from ..core import TokenSeq
+
+    return isinstance(seq, TokenSeq) and seq.meta.get("input_type") == "bytes"
+
+
+def as_output(seq: object, data: bytes, errors: str = "replace") -> str | bytes:
+    """What ``decode`` returns: the bytes themselves for bytes input, else UTF-8 text."""
+    return data if wants_bytes(seq) else data.decode("utf-8", errors)
 
 
 def utf8_offsets(text: str) -> np.ndarray:

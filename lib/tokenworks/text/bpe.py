@@ -37,7 +37,7 @@ import regex
 from ..checkpoint import Checkpoint, config_from_dict, save_checkpoint
 from ..core import SpanTable, TokenSeq, check_ids, ids_of, keep_first
 from ..errors import CorruptCheckpoint, InvalidIds, InvalidInput, UnknownTokenizer
-from ._common import TextInput, as_text_input, printable_piece, spans_from_lengths
+from ._common import TextInput, as_output, as_text_input, printable_piece, spans_from_lengths
 
 KIND = "text/bpe"  # the checkpoint kind that save() writes
 
@@ -502,9 +502,7 @@ class ByteBPE:
 
     def decode(self, seq: TokenSeq | Sequence[int] | np.ndarray, keep: int | None = None) -> str | bytes:
         data = self.decode_bytes(seq, keep)
-        if isinstance(seq, TokenSeq) and seq.meta.get("input_type") == "bytes":
-            return data
-        return data.decode("utf-8", self.config.errors)
+        return as_output(seq, data, self.config.errors)
 
     def render_token(self, i: int) -> str:
         """Token ``i`` as printable text; bytes that are not whole UTF-8 characters as <0xNN>."""

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..checkpoint import Checkpoint, config_from_dict, save_checkpoint
 from ..core import SpanTable, TokenSeq, check_ids, ids_of, keep_first
-from ._common import as_text_input, printable_piece, utf8_offsets
+from ._common import as_output, as_text_input, printable_piece, utf8_offsets
 
 
 @dataclass
@@ -56,9 +56,7 @@ class ByteTokenizer:
 
     def decode(self, seq: TokenSeq | Sequence[int] | np.ndarray, keep: int | None = None) -> str | bytes:
         data = self.decode_bytes(seq, keep)
-        if isinstance(seq, TokenSeq) and seq.meta.get("input_type") == "bytes":
-            return data
-        return data.decode("utf-8", self.config.errors)
+        return as_output(seq, data, self.config.errors)
 
     def render_token(self, i: int) -> str:
         check_ids(np.asarray([i]), self.vocab_size, self.name)

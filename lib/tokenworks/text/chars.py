@@ -10,7 +10,7 @@ import numpy as np
 from ..checkpoint import Checkpoint, config_from_dict, save_checkpoint
 from ..core import SpanTable, TokenSeq, check_ids, ids_of, keep_first
 from ..errors import InvalidIds, InvalidInput
-from ._common import printable_piece, utf8_offsets
+from ._common import printable_piece, utf8_offsets, wants_bytes
 
 MAX_CODE_POINT = 0x10FFFF
 
@@ -59,7 +59,7 @@ class CharTokenizer:
         ids = keep_first(ids_of(seq), keep, self.name)
         check_ids(ids, self.vocab_size, self.name)
         text = ids.astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
-        if isinstance(seq, TokenSeq) and seq.meta.get("input_type") == "bytes":
+        if wants_bytes(seq):
             try:
                 return text.encode("utf-8", self.config.bytes_errors)
             except UnicodeEncodeError as e:

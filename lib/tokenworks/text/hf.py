@@ -15,7 +15,7 @@ import numpy as np
 
 from ..core import Span, TokenSeq, check_ids, ids_of, keep_first
 from ..errors import InvalidIds
-from ._common import as_text_input, bytes_label, printable_piece, spans_from_lengths, utf8_offsets
+from ._common import as_output, as_text_input, bytes_label, printable_piece, spans_from_lengths, utf8_offsets
 
 
 def byte_alphabet() -> dict[str, int]:
@@ -133,9 +133,7 @@ class HFTokenizer:
             if (self.token_len[ids] < 0).any():
                 raise InvalidIds(f"{self.name} has no token with id {int(ids[self.token_len[ids] < 0][0])}")
             data = b"".join(self._bytes[i] for i in ids.tolist())  # type: ignore[misc]
-            if isinstance(seq, TokenSeq) and seq.meta.get("input_type") == "bytes":
-                return data
-            return data.decode("utf-8", "replace")
+            return as_output(seq, data)
         return self.hf.decode(ids.tolist(), skip_special_tokens=False)
 
     def render_token(self, i: int) -> str:

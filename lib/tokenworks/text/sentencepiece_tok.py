@@ -32,7 +32,7 @@ import numpy as np
 from ..checkpoint import Checkpoint, config_from_dict, save_checkpoint
 from ..core import SpanTable, TokenSeq, check_ids, ids_of, keep_first
 from ..errors import CorruptCheckpoint, InvalidInput
-from ._common import as_text_input
+from ._common import as_text_input, wants_bytes
 
 # SentencePiece piece types (ModelProto.SentencePiece.Type)
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
@@ -257,7 +257,7 @@ class SentencePieceTokenizer:
     def decode(self, seq: TokenSeq | Sequence[int] | np.ndarray, keep: int | None = None) -> str | bytes:
         ids = keep_first(ids_of(seq), keep, self.name)
         check_ids(ids, self.vocab_size, self.name)
-        if isinstance(seq, TokenSeq) and seq.meta.get("input_type") == "bytes":
+        if wants_bytes(seq):
             return self._decode_bytes(ids)
         return self.sp.decode(ids.tolist())
 

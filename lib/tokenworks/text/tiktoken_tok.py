@@ -12,7 +12,7 @@ import numpy as np
 
 from ..core import LazySpans, SpanTable, TokenSeq, check_ids, ids_of, keep_first
 from ..errors import InvalidIds
-from ._common import as_text_input, bytes_label, spans_from_lengths
+from ._common import as_output, as_text_input, bytes_label, spans_from_lengths
 from .openai_vocab import load_openai_vocab
 
 
@@ -72,9 +72,7 @@ class TiktokenTokenizer:
 
     def decode(self, seq: TokenSeq | Sequence[int] | np.ndarray, keep: int | None = None) -> str | bytes:
         data = self.decode_bytes(seq, keep)
-        if isinstance(seq, TokenSeq) and seq.meta.get("input_type") == "bytes":
-            return data
-        return data.decode("utf-8", "replace")
+        return as_output(seq, data, "replace")
 
     def token_bytes(self, i: int) -> bytes:
         self._check(np.asarray([i]))
