@@ -58,15 +58,25 @@ class TrainReport:
         return {k: v for k, v in self.__dict__.items() if k != "merges"}
 
 
-def _documents(corpus: str | Iterable[str]) -> Iterable[str]:
-    if isinstance(corpus, str):
-        return [corpus]
-    if isinstance(corpus, (bytes, bytearray)):
-        raise InvalidInput("the training corpus is text: give a str or an iterable of str, not bytes")
-    return corpus
+def _documents(corpus: str | bytes | Iterable[str | bytes]) -> Iterable[str]:
+    """Documents as str; bytes documents (binaries, any encoding) are read with
+    ``surrogateescape`` so every byte that is not UTF-8 survives as itself."""
+    if isinstance(corpus, (str, bytes, bytearray)):
+        corpus = [corpus]
+    for doc in corpus:
+        yield doc.decode("utf-8", "surrogateescape") if isinstance(doc, (bytes, bytearray)) else doc
 
 
-def count_chunks(corpus: str | Iterable[str], pattern: str | None, special_tokens: Sequence[str] = ()) -> tuple[Counter, int]:
+def chunk_bytes(chunk: str) -> bytes:
+    """The bytes a chunk stands for: escaped raw bytes back as themselves, else UTF-8
+    (lone surrogates written with ``surrogatepass``)."""
+    try:
+        return chunk.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return chunk.encode("utf-8", "surrogatepass")
+
+
+def count_chunks(corpus: str | bytes | Iterable[str | bytes], pattern: str | None, special_tokens: Sequence[str] = ()) -> tuple[Counter, int]:
     """Distinct pretokenized chunks and their counts; special-token text is left out."""
     pat = regex.compile(pattern) if pattern else None
     split = regex.compile("|".join(regex.escape(s) for s in sorted(special_tokens, key=len, reverse=True))) \
@@ -75,9 +85,9 @@ def count_chunks(corpus: str | Iterable[str], pattern: str | None, special_token
     nbytes = 0
     for doc in _documents(corpus):
         if not isinstance(doc, str):
-            raise InvalidInput(f"training documents must be str, got {type(doc).__name__}")
+            raise InvalidInput(f"training documents must be str or bytes, got {type(doc).__name__}")
         for piece in (split.split(doc) if split else [doc]):
-            nbytes += len(piece.encode("utf-8", "surrogatepass"))
+            nbytes += len(chunk_bytes(piece))
             if pat is None:
                 if piece:
                     counts[piece] += 1
@@ -86,7 +96,7 @@ def count_chunks(corpus: str | Iterable[str], pattern: str | None, special_token
     return counts, nbytes
 
 
-def train_bpe(corpus: str | Iterable[str], vocab_size: int, pattern: str | None, special_tokens: Sequence[str] = (),
+def train_bpe(corpus: str | bytes | Iterable[str | bytes], vocab_size: int, pattern: str | None, special_tokens: Sequence[str] = (),
               progress: Callable[[TrainMerge], None] | None = None) -> TrainReport:
     """Learn merges; new ids are 256, 257, ... in merge order (see the module docstring)."""
     t0 = time.perf_counter()
@@ -105,7 +115,7 @@ def train_bpe(corpus: str | Iterable[str], vocab_size: int, pattern: str | None,
     report = TrainReport(requested_vocab_size=vocab_size, vocab_size=minimum, corpus_bytes=nbytes,
                          chunks=sum(chunk_counts.values()), unique_chunks=len(chunk_counts))
 
-    words = [list(w.encode("utf-8", "surrogatepass")) for w in chunk_counts]  # each word: its ids
+    words = [list(chunk_bytes(w)) for w in chunk_counts]  # each word: its ids
     freqs = list(chunk_counts.values())
     counts: dict[tuple[int, int], int] = {}
     where: dict[tuple[int, int], set[int]] = {}
