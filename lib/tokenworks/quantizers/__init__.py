@@ -7,11 +7,18 @@ from __future__ import annotations
 from ..errors import InvalidInput
 from .base import Quantizer, QuantizerOutput, code_stats
 from .fsq import FSQ, FSQConfig
+from .glfq import GLFQ, GLFQConfig
+from .health import CodebookHealth, HealthReport, LevelHealth, measure
+from .lfq import LFQ, LFQConfig
+from .rvq import RVQ, RVQConfig
 from .vq import VQ, VQConfig
 
 KINDS: dict[str, tuple[type, type]] = {
     "vq": (VQ, VQConfig),
+    "rvq": (RVQ, RVQConfig),
     "fsq": (FSQ, FSQConfig),
+    "lfq": (LFQ, LFQConfig),
+    "glfq": (GLFQ, GLFQConfig),
 }
 
 
@@ -30,8 +37,17 @@ def make_quantizer(kind: str, **cfg) -> Quantizer:
 
 
 __all__ = [
+    "CodebookHealth",
     "FSQ",
     "FSQConfig",
+    "GLFQ",
+    "GLFQConfig",
+    "HealthReport",
+    "LFQ",
+    "LFQConfig",
+    "LevelHealth",
+    "RVQ",
+    "RVQConfig",
     "KINDS",
     "Quantizer",
     "QuantizerOutput",
@@ -39,4 +55,5 @@ __all__ = [
     "VQConfig",
     "code_stats",
     "make_quantizer",
+    "measure",
 ]

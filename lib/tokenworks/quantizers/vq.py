@@ -10,8 +10,9 @@ Dhariwal et al., "Jukebox", 2020 / Zeghidour et al., "SoundStream", 2021: k-mean
 and restarting dead codes from recent encoder outputs.
 
 In training mode a forward pass (1) runs k-means on the first batch when the codebook is not
-initialised yet, (2) restarts codes unused for ``dead_code_steps`` steps with random vectors of
-this batch, (3) quantizes and (4) updates the EMA codebook and the unused-step counters. All this
+initialised yet, (2) quantizes, (3) updates the EMA codebook and the unused-step counters and
+(4) restarts codes unused for ``dead_code_steps`` steps with vectors of this batch, drawn with
+probability proportional to their squared quantization error (k-means++ style). All this
 state lives in registered buffers, so it is saved in a state_dict / safetensors file. In training
 mode the codebook moves after the lookup, so ``decode_codes`` equals ``quantized`` exactly in
 eval mode (and up to that one update in training mode). Under DDP the counts, sums and restarts
@@ -37,7 +38,8 @@ class VQConfig:
     code_dim: int | None = None  # look up in a smaller space (factorised codes, ViT-VQGAN); None: D
     cosine: bool = False  # l2-normalise inputs and codes: the nearest code is the largest cosine
     ema: bool = True  # True: codes follow an EMA of their vectors; False: learned with a codebook loss
-    decay: float = 0.99  # EMA decay of the per-code counts and sums
+    decay: float = 0.95  # EMA decay of counts and sums (0.95: ~20-step memory, keeps up with a
+    #                      moving encoder in short runs; 0.99 is the classic choice for long ones)
     eps: float = 1e-5  # Laplace smoothing of the EMA counts (no code divides by zero)
     commitment_weight: float = 0.25  # beta: weight of ||z - sg(e)||^2 that keeps z near its code
     codebook_weight: float = 1.0  # weight of ||sg(z) - e||^2 (only when ema=False)
@@ -71,16 +73,26 @@ def _sample_rows(x: torch.Tensor, n: int) -> torch.Tensor:
     return rows + 1e-3 * x.std().clamp_min(1e-6) * torch.randn_like(rows)
 
 
-def nearest_codes(x: torch.Tensor, table: torch.Tensor, cosine: bool, chunk: int = 8192) -> torch.Tensor:
-    """Index of the nearest row of table (V, C) for each row of x (M, C) -> (M,) int64."""
-    out = []
+def nearest_codes(
+    x: torch.Tensor, table: torch.Tensor, cosine: bool, chunk: int = 8192
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Nearest row of table (V, C) for each row of x (M, C): codes (M,) int64, squared distances (M,)."""
+    codes, dists = [], []
     t_sq = (table * table).sum(-1)  # (V,)
     for xs in x.split(chunk):
         sim = xs @ table.t()  # (m, V)
-        if not cosine:  # argmin ||x - e||^2 = argmax 2 x.e - ||e||^2
-            sim = 2 * sim - t_sq
-        out.append(sim.argmax(-1))
-    return torch.cat(out) if out else torch.zeros(0, dtype=torch.long, device=x.device)
+        if cosine:  # unit vectors: ||x - e||^2 = 2 - 2 x.e
+            best, idx = sim.max(-1)
+            dist = 2 - 2 * best
+        else:  # ||x - e||^2 = ||x||^2 - (2 x.e - ||e||^2)
+            best, idx = (2 * sim - t_sq).max(-1)
+            dist = (xs * xs).sum(-1) - best
+        codes.append(idx)
+        dists.append(dist.clamp_min(0))
+    if not codes:
+        empty = x.new_zeros(0)
+        return empty.long(), empty
+    return torch.cat(codes), torch.cat(dists)
 
 
 class VQ(Quantizer):
@@ -136,7 +148,7 @@ class VQ(Quantizer):
         for _ in range(self.config.kmeans_iters):
             if cos:
                 centres = F.normalize(centres, dim=-1)
-            assign = nearest_codes(x, centres, cos)  # (M,)
+            assign, _ = nearest_codes(x, centres, cos)  # (M,)
             counts = torch.bincount(assign, minlength=V).to(x.dtype)  # (V,)
             sums = torch.zeros_like(centres).index_add_(0, assign, x)  # (V, C)
             full = counts > 0
@@ -147,15 +159,25 @@ class VQ(Quantizer):
         self.initialised.fill_(True)
 
     @torch.no_grad()
-    def _restart_dead(self, x: torch.Tensor) -> int:
-        """Replace codes unused for dead_code_steps steps with random rows of x (M, C)."""
+    def _restart_dead(self, x: torch.Tensor, dist: torch.Tensor) -> int:
+        """Replace codes unused for dead_code_steps steps with rows of x (M, C).
+
+        Rows are drawn with probability proportional to their squared distance dist (M,) to their
+        code (as k-means++ seeds), so new codes go where the data is served worst.
+        """
         steps = self.config.dead_code_steps
         if steps <= 0 or x.shape[0] == 0:
             return 0
         dead = (self.unused_steps >= steps).nonzero().squeeze(-1)  # (n,)
         if dead.numel() == 0:
             return 0
-        vectors = _broadcast(_sample_rows(x, dead.numel()).contiguous())  # (n, C)
+        n = dead.numel()
+        if float(dist.sum()) > 0:
+            rows = torch.multinomial(dist, n, replacement=n > int((dist > 0).sum()))  # (n,)
+            vectors = x[rows]  # (n, C)
+        else:
+            vectors = _sample_rows(x, n)  # (n, C)
+        vectors = _broadcast(vectors.contiguous())
         self._set_codes(dead, vectors)
         self.unused_steps[dead] = 0
         self.restarts += dead.numel()
@@ -187,19 +209,18 @@ class VQ(Quantizer):
         if c.cosine:
             x = F.normalize(x, dim=-1)
         flat = x.reshape(B * N, self.code_dim)  # (M, C) with M = B * N
-        restarted = 0
-        if self.training:
-            if not bool(self.initialised):
-                self._kmeans_init(flat.detach())
-            restarted = self._restart_dead(flat.detach())
-        codes = nearest_codes(flat.detach(), self._table().detach(), c.cosine)  # (M,)
+        if self.training and not bool(self.initialised):
+            self._kmeans_init(flat.detach())
+        codes, dist = nearest_codes(flat.detach(), self._table().detach(), c.cosine)  # (M,), (M,)
         e = self._table()[codes]  # (M, C) with gradients to a learned codebook
         commit = F.mse_loss(flat, e.detach())
         loss = c.commitment_weight * commit
         if not c.ema:
             loss = loss + c.codebook_weight * F.mse_loss(e, flat.detach())
+        restarted = 0
         if self.training:
             self._update(flat.detach(), codes)
+            restarted = self._restart_dead(flat.detach(), dist)
         q = flat + (e - flat).detach()  # (M, C) straight-through: value e, gradient to z
         quantized = self.project_out(q.view(B, N, self.code_dim)).to(z.dtype)  # (B, N, D)
         codes = codes.view(B, N)
