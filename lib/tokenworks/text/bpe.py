@@ -271,7 +271,8 @@ class ByteBPE:
     """
 
     modality = "text"
-    kind = KIND
+    kind = KIND  # the checkpoint kind save() writes (a subclass with its own config sets its own)
+    config_class: type = BPEConfig  # what from_checkpoint() reads config.json's config as
 
     def __init__(self, merges: Sequence[tuple[int, int]] | None = None, config: BPEConfig | None = None, *,
                  vocab: str | None = None, _tables: _Tables | None = None, training: Any = None):
@@ -587,12 +588,12 @@ class ByteBPE:
             line = f"{n}\t{a} {b}\t{self.render_token(a)} + {self.render_token(b)} -> {self.render_token(n)}"
             lines.append(line + (f"\t{counts[n]}" if n in counts else ""))
         metrics = self.training.summary() if self.training is not None else {}
-        return save_checkpoint(folder, kind=KIND, name=self.name, config=self.config, tensors=tensors,
+        return save_checkpoint(folder, kind=self.kind, name=self.name, config=self.config, tensors=tensors,
                                sidecars={"merges.txt": "\n".join(lines) + "\n"}, data_hash=data_hash, metrics=metrics)
 
     @classmethod
     def from_checkpoint(cls, ckpt: Checkpoint) -> "ByteBPE":
-        config = config_from_dict(BPEConfig, ckpt.config)
+        config = config_from_dict(cls.config_class, ckpt.config)
         try:
             pairs = ckpt.tensors["merges"].tolist()
             new_ids = ckpt.tensors["merge_ids"].tolist()

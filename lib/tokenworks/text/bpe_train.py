@@ -16,6 +16,11 @@ counts once and then updates only what a merge touches:
 Heap entries go stale when counts change; a popped entry is used only if it still matches the
 current count (an up-to-date entry was pushed at every change). ``where`` is also lazy: a word
 that no longer holds a pair is simply found to have no occurrence.
+
+Two optional extras serve curricula such as SuperBPE (``superbpe.py``): ``initial_merges``
+starts from merges learned earlier (each chunk begins as its bytes with those merges applied,
+exactly as the encoder would apply them), and ``allow`` vetoes merges by the bytes of the two
+tokens (a vetoed pair is dropped for good; the next best pair is taken instead).
 """
 from __future__ import annotations
 
@@ -34,8 +39,8 @@ from ..errors import InvalidInput
 class TrainMerge:
     """One learned merge; also the event passed to ``progress``."""
 
-    index: int  # 0-based merge number
-    total: int  # how many merges were asked for
+    index: int  # 0-based merge number (counting initial merges, when training started from some)
+    total: int  # how many merges were asked for (the same)
     pair: tuple[int, int]  # (left id, right id)
     new_id: int  # 256 + index
     count: int  # how often the pair occurred when it was merged
@@ -52,6 +57,7 @@ class TrainReport:
     chunks: int = 0  # pretokenized chunks in the corpus
     unique_chunks: int = 0
     seconds: float = 0.0
+    initial_merges: int = 0  # merges given to start from (ids 256 ...), not listed in merges
 
     def summary(self) -> dict[str, object]:
         """Everything but the merge list (which merges.txt holds), for checkpoint metrics."""
@@ -97,8 +103,15 @@ def count_chunks(corpus: str | bytes | Iterable[str | bytes], pattern: str | Non
 
 
 def train_bpe(corpus: str | bytes | Iterable[str | bytes], vocab_size: int, pattern: str | None, special_tokens: Sequence[str] = (),
-              progress: Callable[[TrainMerge], None] | None = None) -> TrainReport:
-    """Learn merges; new ids are 256, 257, ... in merge order (see the module docstring)."""
+              progress: Callable[[TrainMerge], None] | None = None, *,
+              initial_merges: Sequence[tuple[int, int]] = (),
+              allow: Callable[[bytes, bytes], bool] | None = None) -> TrainReport:
+    """Learn merges; new ids are 256, 257, ... in merge order (see the module docstring).
+
+    ``initial_merges``: merges ``[(left, right), ...]`` already learned (new ids 256, 257, ...);
+    training continues after them, so the first new merge gets id ``256 + len(initial_merges)``.
+    ``allow(left_bytes, right_bytes)``: False forbids that merge (None: every merge is allowed).
+    """
     t0 = time.perf_counter()
     minimum = 256 + len(special_tokens)
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < minimum:
@@ -112,10 +125,23 @@ def train_bpe(corpus: str | bytes | Iterable[str | bytes], vocab_size: int, patt
     if nbytes == 0:
         raise InvalidInput("the training corpus is empty: give some text to learn merges from")
     total = vocab_size - minimum
+    start = len(initial_merges)
+    if start > total:
+        raise InvalidInput(f"{start} initial merges do not fit in vocab_size {vocab_size}: "
+                           f"at most {total} merges fit (vocab_size - {minimum})")
+    if not chunk_counts:
+        raise InvalidInput(f"the pretokenization pattern matched nothing in the {nbytes:,}-byte corpus: "
+                           f"give a regex that matches the text (e.g. bpe.GPT4_PATTERN) or None for no split")
     report = TrainReport(requested_vocab_size=vocab_size, vocab_size=minimum, corpus_bytes=nbytes,
-                         chunks=sum(chunk_counts.values()), unique_chunks=len(chunk_counts))
+                         chunks=sum(chunk_counts.values()), unique_chunks=len(chunk_counts), initial_merges=start)
 
+    tokens = [bytes([i]) for i in range(256)]  # id -> bytes, for allow()
     words = [list(chunk_bytes(w)) for w in chunk_counts]  # each word: its ids
+    if start:
+        table = _initial_table(initial_merges, tokens)
+        from .bpe import bpe_merge
+
+        words = [bpe_merge(w, table) for w in words]
     freqs = list(chunk_counts.values())
     counts: dict[tuple[int, int], int] = {}
     where: dict[tuple[int, int], set[int]] = {}
@@ -125,14 +151,23 @@ def train_bpe(corpus: str | bytes | Iterable[str | bytes], vocab_size: int, patt
             where.setdefault(p, set()).add(k)
     heap = [(-c, a, b) for (a, b), c in counts.items()]
     heapq.heapify(heap)
+    banned: set[tuple[int, int]] = set()  # pairs that allow() refused
 
-    for index in range(total):
-        while heap and counts.get((heap[0][1], heap[0][2])) != -heap[0][0]:
-            heapq.heappop(heap)  # stale entry
+    for index in range(start, total):
+        while heap:
+            neg, a, b = heap[0]
+            if counts.get((a, b)) != -neg:
+                heapq.heappop(heap)  # stale entry
+            elif allow is not None and not allow(tokens[a], tokens[b]):
+                heapq.heappop(heap)  # refused: never counted again
+                del counts[(a, b)]
+                banned.add((a, b))
+            else:
+                break
         if not heap:
             report.stopped_early = True
-            report.reason = (f"the corpus has no adjacent pairs left after {index} merges; "
-                             f"vocab_size {vocab_size} asked for {total}")
+            report.reason = (f"the corpus has no adjacent pairs left{' that allow() permits' if banned else ''} "
+                             f"after {index} merges; vocab_size {vocab_size} asked for {total}")
             break
         neg, a, b = heapq.heappop(heap)
         pair, new = (a, b), 256 + index
@@ -141,7 +176,7 @@ def train_bpe(corpus: str | bytes | Iterable[str | bytes], vocab_size: int, patt
             _merge_word(words, k, a, b, new, freqs[k], delta, where)
         del counts[pair]
         for p, d in delta.items():
-            if d == 0 or p == pair:
+            if d == 0 or p == pair or p in banned:
                 continue
             c = counts.get(p, 0) + d
             if c > 0:
@@ -149,13 +184,27 @@ def train_bpe(corpus: str | bytes | Iterable[str | bytes], vocab_size: int, patt
                 heapq.heappush(heap, (-c, p[0], p[1]))
             else:
                 counts.pop(p, None)
+        tokens.append(tokens[a] + tokens[b])
         m = TrainMerge(index=index, total=total, pair=pair, new_id=new, count=-neg)
         report.merges.append(m)
         if progress is not None:
             progress(m)
-    report.vocab_size = minimum + len(report.merges)
+    report.vocab_size = minimum + start + len(report.merges)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _initial_table(merges: Sequence[tuple[int, int]], tokens: list[bytes]) -> dict[tuple[int, int], int]:
+    """``(left, right) -> new id`` for merges given in order; extends ``tokens`` with their bytes."""
+    table: dict[tuple[int, int], int] = {}
+    for a, b in merges:
+        a, b = int(a), int(b)
+        if not (0 <= a < len(tokens) and 0 <= b < len(tokens)):
+            raise InvalidInput(f"initial merge ({a}, {b}) #{len(table)} refers to an id not yet defined "
+                               f"(ids so far: 0..{len(tokens) - 1})")
+        table[(a, b)] = len(tokens)
+        tokens.append(tokens[a] + tokens[b])
+    return table
 
 
 def _merge_word(words: list[list[int]], k: int, a: int, b: int, new: int, f: int,
