@@ -134,7 +134,8 @@ register(Entry("text/o200k_base", ".text.tiktoken_tok:TiktokenTokenizer", "GPT-4
 # HF tokenizer.json vocabularies through HF tokenizers
 register(Entry("text/llama3", ".text.hf:HFTokenizer", "Llama-3 byte-level BPE, 128k (HF tokenizers)",
                kwargs={"asset": "lenml-llama3", "member": "package/models/tokenizer.json", "label": "text/llama3"},
-               assets=("lenml-llama3",)))
+               assets=("lenml-llama3",)),
+         kind="text/hf")  # every saved tokenizer.json checkpoint (trained with text/hf_train.py) is read by this class
 register(Entry("text/qwen3", ".text.hf:HFTokenizer", "Qwen3 byte-level BPE, 151k (HF tokenizers)",
                kwargs={"asset": "lenml-qwen3", "member": "package/models/tokenizer.json", "label": "text/qwen3"},
                assets=("lenml-qwen3",)))
@@ -164,3 +165,26 @@ register(Entry("text/xlm-roberta", ".text.sentencepiece_tok:SentencePieceTokeniz
 # the workbench's own teaching byte-level BPE (same ids as tiktoken; trace, merge trees, training)
 register(Entry("text/bpe-cl100k", ".text.bpe:ByteBPE", "Teaching byte-level BPE on the cl100k_base vocabulary (tokenworks' own encoder; trace=True replays merges)",
                kwargs={"vocab": "cl100k_base"}, assets=("bpe-openai",)), kind="text/bpe")
+
+# ---- images
+# Learned image tokenizers (image/grid.py, image/flex1d.py, image/tokenizer.py); weights in
+# data/checkpoints/image/<name>, trained by `python -m tokenworks.image.train` (image/train.py).
+# The kinds read any saved run: tw.load_checkpoint("image/flex1d-emoji64-cpu-tiny-s0").
+
+
+def _image_entry(short: str, model: str, data: str, description: str) -> Entry:
+    ckpt = f"image/{short}"
+    command = (f"PYTHONPATH=lib python3 -m tokenworks.image.train --model {model} --data {data} "
+               f"--preset gpu --seed 0 --out data/checkpoints/{ckpt}")
+    cls = "GridTokenizer" if model == "grid" else "Flex1DTokenizer"
+    return Entry(f"image/{short}", f".image.tokenizer:{cls}", description,
+                 kwargs={"checkpoint": ckpt, "name": f"image/{short}", "train_command": command})
+
+
+register(_image_entry("grid-emoji32", "grid", "emoji32",
+                      "Conv VQ-VAE on 32x32 emoji: an 8x8 grid of tokens, V=512 (EMA VQ)"), kind="image/grid")
+register(_image_entry("flex1d-emoji64", "flex1d", "emoji64",
+                      "Ordered 1D tokenizer on 64x64 emoji: up to 256 tokens, V=1000 (FSQ); any prefix decodes"),
+         kind="image/flex1d")
+register(_image_entry("flex1d-photo64", "flex1d", "photo64",
+                      "Ordered 1D tokenizer on 64x64 photo crops: up to 256 tokens, V=1000 (FSQ); any prefix decodes"))

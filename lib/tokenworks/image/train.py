@@ -1,0 +1,389 @@
+"""Train an image tokenizer (grid VQ-VAE or ordered 1D flex1d) on one of the image data sets.
+
+    PYTHONPATH=lib python3 -m tokenworks.image.train --model flex1d --data emoji64 --preset gpu \
+        --seed 0 --out data/checkpoints/image/flex1d-emoji64
+
+Self-contained on purpose: it imports only torch, numpy, pillow, safetensors and tokenworks
+modules that import only those, so it runs on a bare GPU machine with the data set caches
+(``.cache/tokenworks/datasets/*.npz``) copied over. It logs one JSON object per line to stdout
+(``"event": "start" | "step" | "eval" | "saved"``), stops at ``steps`` or at the ``minutes``
+budget (the learning-rate schedule follows whichever comes first), evaluates on the test split
+and saves the checkpoint atomically with the metrics in its config.json.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import InvalidInput
+from ..paths import runs_dir
+from ..quantizers import CodebookHealth
+from ._nn import num_params, to_pixels
+from .data import load_dataset
+from .flex1d import bytes_for_tokens, tokens_for_bytes
+from .tokenizer import MODELS, Flex1DTokenizer, GridTokenizer, ImageTokenizer, build_model
+
+BYTE_BUDGETS = (100, 200, 300)  # equal-bytes points compared against JPEG / WebP
+
+
+@dataclass
+class TrainConfig:
+    model: str = "flex1d"  # grid | flex1d
+    data: str = "emoji64"  # a data set of tokenworks.image.data (emoji32, emoji64, photo32, photo64, mnist32)
+    preset: str = "cpu-tiny"  # cpu-tiny | default | gpu: the model size and training settings
+    seed: int = 0
+    out: str | None = None  # checkpoint folder; None: runs/image/<model>-<data>-<preset>-s<seed>
+    name: str | None = None  # the tokenizer name saved in the checkpoint; None: image/<model>-<data>
+    steps: int = 300  # optimizer steps at most
+    minutes: float | None = None  # wall-clock budget for the training steps (eval and save come after)
+    batch_size: int = 32
+    lr: float = 2e-3  # peak learning rate of AdamW
+    min_lr_frac: float = 0.05  # the cosine ends at lr * min_lr_frac
+    warmup_steps: int = 30  # linear warmup
+    weight_decay: float = 0.05
+    betas: tuple[float, float] = (0.9, 0.95)
+    grad_clip: float = 1.0  # max gradient norm
+    device: str = "auto"  # auto (cuda when present) | cuda | cpu
+    bf16: bool = False  # autocast matmuls to bfloat16 (CUDA only)
+    compile: bool = False  # torch.compile the model for training (CUDA only)
+    augment: bool = True  # random horizontal flips, colour-channel permutations, small shifts
+    shift: int = 4  # largest shift in pixels of that augmentation
+    train_limit: int | None = None  # use only the first n training images
+    eval_limit: int | None = None  # evaluate on the first n test images (None: all)
+    eval_batch: int = 256
+    log_every: int = 25  # steps between log lines
+    threads: int | None = None  # torch CPU threads (None: torch's default)
+    model_config: dict[str, Any] = field(default_factory=dict)  # overrides of the model config
+
+
+# ---- presets: model size + training settings -------------------------------------------------
+# "default" is the model that ships in data/checkpoints; "gpu" trains that same model in about
+# 8 minutes on one H100 (several such runs can share the GPU); "cpu-tiny" is a toy for tests.
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "flex1d": {
+        "cpu-tiny": {"model": dict(width=64, heads=2, encoder_layers=2, decoder_layers=2, tokens=32,
+                                   tokens_per_slot=2),
+                     "train": dict(steps=300, batch_size=32, lr=2e-3, warmup_steps=30, minutes=3.0,
+                                   train_limit=1024, eval_limit=64)},
+        "default": {"model": {},
+                    "train": dict(steps=60000, batch_size=128, lr=1e-3, warmup_steps=1000)},
+        "gpu": {"model": {},
+                "train": dict(steps=40000, minutes=8.0, batch_size=256, lr=1e-3, warmup_steps=1000,
+                              bf16=True, log_every=200)},
+    },
+    "grid": {
+        "cpu-tiny": {"model": dict(channels=(16, 32, 64), codebook_size=64, code_dim=32, lookup_dim=8),
+                     "train": dict(steps=300, batch_size=32, lr=2e-3, warmup_steps=30, minutes=3.0,
+                                   train_limit=1024, eval_limit=64, shift=2)},
+        "default": {"model": {},
+                    "train": dict(steps=30000, batch_size=128, lr=1e-3, warmup_steps=500, shift=2)},
+        "gpu": {"model": {},
+                "train": dict(steps=40000, minutes=6.0, batch_size=256, lr=1e-3, warmup_steps=500,
+                              bf16=True, log_every=200, shift=2)},
+    },
+}
+
+
+def preset_config(model: str, preset: str, **overrides: Any) -> TrainConfig:
+    """The TrainConfig of a preset, with ``overrides`` (None values are ignored)."""
+    if model not in PRESETS:
+        raise InvalidInput(f"unknown image model {model!r}; choose one of {', '.join(PRESETS)}")
+    if preset not in PRESETS[model]:
+        raise InvalidInput(f"unknown preset {preset!r} for {model}; choose one of {', '.join(PRESETS[model])}")
+    p = PRESETS[model][preset]
+    kw: dict[str, Any] = {**p["train"], "model": model, "preset": preset}
+    kw["model_config"] = {**p["model"], **(overrides.pop("model_config", None) or {})}
+    kw.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainConfig(**kw)
+
+
+@dataclass
+class TrainResult:
+    folder: Path  # the saved checkpoint
+    tokenizer: ImageTokenizer  # the trained tokenizer (on the CPU)
+    metrics: dict[str, Any]  # the test-split evaluation, also in config.json
+    steps: int  # optimizer steps taken
+    seconds: float  # wall-clock training time (without eval and save)
+    history: list[dict[str, Any]]  # the logged step events
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+
+def _log(event: str, **fields: Any) -> dict[str, Any]:
+    rec = {"event": event, **fields}
+    print(json.dumps(rec), flush=True)
+    return rec
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in ("cuda", "cpu") and not name.startswith("cuda:"):
+        raise InvalidInput(f"device must be auto, cuda or cpu, not {name!r}")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise InvalidInput("device cuda was asked for but torch sees no CUDA GPU; use --device cpu")
+    return torch.device(name)
+
+
+_PERMS = torch.tensor([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]])  # (6, 3)
+
+
+def augment(x: torch.Tensor, shift: int, generator: torch.Generator) -> torch.Tensor:
+    """Random horizontal flip, colour-channel permutation (half the images) and an integer
+    shift of up to ``shift`` pixels (edges repeated), per image. x: (B, 3, S, S) in [-1, 1]."""
+    B, _, S, _ = x.shape
+    dev = x.device
+    flip = torch.rand(B, device=dev, generator=generator) < 0.5  # (B,)
+    x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+    perm_id = torch.randint(0, 6, (B,), device=dev, generator=generator)  # (B,)
+    perm_id = torch.where(torch.rand(B, device=dev, generator=generator) < 0.5, perm_id, 0)
+    idx = _PERMS.to(dev)[perm_id][:, :, None, None].expand(-1, -1, S, S)  # (B, 3, S, S)
+    x = torch.gather(x, 1, idx)
+    if shift > 0:
+        t = torch.randint(-shift, shift + 1, (B, 2), device=dev, generator=generator).float() * (2.0 / S)  # (B, 2)
+        theta = torch.zeros(B, 2, 3, device=dev)
+        theta[:, 0, 0] = theta[:, 1, 1] = 1.0
+        theta[:, :, 2] = t
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # (B, S, S, 2)
+        x = F.grid_sample(x, grid, mode="nearest", padding_mode="border", align_corners=False)
+    return x
+
+
+def lr_factor(step: int, progress: float, cfg: TrainConfig) -> float:
+    """Linear warmup over warmup_steps, then a cosine from 1 to min_lr_frac over ``progress``."""
+    warm = min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+    cos = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return warm * (cfg.min_lr_frac + (1 - cfg.min_lr_frac) * cos)
+
+
+def psnr_per_image(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, H, W, 3) uint8 x 2 -> (N,) PSNR in dB (peak 255; identical images give 100 dB)."""
+    mse = ((a.astype(np.float64) - b.astype(np.float64)) ** 2).reshape(len(a), -1).mean(1)  # (N,)
+    return np.where(mse > 0, 10 * np.log10(255.0**2 / np.maximum(mse, 1e-12)), 100.0)
+
+
+def prefix_ks(T: int, vocab_size: int) -> tuple[list[int], dict[int, int]]:
+    """The k grid of the evaluation: 1, 2, 4, ..., T (T included) and the k at each byte budget."""
+    ks = sorted({2**i for i in range(int(math.log2(T)) + 1)} | {T})
+    budget = {b: tokens_for_bytes(b, vocab_size) for b in BYTE_BUDGETS}
+    budget = {b: k for b, k in budget.items() if 1 <= k <= T}  # only the budgets T tokens can fill
+    return ks, budget
+
+
+# ---- evaluation -------------------------------------------------------------------------------
+
+
+@torch.inference_mode()
+def evaluate(tok: ImageTokenizer, images: np.ndarray, batch: int = 256) -> dict[str, Any]:
+    """Test-split metrics: PSNR (per k for flex1d), monotonicity in k, codebook health."""
+    model = tok.model.eval()
+    V, T = tok.vocab_size, tok.num_tokens
+    health = CodebookHealth(V)
+    m: dict[str, Any] = {"test_images": int(len(images)), "vocab_size": V, "tokens": T}
+    if isinstance(tok, GridTokenizer):
+        ps = []
+        for i in range(0, len(images), batch):
+            ids = tok.encode_batch(images[i:i + batch])  # (n, H, W)
+            health.update(ids)
+            ps.append(psnr_per_image(tok.decode_batch(ids), images[i:i + batch]))
+        m.update(psnr=float(np.concatenate(ps).mean()), bytes=bytes_for_tokens(T, V))
+    else:
+        assert isinstance(tok, Flex1DTokenizer)
+        ks, budget = prefix_ks(T, V)
+        all_ks = sorted(set(ks) | set(budget.values()))
+        table = np.zeros((len(images), len(all_ks)))  # (N, len(all_ks)) PSNR
+        for i in range(0, len(images), batch):
+            chunk = images[i:i + batch]
+            ids = tok.encode_batch(chunk)  # (n, T)
+            health.update(ids)
+            for j, k in enumerate(all_ks):
+                table[i:i + len(chunk), j] = psnr_per_image(tok.decode_batch(ids, keep=k), chunk)
+        mean = table.mean(0)
+        m["psnr_per_k"] = {str(k): round(float(p), 3) for k, p in zip(all_ks, mean)}
+        for b, k in budget.items():
+            m[f"psnr@{b}B"] = round(float(mean[all_ks.index(k)]), 3)
+            m[f"k@{b}B"] = k
+        m["psnr"] = round(float(mean[-1]), 3)
+        grid = table[:, [all_ks.index(k) for k in ks]]  # (N, len(ks)) on the powers-of-two grid
+        steps = np.diff(grid, axis=1)  # (N, len(ks) - 1)
+        m["monotone_frac"] = float((steps >= 0).all(1).mean())  # PSNR never falls as k doubles
+        m["monotone_frac_0.1dB"] = float((steps >= -0.1).all(1).mean())
+        full = table[:, [all_ks.index(k) for k in all_ks]]
+        m["monotone_frac_all_k"] = float((np.diff(full, axis=1) >= 0).all(1).mean())
+    rep = health.result()
+    m["codebook"] = {"usage": round(rep.usage, 4), "entropy": round(rep.entropy, 4),
+                     "perplexity": round(rep.perplexity, 1), "dead": rep.dead}
+    return m
+
+
+# ---- training ---------------------------------------------------------------------------------
+
+
+def train_image(cfg: TrainConfig) -> TrainResult:
+    """Train, evaluate on the test split, save; see the module docstring."""
+    if cfg.model not in MODELS:
+        raise InvalidInput(f"unknown image model {cfg.model!r}; choose one of {', '.join(MODELS)}")
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    _seed_everything(cfg.seed)
+    device = _device(cfg.device)
+    cuda = device.type == "cuda"
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+    train = load_dataset(cfg.data, "train", cfg.train_limit)
+    test = load_dataset(cfg.data, "test", cfg.eval_limit)
+    S = int(train.images.shape[1])
+    _, config_cls = MODELS[cfg.model]
+    known = {f.name for f in dataclasses.fields(config_cls)}
+    unknown = sorted(set(cfg.model_config) - known)
+    if unknown:
+        raise InvalidInput(f"{cfg.model} has no config field {', '.join(unknown)}; its fields are {', '.join(sorted(known))}")
+    mcfg = dataclasses.replace(config_cls(), **{**cfg.model_config, "image_size": S})
+    model = build_model(cfg.model, mcfg).to(device)
+    tok_cls = GridTokenizer if cfg.model == "grid" else Flex1DTokenizer
+    name = cfg.name or f"image/{cfg.model}-{cfg.data}"
+    out = Path(cfg.out) if cfg.out else runs_dir() / "image" / f"{cfg.model}-{cfg.data}-{cfg.preset}-s{cfg.seed}"
+
+    images = torch.from_numpy(np.array(train.images)).to(device)  # (N, S, S, 3) uint8, all in memory
+    N = images.shape[0]
+    gen = torch.Generator(device=device).manual_seed(cfg.seed)
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}],
+                            lr=cfg.lr, betas=cfg.betas, fused=cuda)
+    step_fn = torch.compile(model) if (cfg.compile and cuda) else model
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if (cfg.bf16 and cuda) else torch.autocast(
+        device.type, enabled=False)
+    budget = cfg.minutes * 60.0 if cfg.minutes else None
+
+    _log("start", model=cfg.model, data=cfg.data, preset=cfg.preset, seed=cfg.seed, device=str(device),
+         train_images=int(N), test_images=int(len(test.images)), params=num_params(model),
+         vocab_size=model.vocab_size, tokens=model.num_tokens, out=str(out),
+         model_config=dataclasses.asdict(mcfg), train_config=dataclasses.asdict(cfg))
+    history: list[dict[str, Any]] = []
+    model.train()
+    t0 = time.perf_counter()
+    t_log, seen_log, step = t0, 0, 0
+    while step < cfg.steps:
+        elapsed = time.perf_counter() - t0
+        if budget is not None and elapsed >= budget:
+            break
+        progress = max(step / cfg.steps, elapsed / budget if budget else 0.0)
+        lr = cfg.lr * lr_factor(step, progress, cfg)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        idx = torch.randint(0, N, (cfg.batch_size,), device=device, generator=gen)  # (B,)
+        x = to_pixels(images[idx])  # (B, 3, S, S)
+        if cfg.augment:
+            x = augment(x, cfg.shift, gen)
+        with autocast:
+            out_ = step_fn(x)
+        mse = F.mse_loss(out_.recon.float(), x)
+        loss = mse + out_.aux_loss.float()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        step += 1
+        seen_log += cfg.batch_size
+        if step % cfg.log_every == 0 or step == 1 or step == cfg.steps:
+            now = time.perf_counter()
+            loss_, mse_ = float(loss.detach()), float(mse.detach())
+            rec = _log("step", step=step, loss=round(loss_, 5), mse=round(mse_, 5),
+                       psnr_train=round(10 * math.log10(4.0 / max(mse_, 1e-10)), 2),
+                       lr=round(lr, 7), grad_norm=round(float(gnorm), 3),
+                       img_per_s=round(seen_log / max(now - t_log, 1e-9), 1), elapsed=round(now - t0, 1),
+                       **{f"q_{k}": round(v, 4) for k, v in out_.stats.items()})
+            history.append(rec)
+            t_log, seen_log = now, 0
+    seconds = time.perf_counter() - t0
+
+    model.eval()
+    tok = tok_cls(model, name=name)
+    t_eval = time.perf_counter()
+    metrics = evaluate(tok, test.images, cfg.eval_batch)
+    metrics.update(train_steps=step, train_seconds=round(seconds, 1), final_train_loss=history[-1]["loss"] if history else None,
+                   params=num_params(model), device=str(device),
+                   torch=torch.__version__, gpu=torch.cuda.get_device_name(0) if cuda else None)
+    _log("eval", seconds=round(time.perf_counter() - t_eval, 1), **metrics)
+    tok.to("cpu")
+    folder = tok.save(out, data_hash=train.data_hash, metrics=metrics,
+                      extra={"train": {**dataclasses.asdict(cfg), "out": str(out)},
+                             "data": {"name": cfg.data, "train_images": int(N), "test_hash": test.data_hash}})
+    _log("saved", folder=str(folder), bytes=sum(p.stat().st_size for p in Path(folder).iterdir()))
+    return TrainResult(folder=Path(folder), tokenizer=tok, metrics=metrics, steps=step, seconds=seconds, history=history)
+
+
+def train_command(model: str, data: str, out: str, preset: str = "gpu") -> str:
+    """The command line that trains a shipped checkpoint (named in CheckpointNotFound errors)."""
+    return (f"PYTHONPATH=lib python3 -m tokenworks.image.train --model {model} --data {data} "
+            f"--preset {preset} --seed 0 --out {out}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tokenworks.image.train", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", choices=sorted(MODELS), default="flex1d")
+    ap.add_argument("--data", default="emoji64", help="emoji32 | emoji64 | photo32 | photo64 | mnist32")
+    ap.add_argument("--preset", choices=["cpu-tiny", "default", "gpu"], default="cpu-tiny")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=None, help="checkpoint folder (default: runs/image/<model>-<data>-<preset>-s<seed>)")
+    ap.add_argument("--name", default=None, help="tokenizer name saved in the checkpoint (default image/<model>-<data>)")
+    ap.add_argument("--minutes", type=float, default=None, help="wall-clock budget for training")
+    ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--batch-size", type=int, default=None)
+    ap.add_argument("--lr", type=float, default=None)
+    ap.add_argument("--device", default=None, help="auto | cuda | cpu")
+    ap.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    ap.add_argument("--compile", action="store_true", default=None, help="torch.compile the model (CUDA)")
+    ap.add_argument("--no-bf16", dest="bf16", action="store_false", default=None)
+    ap.add_argument("--no-augment", dest="augment", action="store_false", default=None)
+    ap.add_argument("--train-limit", type=int, default=None)
+    ap.add_argument("--eval-limit", type=int, default=None)
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=JSON",
+                    help="override a model config field, e.g. --set width=256 --set 'levels=[8,8,8,5]'")
+    a = ap.parse_args(argv)
+    overrides: dict[str, Any] = {}
+    for item in a.set:
+        key, _, val = item.partition("=")
+        try:
+            overrides[key] = json.loads(val)
+        except json.JSONDecodeError:
+            overrides[key] = val
+        if isinstance(overrides[key], list):
+            overrides[key] = tuple(overrides[key])
+    cfg = preset_config(a.model, a.preset, data=a.data, seed=a.seed, out=a.out, name=a.name, minutes=a.minutes,
+                        steps=a.steps, batch_size=a.batch_size, lr=a.lr, device=a.device, threads=a.threads,
+                        compile=a.compile, bf16=a.bf16, augment=a.augment, train_limit=a.train_limit,
+                        eval_limit=a.eval_limit, model_config=overrides)
+    train_image(cfg)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
