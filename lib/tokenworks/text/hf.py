@@ -9,13 +9,27 @@ lossy and where.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from ..checkpoint import Checkpoint, config_from_dict, save_checkpoint
 from ..core import Span, TokenSeq, check_ids, ids_of, keep_first
-from ..errors import InvalidIds
+from ..errors import CorruptCheckpoint, InvalidIds
 from ._common import as_output, as_text_input, bytes_label, printable_piece, spans_from_lengths, utf8_offsets
+
+
+KIND = "text/hf"  # checkpoint kind of tokenizers saved from this class
+
+
+@dataclass
+class HFConfig:
+    name: str = "text/hf"  # what the tokenizer calls itself
+    model: str = ""  # HF model type: "BPE", "WordPiece" or "Unigram"
+    byte_level: bool = False  # tokens are byte strings in GPT-2's alphabet (exact spans, lossless)
+    vocab_size: int = 0  # ids 0..vocab_size-1, special tokens included
 
 
 def byte_alphabet() -> dict[str, int]:
@@ -41,21 +55,29 @@ class HFTokenizer:
 
     modality = "text"
 
-    def __init__(self, asset: str, member: str, label: str):
+    def __init__(self, asset: str | None = None, member: str | None = None, label: str = "text/hf", *,
+                 spec: str | None = None, info: dict[str, Any] | None = None):
+        """Read ``member`` of the offline ``asset``, or a tokenizer.json given as text (``spec``)."""
         from tokenizers import Tokenizer
 
-        from .. import assets
+        if spec is None:
+            from .. import assets
 
-        path = assets.asset_path(asset, member)
+            if asset is None or member is None:
+                raise TypeError("HFTokenizer needs asset and member, or spec (the tokenizer.json text)")
+            spec = assets.asset_path(asset, member).read_text(encoding="utf-8")
         self.name = label
-        self.hf = Tokenizer.from_file(str(path))
+        self.spec = spec  # the tokenizer.json text (saved as is in checkpoints)
+        self.info = dict(info or {})  # what training recorded (algorithm, corpus, report)
+        self.hf = Tokenizer.from_str(spec)
         self.hf.no_padding()
         self.hf.no_truncation()
-        spec = json.loads(path.read_text(encoding="utf-8"))
-        self.byte_level = (spec.get("decoder") or {}).get("type") == "ByteLevel"
-        self.normalizer = (spec.get("normalizer") or {}).get("type")
-        self.model_type = (spec.get("model") or {}).get("type")
-        self.unk_id = self.hf.token_to_id((spec.get("model") or {}).get("unk_token") or "[UNK]")
+        parsed = json.loads(spec)
+        self.byte_level = (parsed.get("decoder") or {}).get("type") == "ByteLevel"
+        self.normalizer = (parsed.get("normalizer") or {}).get("type")
+        self.model_type = (parsed.get("model") or {}).get("type")
+        model = parsed.get("model") or {}
+        self.unk_id = model.get("unk_id") if self.model_type == "Unigram" else self.hf.token_to_id(model.get("unk_token") or "[UNK]")
         n = self.hf.get_vocab_size(with_added_tokens=True)
         added = {i: t.content for i, t in self.hf.get_added_tokens_decoder().items()}
         self._bytes: list[bytes | None] = [None] * n  # id -> token bytes (byte-level vocabularies)
@@ -103,12 +125,25 @@ class HFTokenizer:
         meta["lossless"] = lossless
         if not lossless:
             if decoded != text:
-                why = {"BertNormalizer": "lower-cases, strips accents and drops whitespace", "NFC": "applies NFC normalisation"}
-                notes.append(f"{self.name} {why.get(self.normalizer, 'normalises the text')}"
-                             + ("; unknown characters become [UNK]" if self.unk_id is not None and (ids == self.unk_id).any() else ""))
+                notes.append(f"{self.name} " + self._lossy_reason(ids))
                 meta["lossy_spans"] = self._lossy_spans(text, ids, spans)
             meta["note"] = "; ".join(notes)
         return TokenSeq(ids=ids, spans=spans, modality="text", tokenizer=self.name, meta=meta)
+
+    def _lossy_reason(self, ids: np.ndarray) -> str:
+        """Why decode(encode(x)) != x, in words."""
+        reasons = []
+        if self.normalizer == "BertNormalizer":
+            reasons.append("lower-cases and strips accents")
+        elif self.normalizer == "NFC":
+            reasons.append("applies NFC normalisation")
+        elif self.normalizer:
+            reasons.append(f"normalises the text ({self.normalizer})")
+        if self.model_type == "WordPiece":
+            reasons.append("does not keep whitespace")
+        if self.unk_id is not None and (ids == self.unk_id).any():
+            reasons.append(f"unknown characters become {self.hf.id_to_token(self.unk_id)}")
+        return ", ".join(reasons) or "does not reproduce the input exactly"
 
     def _lossy_spans(self, text: str, ids: np.ndarray, spans: Sequence[Span]) -> list[tuple[int, int]]:
         """Character ranges where the tokens do not reproduce the input: [UNK] tokens, tokens
@@ -141,3 +176,33 @@ class HFTokenizer:
         if self.byte_level and self._bytes[i] is not None:
             return bytes_label(self._bytes[i])  # type: ignore[arg-type]
         return printable_piece(self.hf.id_to_token(i) or "")
+
+    @property
+    def config(self) -> HFConfig:
+        return HFConfig(name=self.name, model=self.model_type or "", byte_level=self.byte_level,
+                        vocab_size=self.vocab_size)
+
+    # -- checkpoints (tokenizers trained with tokenworks.text.hf_train) -----------------------
+
+    def save(self, folder: str | Path, data_hash: str | None = None, metrics: dict[str, Any] | None = None) -> Path:
+        """A checkpoint folder: tokenizer.json as a sidecar (no weights), the training info."""
+        return save_checkpoint(folder, kind=KIND, name=self.name, config=self.config,
+                               sidecars={"tokenizer.json": self.spec, "vocab.txt": self._vocab_txt()},
+                               data_hash=data_hash, metrics={**self.info.get("metrics", {}), **(metrics or {})},
+                               extra={"training": {k: v for k, v in self.info.items() if k != "metrics"}})
+
+    def _vocab_txt(self) -> str:
+        return "".join(f"{i}\t{self.render_token(i)}\n" for i in range(self.vocab_size))
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: Checkpoint) -> "HFTokenizer":
+        config = config_from_dict(HFConfig, ckpt.config)
+        path = ckpt.folder / "tokenizer.json"
+        if not path.is_file():
+            raise CorruptCheckpoint(f"{ckpt.folder}: a {KIND} checkpoint needs tokenizer.json")
+        info = dict(ckpt.info.get("training") or {})
+        info["metrics"] = ckpt.info.get("metrics", {})
+        try:
+            return cls(label=config.name, spec=path.read_text(encoding="utf-8"), info=info)
+        except Exception as e:  # tokenizers raises its own Exception type for bad JSON
+            raise CorruptCheckpoint(f"{ckpt.folder}/tokenizer.json is not a tokenizer HF tokenizers can read: {e}") from e
