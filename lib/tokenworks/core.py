@@ -105,6 +105,8 @@ class LazySpans(Sequence[Span]):
     """Spans computed on first use: fast paths return ids at full speed and pay for the
     alignment only when someone looks at it."""
 
+    __slots__ = ("_make", "_spans", "_n")
+
     def __init__(self, make: "Callable[[], Sequence[Span]]", n: int):
         self._make: Callable[[], Sequence[Span]] | None = make
         self._spans: Sequence[Span] | None = None
@@ -133,7 +135,6 @@ class LazySpans(Sequence[Span]):
         return f"LazySpans({self._n} spans, {'computed' if self._spans is not None else 'not computed yet'})"
 
 
-@dataclass
 class TokenSeq:
     """The result of ``encode``.
 
@@ -142,26 +143,55 @@ class TokenSeq:
            codebooks of that frame); a list of Span or a SpanTable.
     meta: what the tokenizer did to the input (``input_type``, resizing, resampling,
           ``lossless`` and where it is not, ...).
+
+    A fast path may hand over its ids as a plain list of ints; they become the int64 array on
+    first use of ``ids`` (like ``LazySpans``, so short texts do not pay for arrays nobody reads).
     """
 
-    ids: np.ndarray
-    spans: Sequence[Span]
-    modality: str
-    tokenizer: str
-    meta: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("_ids", "spans", "modality", "tokenizer", "meta")
 
-    def __post_init__(self) -> None:
-        self.ids = np.asarray(self.ids, dtype=np.int64)
+    def __init__(self, ids: np.ndarray | list[int], spans: Sequence[Span], modality: str, tokenizer: str,
+                 meta: dict[str, Any] | None = None):
+        if type(ids) is not list and (type(ids) is not np.ndarray or ids.dtype != np.int64):
+            ids = np.asarray(ids, dtype=np.int64)
+        self._ids = ids
+        self.spans = spans
+        self.modality = modality
+        self.tokenizer = tokenizer
+        self.meta = {} if meta is None else meta
+
+    @property
+    def ids(self) -> np.ndarray:
+        ids = self._ids
+        if type(ids) is list:
+            ids = self._ids = np.array(ids, dtype=np.int64)
+        return ids
+
+    @ids.setter
+    def ids(self, value: np.ndarray) -> None:
+        self._ids = np.asarray(value, dtype=np.int64)
 
     def __len__(self) -> int:
-        return int(self.ids.size)
+        ids = self._ids
+        return len(ids) if type(ids) is list else int(ids.size)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TokenSeq):
+            return NotImplemented
+        return (self.modality == other.modality and self.tokenizer == other.tokenizer
+                and np.array_equal(self.ids, other.ids) and list(self.spans) == list(other.spans)
+                and self.meta == other.meta)
+
+    def __repr__(self) -> str:
+        return (f"TokenSeq(tokenizer={self.tokenizer!r}, modality={self.modality!r}, shape={tuple(self.ids.shape)}, "
+                f"spans={len(self.spans)}, meta keys={sorted(self.meta)})")
 
     @property
     def lossless(self) -> bool:
         return bool(self.meta.get("lossless", True))
 
     def tolist(self) -> list:
-        return self.ids.tolist()
+        return list(self._ids) if type(self._ids) is list else self._ids.tolist()
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -36,12 +36,35 @@ class TiktokenTokenizer:
             self._bytes[i] = text.encode("utf-8")
         self.token_len = np.array([len(b) if b is not None else 0 for b in self._bytes], dtype=np.int64)  # (V,)
         self.special_ids = frozenset(v.special_tokens.values())
+        core = getattr(self.encoding, "_core_bpe", None)
+        if hasattr(core, "encode_to_tiktoken_buffer") and hasattr(core, "encode_ordinary"):
+            no_specials: set[str] = set()  # special-token text is ordinary text, as in encode_ordinary
+
+            def encode_numpy(text: str) -> np.ndarray | list[int]:
+                # short texts: a small list is cheapest; long ones: tiktoken's buffer, no list at all
+                if len(text) < 512:
+                    return core.encode_ordinary(text)  # a list; TokenSeq makes the array when asked
+                return np.frombuffer(core.encode_to_tiktoken_buffer(text, no_specials), dtype=np.uint32).astype(np.int64)
+        else:  # another tiktoken version: its public API
+            def encode_numpy(text: str) -> list[int]:
+                return self.encoding.encode_ordinary(text)
+        self._encode_ids = encode_numpy  # valid UTF-8 text -> (T,) ids: int64 array or list
 
     @property
     def vocab_size(self) -> int:
         return self.encoding.n_vocab
 
     def encode(self, x: str | bytes) -> TokenSeq:
+        if type(x) is str:  # the fast path: valid text straight into tiktoken's numpy buffer
+            try:
+                x.encode("utf-8")  # lone surrogates take the careful path below
+            except UnicodeEncodeError:
+                pass
+            else:
+                ids = self._encode_ids(x)  # (T,)
+                token_len = self.token_len
+                return TokenSeq(ids, LazySpans(lambda: spans_from_lengths(x, token_len[ids]), len(ids)),
+                                "text", self.name, {"input_type": "str", "lossless": True})
         inp = as_text_input(x, self.name)
         meta: dict[str, Any] = {"input_type": inp.input_type, "lossless": not inp.replaced}
         if inp.replaced:

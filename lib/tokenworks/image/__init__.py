@@ -1,0 +1,1 @@
+"""Image tokenizers, data and classical codec baselines."""

@@ -1,0 +1,1 @@
+"""Metrics: text, reconstruction, codebook health, rate."""
