@@ -51,6 +51,82 @@ def bench_tiktoken_fast_path(ctx: BenchContext) -> None:
             t_tw = timeit(lambda: [tok.encode(d) for d in items], ctx.repeats)
             ctx.rows.append(Row("text", f"text/{vocab} encode, {label}", mb / t_tw, "MB/s",
                                 "tiktoken encode_ordinary", mb / t_raw, t_raw / t_tw, "target >= 0.8 (cl100k)"))
+            # the same, reading the ids array too (a TokenSeq from a short text makes it on first use)
+            t_ids = timeit(lambda: [tok.encode(d).ids for d in items], ctx.repeats)
+            ctx.rows.append(Row("text", f"text/{vocab} encode + read .ids, {label}", mb / t_ids, "MB/s",
+                                "tiktoken encode_ordinary", mb / t_raw, t_raw / t_ids, "ids as an int64 numpy array"))
+
+
+def bench_large_input(ctx: BenchContext) -> None:
+    """10 MB in one call: the fast path and the teaching encoder finish, and how fast."""
+    from .. import registry
+    from .bpe import ByteBPE
+
+    size = (1 if ctx.quick else 10) * 1024 * 1024
+    text = (text_corpus(False) * 8)[:size]
+    mb = len(text.encode("utf-8")) / 1e6
+    tok = registry.load_shared("text/cl100k_base")
+    t_raw = timeit(lambda: tok.encoding.encode_ordinary(text), 1)
+    t_tw = timeit(lambda: tok.encode(text).spans[0], 1)  # spans included
+    ctx.rows.append(Row("text", f"text/cl100k_base encode {mb:.1f} MB in one call, spans read", mb / t_tw, "MB/s",
+                        "tiktoken encode_ordinary", mb / t_raw, t_raw / t_tw, "bad-input case: 10 MB"))
+    bpe = ByteBPE.from_pretrained("cl100k_base")
+    t0 = time.perf_counter()
+    bpe.encode(text)
+    t_bpe = time.perf_counter() - t0
+    ctx.rows.append(Row("text", f"ByteBPE (teaching) encode {mb:.1f} MB in one call", mb / t_bpe, "MB/s",
+                        "tiktoken encode_ordinary", mb / t_raw, t_raw / t_bpe, "bad-input case: 10 MB"))
+
+
+def bench_reference_libraries(ctx: BenchContext) -> None:
+    """Tokenizers backed by HF tokenizers and sentencepiece against the library called directly."""
+    from .. import registry
+    from ..errors import AssetMissing
+
+    text = text_corpus(ctx.quick)
+    mb = len(text.encode("utf-8")) / 1e6
+    cases = {
+        "text/llama3": ("HF tokenizers Tokenizer.encode", lambda tok: tok.hf.encode(text, add_special_tokens=False)),
+        "text/bert-base-uncased": ("HF tokenizers Tokenizer.encode", lambda tok: tok.hf.encode(text, add_special_tokens=False)),
+        "text/mistral-7b": ("sentencepiece encode (ids)", lambda tok: tok.sp.encode(text)),
+        "text/xlm-roberta": ("sentencepiece encode (ids)", lambda tok: tok.sp.encode(text)),
+    }
+    for name, (anchor, raw) in cases.items():
+        try:
+            tok = registry.load_shared(name)
+        except AssetMissing as e:
+            ctx.rows.append(Row("text", f"{name} encode", float("nan"), "MB/s", anchor, float("nan"), float("nan"), str(e)))
+            continue
+        t_raw = timeit(lambda: raw(tok), ctx.repeats)
+        t_tw = timeit(lambda: tok.encode(text).spans[0], ctx.repeats)
+        ctx.rows.append(Row("text", f"{name} encode (ids + spans)", mb / t_tw, "MB/s", anchor, mb / t_raw, t_raw / t_tw,
+                            f"{mb:.2f} MB multilingual sample"))
+
+
+def bench_hf_training(ctx: BenchContext) -> None:
+    """tokenworks' HF training path (progress, exact size, checks) against HF tokenizers called directly."""
+    from .hf_train import HFTrainConfig, _build, train_hf
+
+    corpus = code_corpus(100_000 if ctx.quick else 1_000_000)
+    cmb = len(corpus.encode("utf-8")) / 1e6
+    for algo, vocab in (("bpe", 1024 if ctx.quick else 4096), ("wordpiece", 1024 if ctx.quick else 4096),
+                        ("unigram", 1024 if ctx.quick else 4096)):
+        config = HFTrainConfig(algo=algo, vocab_size=vocab)
+
+        def direct() -> None:
+            tok, trainer = _build(config)  # the same HF model, pretokenizer and trainer, no tokenworks around it
+            tok.train_from_iterator([corpus], trainer)
+
+        t_direct = timeit(direct, 1)
+        t_tw = timeit(lambda: train_hf([corpus], config), 1)
+        ctx.rows.append(Row("text", f"train_hf {algo}, {cmb:.2f} MB stdlib code, vocab {vocab}", t_tw, "s",
+                            "HF tokenizers trainer called directly", t_direct, t_direct / t_tw, "same corpus and vocab"))
+
+
+def bench_superbpe(ctx: BenchContext) -> None:
+    from .superbpe_bench import superbpe_rows
+
+    ctx.rows.extend(superbpe_rows(ctx.quick))
 
 
 def bench_worst_case_runs(ctx: BenchContext) -> None:
@@ -121,4 +197,5 @@ def bench_teaching_bpe(ctx: BenchContext) -> None:
                         "HF tokenizers BpeTrainer, same corpus and vocab", t_hf, t_hf / t_train, "target: seconds, not minutes"))
 
 
-BENCHES = [bench_text_baselines, bench_tiktoken_fast_path, bench_worst_case_runs, bench_teaching_bpe]
+BENCHES = [bench_text_baselines, bench_tiktoken_fast_path, bench_worst_case_runs, bench_large_input,
+           bench_reference_libraries, bench_teaching_bpe, bench_hf_training, bench_superbpe]
