@@ -130,3 +130,17 @@ def test_unused_ids_are_refused():
 def test_gpt2_is_an_alias_of_r50k_base():
     assert tw.load("text/gpt2").name == "text/r50k_base"
     assert tw.load("text/gpt2").encode("hello world").tolist() == [31373, 995]
+
+
+@pytest.mark.parametrize("vocab", ["r50k_base", "cl100k_base", "o200k_base"])
+@pytest.mark.parametrize("text", ["a\ud83d\ude00b", "x\ud800y", "\udc00\ud800", "\ud83d\ude00\ud83d", "\ud83c\udff3\ufe0f"])
+def test_surrogates_are_treated_as_tiktoken_treats_them(vocab, text):
+    """Pairs written as two code units are joined; lone surrogates become U+FFFD; both flagged."""
+    ref = reference_tiktoken(vocab)
+    for name in (f"text/{vocab}",):
+        seq = tw.load_shared(name).encode(text)
+        assert seq.ids.tolist() == ref.encode_ordinary(text)
+        assert not seq.lossless and "joined" in seq.meta["note"]
+    bpe = tw.text.bpe.ByteBPE.from_pretrained(vocab) if vocab == "r50k_base" else None
+    if bpe is not None:
+        assert bpe.encode(text).ids.tolist() == ref.encode_ordinary(text)

@@ -15,18 +15,23 @@ if TYPE_CHECKING:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+SURROGATE_NOTE = ("surrogates cannot be written in UTF-8: pairs written as two code units were joined, "
+                  "lone ones replaced by U+FFFD (as tiktoken does)")
+
+
 @dataclass(frozen=True)
 class TextInput:
     """Text ready for a byte-level tokenizer, and what was done to get it."""
 
-    text: str  # the text that is tokenized (lone surrogates replaced)
+    text: str  # the text that is tokenized (surrogates joined or replaced)
     data: bytes  # its UTF-8 bytes (or the raw input bytes)
     input_type: str  # "str" or "bytes"
-    replaced: tuple[int, ...]  # char offsets of lone surrogates replaced by U+FFFD
+    replaced: tuple[int, ...]  # char offsets (in the input) of surrogates: lone ones became U+FFFD, pairs were joined
 
 
 def as_text_input(x: object, tokenizer: str) -> TextInput:
-    """Accept str or bytes; replace lone surrogates by U+FFFD as tiktoken does."""
+    """Accept str or bytes; surrogates are treated as tiktoken treats them (pairs joined, lone
+    ones replaced by U+FFFD), so the text differs from the input and ``replaced`` says where."""
     if isinstance(x, (bytes, bytearray, memoryview)):
         data = bytes(x)
         return TextInput(text=data.decode("utf-8", "replace"), data=data, input_type="bytes", replaced=())
@@ -34,9 +39,11 @@ def as_text_input(x: object, tokenizer: str) -> TextInput:
         raise InvalidInput(f"{tokenizer} encodes text: give a str or bytes, not {type(x).__name__}")
     try:
         return TextInput(text=x, data=x.encode("utf-8"), input_type="str", replaced=())
-    except UnicodeEncodeError:  # only lone surrogates make UTF-8 encoding fail
+    except UnicodeEncodeError:  # only surrogates make UTF-8 encoding fail
+        # as tiktoken does: a high + low surrogate written as two code units joins into the
+        # character they encode; every other (lone) surrogate becomes U+FFFD
         replaced = tuple(m.start() for m in _SURROGATE.finditer(x))
-        x = _SURROGATE.sub("\ufffd", x)
+        x = x.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
         return TextInput(text=x, data=x.encode("utf-8"), input_type="str", replaced=replaced)
 
 

@@ -37,7 +37,7 @@ import regex
 from ..checkpoint import Checkpoint, config_from_dict, save_checkpoint
 from ..core import SpanTable, TokenSeq, check_ids, ids_of, keep_first
 from ..errors import CorruptCheckpoint, InvalidIds, InvalidInput, UnknownTokenizer
-from ._common import TextInput, as_output, as_text_input, printable_piece, spans_from_lengths
+from ._common import SURROGATE_NOTE, TextInput, as_output, as_text_input, printable_piece, spans_from_lengths
 
 KIND = "text/bpe"  # the checkpoint kind that save() writes
 
@@ -367,13 +367,7 @@ class ByteBPE:
     # -- encoding ---------------------------------------------------------------------------
 
     def _input(self, x: object) -> TextInput:
-        """as_text_input, and tiktoken's treatment of surrogates written as two code units."""
-        inp = as_text_input(x, self.name)
-        if inp.replaced and isinstance(x, str):
-            joined = x.encode("utf-16", "surrogatepass").decode("utf-16", "replace")  # what tiktoken does
-            if joined != inp.text:
-                inp = TextInput(text=joined, data=joined.encode("utf-8"), input_type="str", replaced=inp.replaced)
-        return inp
+        return as_text_input(x, self.name)  # surrogates handled as tiktoken handles them
 
     def pretokenize(self, text: str) -> list[str]:
         """Cut ``text`` into chunks with the regex; text the regex skips becomes its own chunk.
@@ -483,7 +477,7 @@ class ByteBPE:
             meta["display"] = "hex"
         if inp.replaced:
             meta["replaced"] = list(inp.replaced)
-            meta["note"] = "lone surrogates cannot be written in UTF-8; replaced by U+FFFD (as tiktoken does)"
+            meta["note"] = SURROGATE_NOTE
         if trace:
             meta["trace"] = traces
         return TokenSeq(ids=arr, spans=spans, modality="text", tokenizer=self.name, meta=meta)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..checkpoint import Checkpoint, config_from_dict, save_checkpoint
 from ..core import SpanTable, TokenSeq, check_ids, ids_of, keep_first
-from ._common import as_output, as_text_input, printable_piece, utf8_offsets
+from ._common import SURROGATE_NOTE, as_output, as_text_input, printable_piece, utf8_offsets
 
 
 @dataclass
@@ -46,7 +46,7 @@ class ByteTokenizer:
         meta: dict[str, Any] = {"input_type": inp.input_type, "lossless": not inp.replaced}
         if inp.replaced:
             meta["replaced"] = list(inp.replaced)
-            meta["note"] = "lone surrogates cannot be written in UTF-8; replaced by U+FFFD"
+            meta["note"] = SURROGATE_NOTE
         return TokenSeq(ids=ids, spans=spans, modality="text", tokenizer=self.name, meta=meta)
 
     def decode_bytes(self, seq: TokenSeq | Sequence[int] | np.ndarray, keep: int | None = None) -> bytes:

@@ -18,7 +18,7 @@ import numpy as np
 from ..checkpoint import Checkpoint, config_from_dict, save_checkpoint
 from ..core import Span, TokenSeq, check_ids, ids_of, keep_first
 from ..errors import CorruptCheckpoint, InvalidIds
-from ._common import as_output, as_text_input, bytes_label, printable_piece, spans_from_lengths, utf8_offsets
+from ._common import SURROGATE_NOTE, as_output, as_text_input, bytes_label, printable_piece, spans_from_lengths, utf8_offsets
 
 
 KIND = "text/hf"  # checkpoint kind of tokenizers saved from this class
@@ -106,7 +106,7 @@ class HFTokenizer:
         notes = []
         if inp.replaced:
             meta["replaced"] = list(inp.replaced)
-            notes.append("lone surrogates replaced by U+FFFD")
+            notes.append(SURROGATE_NOTE)
         if inp.input_type == "bytes" and inp.data != text.encode("utf-8"):
             notes.append("input bytes are not valid UTF-8; invalid bytes were read as U+FFFD")
         spans: Any = None

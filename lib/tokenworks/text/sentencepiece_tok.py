@@ -32,7 +32,7 @@ import numpy as np
 from ..checkpoint import Checkpoint, config_from_dict, save_checkpoint
 from ..core import SpanTable, TokenSeq, check_ids, ids_of, keep_first
 from ..errors import CorruptCheckpoint, InvalidInput
-from ._common import as_text_input, wants_bytes
+from ._common import SURROGATE_NOTE, as_text_input, wants_bytes
 
 # SentencePiece piece types (ModelProto.SentencePiece.Type)
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
@@ -161,7 +161,7 @@ class SentencePieceTokenizer:
             for c in inp.replaced:
                 lossy.append((c, c + 1))
             if inp.replaced:
-                reasons.append("lone surrogates cannot be written in UTF-8 and were replaced by U+FFFD")
+                reasons.append(SURROGATE_NOTE)
             if not lossy:  # cannot localise: say so rather than guess
                 lossy, reasons = [(0, len(text))], reasons + ["decoded text differs from the input"]
             meta["lossy_spans"] = _merge(lossy)

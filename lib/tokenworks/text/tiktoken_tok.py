@@ -12,7 +12,7 @@ import numpy as np
 
 from ..core import LazySpans, SpanTable, TokenSeq, check_ids, ids_of, keep_first
 from ..errors import InvalidIds
-from ._common import as_output, as_text_input, bytes_label, spans_from_lengths
+from ._common import SURROGATE_NOTE, as_output, as_text_input, bytes_label, spans_from_lengths
 from .openai_vocab import load_openai_vocab
 
 
@@ -69,7 +69,7 @@ class TiktokenTokenizer:
         meta: dict[str, Any] = {"input_type": inp.input_type, "lossless": not inp.replaced}
         if inp.replaced:
             meta["replaced"] = list(inp.replaced)
-            meta["note"] = "lone surrogates cannot be written in UTF-8; replaced by U+FFFD as tiktoken does"
+            meta["note"] = SURROGATE_NOTE
         if inp.input_type == "bytes":
             ids = np.asarray(self.encoding._encode_bytes(inp.data), dtype=np.int64)  # (T,) any bytes, UTF-8 or not
             bend = np.cumsum(self.token_len[ids])  # (T,)
