@@ -128,7 +128,9 @@ def test_a_corpus_too_small_for_the_vocabulary_says_so():
 
 def test_bytebpe_pattern_that_matches_nothing_is_refused():
     with pytest.raises(tw.InvalidInput, match="matched nothing"):
-        tw.text.bpe.ByteBPE.train("some text", 300, pattern="zzz")
+        from tokenworks.text.bpe import ByteBPE
+
+        ByteBPE.train("some text", 300, pattern="zzz")
 
 
 # ---- corpora and presets -------------------------------------------------------------------
