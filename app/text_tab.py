@@ -16,7 +16,8 @@ DEFAULT_TOKENIZERS = ["text/cl100k_base", "text/bytes"]  # a real vocabulary bes
 
 
 def text_tokenizers() -> list[str]:
-    return tw.available("text")
+    """Registered text tokenizers, then the ones trained here (``run:...``, see `tokenworks train text`)."""
+    return tw.available("text") + tw.trained_runs("text")
 
 
 def tokenize(text: str, tokenizers: list[str] | str | None) -> tuple[str, list[dict[str, Any]]]:
@@ -34,7 +35,7 @@ def tokenize(text: str, tokenizers: list[str] | str | None) -> tuple[str, list[d
         raise InvalidInput(f"compare at most {MAX_TOKENIZERS} tokenizers at once (got {len(names)})")
     blocks, records = [], []
     for name in names:
-        tok = tw.load_shared(name)
+        tok = tw.load_ref(name)
         if tok.modality != "text":
             raise InvalidInput(f"{name} is a {tok.modality} tokenizer; choose one of {', '.join(text_tokenizers())}")
         seq = tok.encode(text)

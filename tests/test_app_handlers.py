@@ -66,3 +66,17 @@ def test_app_builds_and_every_event_has_an_api_name():
     names = [d.get("api_name") for d in demo.config["dependencies"]]
     assert names and all(names), names
     assert "tokenize" in names
+
+
+def test_trained_runs_appear_in_the_text_tab_and_tokenize(runs_dir):
+    """A tokenizer trained with `tokenworks train text` is offered and works in the Text tab."""
+    from tokenworks.text.train_text import TextTrainRequest, train_text
+
+    train_text(TextTrainRequest(algo="bytebpe", vocab_size=400, corpus="elf", limit_mb=0.2))
+    names = text_tab.text_tokenizers()
+    assert "run:text/elf-bytebpe-400" in names and "text/cl100k_base" in names
+    html, records = text_tab.tokenize("\x7fELF", ["run:text/elf-bytebpe-400"])
+    assert records[0]["tokenizer"] == "text/elf-bytebpe-400" and records[0]["lossless"]
+    assert "7f" in html  # executables' tokens are shown as hex bytes
+    with pytest.raises(tw.CheckpointNotFound):
+        text_tab.tokenize("x", ["run:text/no-such-run"])

@@ -24,12 +24,12 @@ from .errors import (  # noqa: E402
     UnknownTokenizer,
     UnsafePath,
 )
-from .registry import available, describe, load, load_shared  # noqa: E402
+from .registry import available, describe, load, load_ref, load_shared, trained_runs  # noqa: E402
 from .registry import load_checkpoint_tokenizer as load_checkpoint  # noqa: E402
 
 __all__ = [
     "MODALITIES", "Span", "Tokenizer", "TokenSeq", "capabilities",
     "AssetMissing", "CheckpointNotFound", "CorruptCheckpoint", "InvalidIds", "InvalidInput",
     "TokenworksError", "UnknownTokenizer", "UnsafePath",
-    "available", "describe", "load", "load_shared", "load_checkpoint",
+    "available", "describe", "load", "load_shared", "load_ref", "trained_runs", "load_checkpoint",
 ]

@@ -120,6 +120,46 @@ def load_checkpoint_tokenizer(ref: str | os.PathLike, *, allow_outside: bool = F
     return _import(_KINDS[ckpt.kind]).from_checkpoint(ckpt)
 
 
+RUN_PREFIX = "run:"  # names of trained runs: "run:<folder under the runs folder>"
+
+
+def trained_runs(modality: str | None = None) -> list[str]:
+    """Saved tokenizers in the runs folder, as names ``tw.load_ref`` accepts ("run:text/austen-bpe-8000")."""
+    import json
+
+    from .paths import runs_dir
+
+    root = runs_dir()
+    out = []
+    for cfg in sorted(root.glob("**/config.json")) if root.is_dir() else []:
+        rel = cfg.parent.relative_to(root)
+        if len(rel.parts) > 4 or any(p.startswith(".") for p in rel.parts):
+            continue  # temporary folders of a save in progress, or too deep
+        try:
+            kind = json.loads(cfg.read_text(encoding="utf-8")).get("kind", "")
+        except (OSError, ValueError):
+            continue
+        if kind in _KINDS and (modality is None or kind.split("/", 1)[0] == modality):
+            out.append(RUN_PREFIX + rel.as_posix())
+    return out
+
+
+def load_ref(ref: str) -> Tokenizer:
+    """A registered name (shared instance) or a trained run ("run:<folder>"), for read-only use."""
+    if isinstance(ref, str) and ref.startswith(RUN_PREFIX):
+        from .checkpoint import CONFIG, resolve_checkpoint
+
+        folder = resolve_checkpoint(ref[len(RUN_PREFIX):])
+        stamp = (folder / CONFIG).stat().st_mtime_ns if (folder / CONFIG).is_file() else 0
+        return _load_run(str(folder), stamp)  # a run saved again at the same place is read again
+    return load_shared(ref)
+
+
+@lru_cache(maxsize=16)
+def _load_run(folder: str, stamp: int) -> Tokenizer:
+    return load_checkpoint_tokenizer(folder)
+
+
 # ---- the entries ------------------------------------------------------------------------
 
 register(
