@@ -4,9 +4,11 @@ One *source* is one picture: the largest landscape file of a KDE wallpaper (its 
 dark variants are the same scene and are not used) or one MATE photo. The test split holds out
 whole sources (``TEST_SOURCES``), so no test crop comes from a picture seen in training.
 
-Each crop: a side drawn log-uniformly between ``max(size, short/40)`` and ``short/2`` pixels of
-the source (``short`` is its shorter side), a uniform position, resized to ``size`` with
-Lanczos. Nearly flat crops (pixel std < ``MIN_STD`` on 0..255) are redrawn, up to 20 times.
+Each crop: a side drawn log-uniformly between ``max(size, short/20)`` and ``3/4 short`` pixels
+of the source (``short`` is its shorter side), a uniform position, resized to ``size`` with
+Lanczos. Wallpapers are full of sky, bokeh and flat shapes, so nearly flat crops (mean absolute
+difference of neighbouring pixels < ``MIN_DETAIL`` on 0..255, measured after the resize) are
+redrawn, up to ``ATTEMPTS`` times (the last draw is kept, so a flat picture still counts).
 """
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-MIN_STD = 3.0  # crops flatter than this (std of the pixel values) are redrawn
-MIN_FRAC, MAX_FRAC = 1 / 40, 1 / 2  # crop side as a fraction of the source's short side
+MIN_DETAIL = 1.5  # crops flatter than this (mean |neighbour difference|, 0..255) are redrawn
+ATTEMPTS = 30  # draws per crop before a flat one is kept
+MIN_FRAC, MAX_FRAC = 1 / 20, 3 / 4  # crop side as a fraction of the source's short side
 # held out for the test split: 4 KDE wallpapers (photos and illustrations) and 2 MATE photos
 TEST_SOURCES = ("kde/BytheWater", "kde/ColdRipple", "kde/Kokkini", "kde/Shell",
                 "mate/LadyBird", "mate/Storm")
@@ -60,21 +63,27 @@ def crops(source: PhotoSource, n: int, sizes: tuple[int, ...], seed: int
     rng = np.random.default_rng(seed)
     with Image.open(source.path) as im:
         im = im.convert("RGB")
-        arr = np.asarray(im)  # (H, W, 3) for the flatness test
     w, h = im.size
     short = min(w, h)
     lo, hi = max(max(sizes), short * MIN_FRAC), short * MAX_FRAC
     names, out = [], {s: [] for s in sizes}
     for _ in range(n):
-        for _attempt in range(20):
+        for _attempt in range(ATTEMPTS):
             side = int(round(np.exp(rng.uniform(np.log(lo), np.log(hi)))))
             x, y = int(rng.integers(0, w - side + 1)), int(rng.integers(0, h - side + 1))
-            if arr[y:y + side:4, x:x + side:4].std() >= MIN_STD:
+            piece = im.crop((x, y, x + side, y + side))
+            big = np.asarray(piece.resize((max(sizes),) * 2, Image.Resampling.LANCZOS,
+                                          reducing_gap=3.0), dtype=np.uint8)  # (S, S, 3)
+            if detail(big) >= MIN_DETAIL:
                 break
-        box = (x, y, x + side, y + side)
         names.append(f"{source.name}@{x},{y}+{side}")
-        piece = im.crop(box)
         for s in sizes:
             out[s].append(np.asarray(piece.resize((s, s), Image.Resampling.LANCZOS,
                                                   reducing_gap=3.0), dtype=np.uint8))
     return names, {s: np.stack(v) for s, v in out.items()}
+
+
+def detail(img: np.ndarray) -> float:
+    """Mean absolute difference between neighbouring pixels of (H, W, 3) uint8, on 0..255."""
+    a = img.astype(np.int16)
+    return float((np.abs(np.diff(a, axis=0)).mean() + np.abs(np.diff(a, axis=1)).mean()) / 2)
