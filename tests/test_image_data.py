@@ -250,3 +250,5 @@ def test_bad_arrays_are_refused():
         to_rgb_array(np.zeros((0, 4, 3), np.uint8), 4)
     with pytest.raises(InvalidInput, match="fit"):
         to_rgb_array(np.zeros((4, 4, 3), np.uint8), 4, fit="stretch")
+    with pytest.raises(InvalidInput, match="LAB"):
+        to_rgb_array(Image.new("LAB", (4, 4)), 4)

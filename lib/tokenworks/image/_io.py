@@ -181,6 +181,9 @@ def _reduce_16(a: np.ndarray, meta: dict) -> np.ndarray:
 
 def _to_rgb(im: Image.Image, meta: dict) -> Image.Image:
     mode = im.mode
+    if mode == "LAB":
+        raise InvalidInput("CIE LAB images are not supported (Pillow cannot convert them to "
+                           "RGB without a colour profile); convert to RGB first")
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
         a = np.asarray(im)  # (H, W) integer
         if mode == "I" and (a.min() < 0 or a.max() > 65535):
