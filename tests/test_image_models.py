@@ -114,7 +114,27 @@ def test_save_load_round_trip(flex, grid, runs_dir):
             assert np.array_equal(a.ids, b.ids)
             assert np.array_equal(tok.decode(a), back.decode(b))
         info = json.loads((runs_dir / folder / "config.json").read_text())
-        assert info["kind"] == tok.kind and info["data_hash"] == "abc"
+        assert info["kind"] == tok.kind and info["data_hash"] == "abc" and info["weights_dtype"] == "float32"
+
+
+def test_save_float16_round_trip(runs_dir):
+    torch.manual_seed(1)
+    tok = ImageTokenizer.create("flex1d", FLEX, name="image/flex1d-half")
+    folder = tok.save(runs_dir / "image/half", weights="float16")  # rounds tok's own weights too
+    back = tw.load_checkpoint("image/half")
+    assert next(back.model.parameters()).dtype == torch.float32
+    for img in smooth_images(3, seed=6):
+        a, b = tok.encode(img), back.encode(img)
+        assert np.array_equal(a.ids, b.ids) and np.array_equal(tok.decode(a), back.decode(b))
+    full = ImageTokenizer.create("flex1d", FLEX).save(runs_dir / "image/full")
+    assert (folder / "model.safetensors").stat().st_size < 0.6 * (full / "model.safetensors").stat().st_size
+
+
+def test_keep_sampling_covers_short_and_full():
+    m = ImageTokenizer.create("flex1d", FLEX).model
+    k = m.sample_keep(4000, torch.device("cpu"), torch.Generator().manual_seed(0))
+    assert int(k.min()) == 1 and int(k.max()) == FLEX.tokens
+    assert 0.05 < float((k == FLEX.tokens).float().mean()) < 0.4
 
 
 def test_attention_rows_sum_to_one(flex):

@@ -19,6 +19,8 @@ from torch import nn
 
 def to_pixels(images: np.ndarray | torch.Tensor, device: torch.device | str | None = None) -> torch.Tensor:
     """(B, H, W, 3) uint8 -> (B, 3, H, W) float32 in [-1, 1]."""
+    if isinstance(images, np.ndarray) and not images.flags.writeable:
+        images = np.array(images)  # torch wants writable memory (data sets are read-only)
     t = torch.as_tensor(images, device=device)  # (B, H, W, 3) uint8
     return t.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)  # (B, 3, H, W)
 
@@ -142,6 +144,7 @@ class ModelOutput:
     codes: torch.Tensor  # (B, T) or (B, H, W) int64 token ids
     aux_loss: torch.Tensor  # scalar: the quantizer's loss (commitment ...), 0 for FSQ
     stats: dict[str, float] = field(default_factory=dict)  # the quantizer's batch statistics
+    keep: torch.Tensor | None = None  # (B,) prefix lengths decoded (flex1d); with pairs (2B,)
 
 
 def init_weights(m: nn.Module) -> None:

@@ -40,10 +40,10 @@ KIND = "image/flex1d"
 class Flex1DConfig:
     image_size: int = 64  # input images are (image_size, image_size, 3)
     patch_size: int = 8  # P = (image_size / patch_size)^2 patches: 64 for 64x64 images
-    width: int = 192  # D of both transformers
-    heads: int = 3  # attention heads (head dim = width / heads)
+    width: int = 256  # D of both transformers
+    heads: int = 4  # attention heads (head dim = width / heads)
     encoder_layers: int = 4  # transformer blocks over [patches; slots]
-    decoder_layers: int = 4  # transformer blocks over [mask tokens; slots]
+    decoder_layers: int = 6  # transformer blocks over [mask tokens; slots] (decoding needs more than encoding)
     mlp_ratio: float = 2.0  # MLP hidden size = width * mlp_ratio
     tokens: int = 256  # T: the longest token sequence (k = 1..T may be decoded)
     tokens_per_slot: int = 4  # g: tokens emitted by one latent slot; S = T / g slots
@@ -52,8 +52,9 @@ class Flex1DConfig:
     codebook_size: int = 1024  # V when the quantizer is not FSQ
     code_dim: int = 8  # dimension of one token's vector when the quantizer is not FSQ
     causal_slots: bool = True  # slot j sees only slots <= j in the encoder (prefixes are self-contained)
-    keep_power: float = 2.0  # training keeps k = ceil(T * u^p), u ~ U(0, 1): p > 1 favours short prefixes
-    keep_all_prob: float = 0.1  # ... and all T tokens with this probability
+    keep_power: float = 1.5  # training keeps k = ceil(T * u^p), u ~ U(0, 1): p > 1 favours short prefixes
+    keep_log_prob: float = 0.3  # ... or, with this probability, k log-uniform in 1..T (many very short prefixes)
+    keep_all_prob: float = 0.1  # ... or all T tokens with this probability
 
 
 class Flex1D(nn.Module):
@@ -210,21 +211,30 @@ class Flex1D(nn.Module):
 
     # ---- training -------------------------------------------------------------------------
     def sample_keep(self, B: int, device: torch.device, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Nested dropout: (B,) prefix lengths k = ceil(T * u^p), or T with prob keep_all_prob."""
+        """Nested dropout: (B,) prefix lengths k = ceil(T * u^p); log-uniform with prob
+        keep_log_prob; T with prob keep_all_prob."""
         c, T = self.config, self.num_tokens
-        u = torch.rand(B, device=device, generator=generator)  # (B,)
-        k = torch.ceil(T * u.pow(c.keep_power)).long().clamp_(1, T)  # (B,)
-        full = torch.rand(B, device=device, generator=generator) < c.keep_all_prob  # (B,)
-        return torch.where(full, torch.full_like(k, T), k)
+        u = torch.rand(3, B, device=device, generator=generator)  # (3, B)
+        k = torch.ceil(T * u[0].pow(c.keep_power)).long()  # (B,) power law
+        k_log = torch.floor(torch.exp(u[0] * math.log(T + 1))).long()  # (B,) log-uniform in 1..T
+        k = torch.where(u[1] < c.keep_log_prob, k_log, k)
+        k = torch.where(u[2] < c.keep_all_prob, torch.full_like(k, T), k)
+        return k.clamp_(1, T)
 
-    def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> ModelOutput:
-        """Training pass: encode, quantize, decode the first ``keep`` tokens (sampled when None)."""
+    def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None, pairs: bool = False) -> ModelOutput:
+        """Training pass: encode, quantize, decode the first ``keep`` tokens (sampled when None).
+
+        ``pairs``: decode every image twice, with two sampled prefix lengths, in one batched
+        decoder call; ``recon`` and ``keep`` are then (2B, ...): the first B, then the second B.
+        """
+        B = x.shape[0]
         if keep is None:
-            keep = self.sample_keep(x.shape[0], x.device) if self.training else None
+            keep = self.sample_keep(2 * B if pairs else B, x.device) if self.training else None
         out = self.quantizer(self.latents(x))
-        recon = self.decode_vectors(out.quantized, keep, truncate=False)  # (B, 3, H, W)
-        return ModelOutput(recon, out.codes, out.loss, out.stats)
-
+        q = torch.cat([out.quantized, out.quantized]) if pairs else out.quantized  # (B or 2B, T, cd)
+        recon = self.decode_vectors(q, keep, truncate=False)  # (B or 2B, 3, H, W)
+        k = keep if isinstance(keep, torch.Tensor) else None
+        return ModelOutput(recon, out.codes, out.loss, out.stats, k)
 
 def bytes_for_tokens(k: int, vocab_size: int) -> int:
     """Bytes to store k tokens of a vocabulary of V ids: ceil(k * log2(V) / 8)."""

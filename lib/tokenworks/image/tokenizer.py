@@ -121,12 +121,25 @@ class ImageTokenizer:
                    data_hash=ckpt.info.get("data_hash"), metrics=ckpt.info.get("metrics") or {})
 
     def save(self, folder: str | Path, data_hash: str | None = None, metrics: dict | None = None,
-             extra: dict | None = None) -> Path:
-        """Write a checkpoint folder (model.safetensors + config.json) atomically."""
-        tensors = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
+             extra: dict | None = None, weights: str = "float32") -> Path:
+        """Write a checkpoint folder (model.safetensors + config.json) atomically.
+
+        ``weights="float16"`` stores the parameters in half precision (half the size); the
+        model's own parameters are rounded to those values first, so this tokenizer and the
+        one loaded back give identical ids and images. Buffers (VQ codebooks) stay float32.
+        """
+        if weights not in ("float32", "float16"):
+            raise InvalidInput(f"weights must be float32 or float16, not {weights!r}")
+        params = {n for n, _ in self.model.named_parameters()}
+        if weights == "float16":
+            round_to_half(self.model)
+        tensors = {k: (v.detach().cpu().half() if weights == "float16" and k in params and v.is_floating_point()
+                       else v.detach().cpu())
+                   for k, v in self.model.state_dict().items()}
         return save_checkpoint(folder, kind=self.kind, name=self.name, config=self.model.config,
                                tensors=tensors, data_hash=data_hash or self.data_hash,
-                               metrics=metrics if metrics is not None else self.metrics, extra=extra)
+                               metrics=metrics if metrics is not None else self.metrics,
+                               extra={**(extra or {}), "weights_dtype": weights})
 
     def to(self, device: str | torch.device) -> "ImageTokenizer":
         self.model.to(device)
@@ -331,12 +344,20 @@ class Flex1DTokenizer(ImageTokenizer):
         return self.decode(np.array([int(i)]))
 
 
+@torch.no_grad()
+def round_to_half(model: nn.Module) -> None:
+    """Round every float parameter to the nearest float16 value (kept in its own dtype)."""
+    for p in model.parameters():
+        if p.is_floating_point():
+            p.copy_(p.half().to(p.dtype))
+
+
 def _model_from(ckpt: Checkpoint) -> nn.Module:
     model_name = KINDS[ckpt.kind]
     _, config_cls = MODELS[model_name]
     model = build_model(model_name, config_from_dict(config_cls, ckpt.config))
     try:
-        model.load_state_dict(ckpt.tensors, strict=True)
+        model.load_state_dict(ckpt.tensors, strict=True)  # float16 weights are cast to float32 here
     except RuntimeError as e:
         raise CorruptCheckpoint(f"{ckpt.folder}: the weights do not fit a {model_name} model with its config: {e}") from e
     return model.eval()

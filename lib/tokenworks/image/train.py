@@ -34,7 +34,7 @@ from ..quantizers import CodebookHealth
 from ._nn import num_params, to_pixels
 from .data import load_dataset
 from .flex1d import bytes_for_tokens, tokens_for_bytes
-from .tokenizer import MODELS, Flex1DTokenizer, GridTokenizer, ImageTokenizer, build_model
+from .tokenizer import MODELS, Flex1DTokenizer, GridTokenizer, ImageTokenizer, build_model, round_to_half
 
 BYTE_BUDGETS = (100, 200, 300)  # equal-bytes points compared against JPEG / WebP
 
@@ -59,12 +59,16 @@ class TrainConfig:
     device: str = "auto"  # auto (cuda when present) | cuda | cpu
     bf16: bool = False  # autocast matmuls to bfloat16 (CUDA only)
     compile: bool = False  # torch.compile the model for training (CUDA only)
+    loss: str = "log_mse"  # mse | log_mse: mean over images of log(MSE), i.e. mean PSNR (every k weighs alike)
+    pairs: bool = False  # flex1d: decode each image at two prefix lengths ...
+    monotone_weight: float = 0.0  # ... and penalise the longer prefix being worse: w * relu(log mse_long - log mse_short)
     augment: bool = True  # random horizontal flips, colour-channel permutations, small shifts
     shift: int = 4  # largest shift in pixels of that augmentation
     train_limit: int | None = None  # use only the first n training images
     eval_limit: int | None = None  # evaluate on the first n test images (None: all)
     eval_batch: int = 256
     log_every: int = 25  # steps between log lines
+    weights: str = "float32"  # float32 | float16: how the checkpoint stores the parameters (float16: half the size)
     threads: int | None = None  # torch CPU threads (None: torch's default)
     model_config: dict[str, Any] = field(default_factory=dict)  # overrides of the model config
 
@@ -76,23 +80,24 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "flex1d": {
         "cpu-tiny": {"model": dict(width=64, heads=2, encoder_layers=2, decoder_layers=2, tokens=32,
                                    tokens_per_slot=2),
-                     "train": dict(steps=300, batch_size=32, lr=2e-3, warmup_steps=30, minutes=3.0,
-                                   train_limit=1024, eval_limit=64)},
+                     "train": dict(steps=6000, batch_size=32, lr=2e-3, warmup_steps=100, minutes=3.0,
+                                   train_limit=1024, eval_limit=64, log_every=100)},
         "default": {"model": {},
-                    "train": dict(steps=60000, batch_size=128, lr=1e-3, warmup_steps=1000)},
+                    "train": dict(steps=60000, batch_size=128, lr=1e-3, warmup_steps=1000, weights="float16")},
         "gpu": {"model": {},
                 "train": dict(steps=40000, minutes=8.0, batch_size=256, lr=1e-3, warmup_steps=1000,
-                              bf16=True, log_every=200)},
+                              bf16=True, log_every=200, weights="float16")},
     },
     "grid": {
         "cpu-tiny": {"model": dict(channels=(16, 32, 64), codebook_size=64, code_dim=32, lookup_dim=8),
-                     "train": dict(steps=300, batch_size=32, lr=2e-3, warmup_steps=30, minutes=3.0,
-                                   train_limit=1024, eval_limit=64, shift=2)},
+                     "train": dict(steps=6000, batch_size=32, lr=2e-3, warmup_steps=100, minutes=2.0,
+                                   train_limit=1024, eval_limit=64, shift=2, loss="mse", log_every=100)},
         "default": {"model": {},
-                    "train": dict(steps=30000, batch_size=128, lr=1e-3, warmup_steps=500, shift=2)},
+                    "train": dict(steps=30000, batch_size=128, lr=1e-3, warmup_steps=500, shift=2, loss="mse",
+                                  weights="float16")},
         "gpu": {"model": {},
                 "train": dict(steps=40000, minutes=6.0, batch_size=256, lr=1e-3, warmup_steps=500,
-                              bf16=True, log_every=200, shift=2)},
+                              bf16=True, log_every=200, shift=2, loss="mse", weights="float16")},
     },
 }
 
@@ -245,6 +250,8 @@ def train_image(cfg: TrainConfig) -> TrainResult:
     """Train, evaluate on the test split, save; see the module docstring."""
     if cfg.model not in MODELS:
         raise InvalidInput(f"unknown image model {cfg.model!r}; choose one of {', '.join(MODELS)}")
+    if cfg.loss not in ("mse", "log_mse"):
+        raise InvalidInput(f"loss must be mse or log_mse, not {cfg.loss!r}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     _seed_everything(cfg.seed)
@@ -301,10 +308,21 @@ def train_image(cfg: TrainConfig) -> TrainResult:
         x = to_pixels(images[idx])  # (B, 3, S, S)
         if cfg.augment:
             x = augment(x, cfg.shift, gen)
+        pairs = cfg.pairs and cfg.model == "flex1d"
         with autocast:
-            out_ = step_fn(x)
-        mse = F.mse_loss(out_.recon.float(), x)
-        loss = mse + out_.aux_loss.float()
+            out_ = step_fn(x, pairs=True) if pairs else step_fn(x)
+        target = torch.cat([x, x]) if pairs else x  # (B or 2B, 3, S, S)
+        per_image = (out_.recon.float() - target).pow(2).flatten(1).mean(1)  # (B or 2B,)
+        mse = per_image.mean()
+        log_mse = per_image.add(1e-4).log()  # (B or 2B,)
+        rec = log_mse.mean() if cfg.loss == "log_mse" else mse
+        loss = rec + out_.aux_loss.float()
+        if pairs and cfg.monotone_weight > 0:
+            B = x.shape[0]
+            k1, k2 = out_.keep[:B], out_.keep[B:]  # (B,) each
+            l1, l2 = log_mse[:B], log_mse[B:]
+            worse = torch.where(k2 > k1, l2 - l1, torch.where(k1 > k2, l1 - l2, torch.zeros_like(l1)))  # (B,)
+            loss = loss + cfg.monotone_weight * torch.relu(worse).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -314,27 +332,30 @@ def train_image(cfg: TrainConfig) -> TrainResult:
         if step % cfg.log_every == 0 or step == 1 or step == cfg.steps:
             now = time.perf_counter()
             loss_, mse_ = float(loss.detach()), float(mse.detach())
-            rec = _log("step", step=step, loss=round(loss_, 5), mse=round(mse_, 5),
+            rec_log = _log("step", step=step, loss=round(loss_, 5), mse=round(mse_, 5),
                        psnr_train=round(10 * math.log10(4.0 / max(mse_, 1e-10)), 2),
                        lr=round(lr, 7), grad_norm=round(float(gnorm), 3),
                        img_per_s=round(seen_log / max(now - t_log, 1e-9), 1), elapsed=round(now - t0, 1),
                        **{f"q_{k}": round(v, 4) for k, v in out_.stats.items()})
-            history.append(rec)
+            history.append(rec_log)
             t_log, seen_log = now, 0
     seconds = time.perf_counter() - t0
 
     model.eval()
     tok = tok_cls(model, name=name)
+    if cfg.weights == "float16":
+        round_to_half(model)  # evaluate exactly the weights the checkpoint will hold
     t_eval = time.perf_counter()
     metrics = evaluate(tok, test.images, cfg.eval_batch)
-    metrics.update(train_steps=step, train_seconds=round(seconds, 1), final_train_loss=history[-1]["loss"] if history else None,
+    metrics.update(train_steps=step, train_seconds=round(seconds, 1), final_train_mse=history[-1]["mse"] if history else None,
                    params=num_params(model), device=str(device),
                    torch=torch.__version__, gpu=torch.cuda.get_device_name(0) if cuda else None)
     _log("eval", seconds=round(time.perf_counter() - t_eval, 1), **metrics)
     tok.to("cpu")
     folder = tok.save(out, data_hash=train.data_hash, metrics=metrics,
                       extra={"train": {**dataclasses.asdict(cfg), "out": str(out)},
-                             "data": {"name": cfg.data, "train_images": int(N), "test_hash": test.data_hash}})
+                             "data": {"name": cfg.data, "train_images": int(N), "test_hash": test.data_hash}},
+                      weights=cfg.weights)
     _log("saved", folder=str(folder), bytes=sum(p.stat().st_size for p in Path(folder).iterdir()))
     return TrainResult(folder=Path(folder), tokenizer=tok, metrics=metrics, steps=step, seconds=seconds, history=history)
 
@@ -361,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     ap.add_argument("--compile", action="store_true", default=None, help="torch.compile the model (CUDA)")
     ap.add_argument("--no-bf16", dest="bf16", action="store_false", default=None)
+    ap.add_argument("--pairs", action="store_true", default=None, help="flex1d: decode two prefixes per image")
+    ap.add_argument("--monotone-weight", type=float, default=None, help="flex1d with --pairs: penalty weight")
     ap.add_argument("--no-augment", dest="augment", action="store_false", default=None)
     ap.add_argument("--train-limit", type=int, default=None)
     ap.add_argument("--eval-limit", type=int, default=None)
@@ -378,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
             overrides[key] = tuple(overrides[key])
     cfg = preset_config(a.model, a.preset, data=a.data, seed=a.seed, out=a.out, name=a.name, minutes=a.minutes,
                         steps=a.steps, batch_size=a.batch_size, lr=a.lr, device=a.device, threads=a.threads,
-                        compile=a.compile, bf16=a.bf16, augment=a.augment, train_limit=a.train_limit,
+                        compile=a.compile, bf16=a.bf16, pairs=a.pairs, monotone_weight=a.monotone_weight, augment=a.augment, train_limit=a.train_limit,
                         eval_limit=a.eval_limit, model_config=overrides)
     train_image(cfg)
     return 0
