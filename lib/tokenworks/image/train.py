@@ -3,6 +3,12 @@
     PYTHONPATH=lib python3 -m tokenworks.image.train --model flex1d --data emoji64 --preset gpu \
         --seed 0 --out data/checkpoints/image/flex1d-emoji64
 
+The shipped checkpoints (each about 8 minutes on one H100; 2-3 can share it):
+
+    --model flex1d --data emoji64 --preset gpu --out data/checkpoints/image/flex1d-emoji64
+    --model flex1d --data photo64 --preset gpu --out data/checkpoints/image/flex1d-photo64
+    --model grid   --data emoji32 --preset gpu --out data/checkpoints/image/grid-emoji32
+
 Self-contained on purpose: it imports only torch, numpy, pillow, safetensors and tokenworks
 modules that import only those, so it runs on a bare GPU machine with the data set caches
 (``.cache/tokenworks/datasets/*.npz``) copied over. It logs one JSON object per line to stdout
