@@ -319,16 +319,11 @@ class ByteBPE:
 
     @staticmethod
     def _tables_from_merges(merges: Sequence[tuple[int, int]], specials: dict[str, int]) -> _Tables:
-        tokens: list[bytes | None] = [bytes([b]) for b in range(256)]
-        table: dict[tuple[int, int], int] = {}
-        for a, b in merges:
-            a, b = int(a), int(b)
-            if not (0 <= a < len(tokens) and 0 <= b < len(tokens)):
-                raise InvalidIds(f"merge ({a}, {b}) #{len(table)} refers to an id not yet defined "
-                                 f"(ids so far: 0..{len(tokens) - 1})")
-            table[(a, b)] = len(tokens)
-            tokens.append(tokens[a] + tokens[b])  # type: ignore[operator]
-        return _Tables(byte_ids=list(range(256)), merges=table, tokens=tokens)
+        from .bpe_train import merge_table
+
+        tokens: list[bytes] = [bytes([b]) for b in range(256)]
+        table = merge_table(merges, tokens, error=InvalidIds)
+        return _Tables(byte_ids=list(range(256)), merges=table, tokens=list(tokens))
 
     def _set_tables(self, t: _Tables) -> None:
         self._tables = t

@@ -138,7 +138,7 @@ def train_bpe(corpus: str | bytes | Iterable[str | bytes], vocab_size: int, patt
     tokens = [bytes([i]) for i in range(256)]  # id -> bytes, for allow()
     words = [list(chunk_bytes(w)) for w in chunk_counts]  # each word: its ids
     if start:
-        table = _initial_table(initial_merges, tokens)
+        table = merge_table(initial_merges, tokens, what="initial merge")
         from .bpe import bpe_merge
 
         words = [bpe_merge(w, table) for w in words]
@@ -194,14 +194,16 @@ def train_bpe(corpus: str | bytes | Iterable[str | bytes], vocab_size: int, patt
     return report
 
 
-def _initial_table(merges: Sequence[tuple[int, int]], tokens: list[bytes]) -> dict[tuple[int, int], int]:
-    """``(left, right) -> new id`` for merges given in order; extends ``tokens`` with their bytes."""
+def merge_table(merges: Sequence[tuple[int, int]], tokens: list[bytes], error: type[Exception] = InvalidInput,
+                what: str = "merge") -> dict[tuple[int, int], int]:
+    """``(left, right) -> new id`` for merges given in order (new ids follow ``tokens``);
+    extends ``tokens`` with their bytes. A merge using an id not yet defined raises ``error``."""
     table: dict[tuple[int, int], int] = {}
     for a, b in merges:
         a, b = int(a), int(b)
         if not (0 <= a < len(tokens) and 0 <= b < len(tokens)):
-            raise InvalidInput(f"initial merge ({a}, {b}) #{len(table)} refers to an id not yet defined "
-                               f"(ids so far: 0..{len(tokens) - 1})")
+            raise error(f"{what} ({a}, {b}) #{len(table)} refers to an id not yet defined "
+                        f"(ids so far: 0..{len(tokens) - 1})")
         table[(a, b)] = len(tokens)
         tokens.append(tokens[a] + tokens[b])
     return table

@@ -24,7 +24,6 @@ The three algorithms, as their papers and libraries define them:
 """
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -202,20 +201,6 @@ def train_hf(corpus: str | Iterable[str], config: HFTrainConfig | None = None,
     hb.start()
     try:
         tok.train_from_iterator(_safe(feed()), trainer, length=len(docs))
-        got = tok.get_vocab_size(with_added_tokens=True)
-        # WordPiece's trainer can end a few tokens short (pieces that collapse when it turns
-        # BPE merges into ## continuations); ask for the shortfall more while that still helps
-        asked = config.vocab_size
-        for _ in range(6):
-            if got >= config.vocab_size or config.algo != "wordpiece":
-                break
-            asked += config.vocab_size - got
-            retry, retrainer = _build(dataclasses.replace(config, vocab_size=asked))
-            retry.train_from_iterator(_safe(iter(docs)), retrainer, length=len(docs))
-            more = retry.get_vocab_size(with_added_tokens=True)
-            if more <= got or more > config.vocab_size:
-                break
-            tok, got = retry, more
     finally:
         done.set()
         hb.join()
