@@ -17,7 +17,7 @@ import gradio as gr
 
 from tokenworks.viz.text import CSS as TOKENS_CSS
 
-from . import library_tab, text_tab
+from . import image_tab, library_tab, text_tab
 
 TITLE = "tokenworks"
 CSS = TOKENS_CSS + """
@@ -35,6 +35,8 @@ def build_app() -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Text", id="text", elem_id="tw-tab-text"):
                 text_tab.build()
+            with gr.Tab("Image", id="image", elem_id="tw-tab-image"):
+                image_tab.build()
             with gr.Tab("Library", id="library", elem_id="tw-tab-library"):
                 library_tab.build()
     return demo
