@@ -38,6 +38,7 @@ RD_CODECS = {  # codec -> qualities for the rate-distortion plot of one image
     "webp": (0, 10, 30, 60, 90),
     "webp-down2": (0, 10, 30, 60, 90),
 }
+UNUSUAL = ("Animated", "only", "converted", "composited", "dropped", "EXIF", "reduced")  # notes worth a toast
 RD_COUNT = "payload"  # codec bytes without headers a decoder could rebuild (tokens have none)
 
 
@@ -336,19 +337,10 @@ def on_encode(upload: Any, sample: str | None, ref: str, quiet: bool = False) ->
     T = enc.num_tokens
     slider = gr.update(minimum=1, maximum=T, value=T, step=1, interactive=enc.ordered,
                        label=f"k: tokens kept (1..{T})" if enc.ordered else f"k: a grid decodes all {T} tokens")
-    for n in [] if quiet else enc.notes:
-        _info(n)
+    for n in [] if quiet else [n for n in enc.notes if any(w in n for w in UNUSUAL)]:
+        _warn(n)  # the routine notes (crop, resize) are in the status line only
     return (enc, display(enc.image), display(recon), slider, status_markdown(enc), info_markdown(info),
             ids_text(enc, info["k"]), rows)
-
-
-def _info(msg: str) -> None:
-    import gradio as gr
-
-    try:
-        gr.Info(msg)
-    except Exception:  # noqa: BLE001
-        pass
 
 
 def on_k(enc: Encoded | None, k: Any) -> tuple:
@@ -363,6 +355,227 @@ def on_k(enc: Encoded | None, k: Any) -> tuple:
         _warn(str(e).split("\n", 1)[0])
         return gr.update(), f"⚠️ {e}", gr.update()
     return display(recon), info_markdown(info), ids_text(enc, info["k"])
+
+
+# ---- the views (tokenworks.image.inspect computes, tokenworks.viz.image draws) -----------------
+
+CODEBOOK_IMAGES = 256  # images of a data set the codebook views encode (test split)
+THIS_IMAGE = "this image"
+NO_IMAGES = "none: the first codes"
+
+
+def _views():
+    """(inspect, viz) modules, or InvalidInput when this checkout does not have them yet."""
+    try:
+        from tokenworks.image import inspect as ins
+        from tokenworks.viz import image as viz
+    except ImportError as e:
+        raise InvalidInput(f"the image views are not available in this version of tokenworks ({e})") from None
+    return ins, viz
+
+
+def _need(enc: Any) -> Encoded:
+    if not isinstance(enc, Encoded):
+        raise InvalidInput("tokenize an image first (upload one or choose a sample)")
+    return enc
+
+
+def prefix_views(enc: Encoded) -> tuple[Any, Any, Any]:
+    """(prefix strip figure, rate-distortion figure, token-id figure) for this image."""
+    from tokenworks.image import codecs
+
+    ins, viz = _views()
+    tok = load_image_tokenizer(enc.ref)
+    strip = ins.prefix_strip(tok, enc.image)
+    curves = {c: codecs.rd_curve(enc.image[None], c, qs, count=RD_COUNT) for c, qs in RD_CODECS.items()}
+    S = enc.image.shape[0]
+    return (viz.strip_figure(strip), viz.rd_figure(curves, {enc.name: strip}, pixels=S * S),
+            viz.token_grid_figure(tok, enc.image, enc.ids))
+
+
+def token_views(enc: Encoded, token: Any) -> tuple[Any, Any, int]:
+    """(attention figure, influence figure, the code farthest from this token's) for token ``token``."""
+    ins, viz = _views()
+    enc = _need(enc)
+    tok = load_image_tokenizer(enc.ref)
+    t = _check_token(enc, token)
+    att = viz.attention_figure(enc.image, ins.attention_maps(tok, enc.image), t)
+    infl = ins.influence_maps(tok, ids=enc.ids, tokens=[t])  # (1, S, S)
+    far = int(ins.replacement_codes(tok, enc.ids.reshape(-1)[[t]])[0])
+    return att, viz.influence_figure(enc.image, infl, t, tokens=[t]), far
+
+
+def faithfulness_view(enc: Encoded, token: Any) -> tuple[Any, str]:
+    """Attention vs influence over all T tokens: the influence figure with its Spearman, and a summary."""
+    ins, viz = _views()
+    enc = _need(enc)
+    tok = load_image_tokenizer(enc.ref)
+    t = _check_token(enc, token)
+    att = ins.attention_maps(tok, enc.image)  # (T, S, S)
+    infl = ins.influence_maps(tok, ids=enc.ids)  # (T, S, S)
+    f = ins.faithfulness(att, infl)
+    rho = f.per_token
+    ok = np.isfinite(rho)
+    best = int(np.nanargmax(rho)) if ok.any() else None
+    worst = int(np.nanargmin(rho)) if ok.any() else None
+    md = (f"**Attention vs influence** (Spearman rank correlation per token, maps compared at "
+          f"{f.resolution[0]}x{f.resolution[1]}): mean **{f.mean:.2f}** over {int(ok.sum())} of {rho.size} tokens")
+    if best is not None:
+        md += f"; most faithful token {best} ({rho[best]:.2f}), least {worst} ({rho[worst]:.2f})."
+    if not enc.ordered:
+        md += " A grid token's attention is its own cell (its span), so this measures how local its influence is."
+    return viz.influence_figure(enc.image, infl, t, faithfulness=f), md
+
+
+def edit_view(enc: Encoded, position: Any, code: Any) -> Any:
+    """Swap the token at ``position`` for ``code`` and show before, after and the difference."""
+    ins, viz = _views()
+    enc = _need(enc)
+    tok = load_image_tokenizer(enc.ref)
+    t = _check_token(enc, position)
+    try:
+        c = int(code)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"the new code must be an integer in 0..{enc.vocab_size - 1}, got {code!r}") from None
+    return viz.edit_figure(ins.edit_tokens(tok, enc.ids, {t: c}))
+
+
+def codebook_sources(enc: Encoded | None = None, size: int | None = None) -> list[str]:
+    """What the codebook views can count over: this image, the data sets at the model's size, or nothing."""
+    from tokenworks.image.data import DATASETS
+
+    size = size if size is not None else (enc.image.shape[0] if isinstance(enc, Encoded) else None)
+    names = [n for n, spec in DATASETS.items() if size is None or spec.size == size]
+    return [THIS_IMAGE] + names + [NO_IMAGES]
+
+
+def default_codebook_source(enc: Encoded) -> str:
+    """The data set the tokenizer's name points at when its cache is built, else this image."""
+    from tokenworks.image.data import dataset_path
+
+    for name in codebook_sources(enc)[1:-1]:
+        if name.rstrip("0123456789") in enc.name and dataset_path(name, "test").is_file():
+            return name
+    return THIS_IMAGE
+
+
+def codebook_views(enc: Encoded, source: str, n: Any = 32) -> tuple[Any, Any, str]:
+    """(gallery figure, usage figure or None, summary) over ``source`` (THIS_IMAGE, a data set, NO_IMAGES)."""
+    from tokenworks.image.data import dataset_path, load_dataset
+
+    ins, viz = _views()
+    enc = _need(enc)
+    tok = load_image_tokenizer(enc.ref)
+    valid = codebook_sources(enc)
+    if source not in valid:
+        raise InvalidInput(f"count codes over one of {', '.join(valid)}; got {source!r}")
+    try:
+        n = max(1, min(int(n), 256))
+    except (TypeError, ValueError):
+        raise InvalidInput(f"the number of codes to show must be an integer, got {n!r}") from None
+    if source == NO_IMAGES:
+        gallery = ins.codebook_gallery(tok, None, n=n)
+        return viz.gallery_figure(gallery), None, f"Codes 0..{n - 1} decoded alone (no images counted)."
+    if source == THIS_IMAGE:
+        images, what = enc.image[None], "this image"
+    else:
+        if not dataset_path(source, "test").is_file():
+            raise InvalidInput(f"the data set {source} is not built on this machine; build it with "
+                               f"`python -m tokenworks.image.data {source}` (needs its offline assets)")
+        ds = load_dataset(source, "test", limit=CODEBOOK_IMAGES)
+        images, what = ds.images, f"{len(ds)} test images of {source}"
+    gallery = ins.codebook_gallery(tok, images, n=n, nearest=4 if len(images) > 1 else 1)
+    counts = ins.usage_counts(tok, images)
+    return viz.gallery_figure(gallery), viz.usage_figure(counts), f"Codes counted over {what}."
+
+
+def _check_token(enc: Encoded, token: Any) -> int:
+    T = enc.num_tokens
+    try:
+        t = int(round(float(token)))
+    except (TypeError, ValueError):
+        raise InvalidInput(f"token must be a position in 0..{T - 1}, got {token!r}") from None
+    if not 0 <= t < T:
+        raise InvalidInput(f"token must be a position in 0..{T - 1}, got {t}")
+    return t
+
+
+def on_views(enc: Encoded | None) -> tuple:
+    """UI handler after each encode: fill the views (figures), reset the token and edit controls."""
+    import gradio as gr
+
+    N = 10
+    if not isinstance(enc, Encoded):
+        return (None,) * 5 + (gr.update(),) * 3 + (gr.update(), "")
+    try:
+        strip, rd, grid = prefix_views(enc)
+        att, infl, far = token_views(enc, 0)
+    except TokenworksError as e:
+        return (None,) * 5 + (gr.update(),) * 3 + (gr.update(), f"⚠️ {e}")
+    T = enc.num_tokens
+    where = "in sequence order" if enc.ordered else "in raster order over the grid"
+    token = gr.update(minimum=0, maximum=T - 1, value=0, step=1, label=f"token (0..{T - 1}, {where})")
+    position = gr.update(minimum=0, maximum=T - 1, value=0, step=1)
+    code = gr.update(value=far, minimum=0, maximum=enc.vocab_size - 1,
+                     label=f"new code (0..{enc.vocab_size - 1}; preset: the code farthest from token 0's)")
+    source = gr.update(choices=codebook_sources(enc), value=default_codebook_source(enc))
+    out = (strip, rd, grid, att, infl, token, position, code, source, "")
+    assert len(out) == N
+    return out
+
+
+def on_token(enc: Encoded | None, token: Any) -> tuple:
+    import gradio as gr
+
+    try:
+        att, infl, _ = token_views(enc, token)
+    except TokenworksError as e:
+        _warn(str(e))
+        return gr.update(), gr.update(), f"⚠️ {e}"
+    return att, infl, ""
+
+
+def on_faithfulness(enc: Encoded | None, token: Any) -> tuple:
+    import gradio as gr
+
+    try:
+        return faithfulness_view(enc, token)
+    except TokenworksError as e:
+        _warn(str(e))
+        return gr.update(), f"⚠️ {e}"
+
+
+def on_edit(enc: Encoded | None, position: Any, code: Any) -> tuple:
+    import gradio as gr
+
+    try:
+        return edit_view(enc, position, code), ""
+    except TokenworksError as e:
+        _warn(str(e))
+        return gr.update(), f"⚠️ {e}"
+
+
+def on_edit_position(enc: Encoded | None, position: Any) -> Any:
+    """Preset the new code to the one farthest from the chosen token's."""
+    import gradio as gr
+
+    try:
+        ins, _ = _views()
+        enc = _need(enc)
+        t = _check_token(enc, position)
+        return gr.update(value=int(ins.replacement_codes(load_image_tokenizer(enc.ref), enc.ids.reshape(-1)[[t]])[0]))
+    except TokenworksError:
+        return gr.update()
+
+
+def on_codebook(enc: Encoded | None, source: str, n: Any) -> tuple:
+    import gradio as gr
+
+    try:
+        return codebook_views(enc, source, n)
+    except TokenworksError as e:
+        _warn(str(e))
+        return gr.update(), gr.update(), f"⚠️ {e}"
 
 
 def build() -> None:
@@ -396,24 +609,69 @@ def build() -> None:
                              interactive=False, height=DISPLAY + 40, elem_id="tw-image-recon")
     info = gr.Markdown(elem_id="tw-image-info")
     ids = gr.Textbox(label="Token ids (kept | dropped)", lines=3, interactive=False, elem_id="tw-image-ids")
-    with gr.Accordion("Rate and distortion on this image: tokens vs JPEG / WebP", open=False):
+    with gr.Accordion("Prefixes, and rate–distortion on this image: tokens vs JPEG / WebP", open=True):
+        views_msg = gr.Markdown(elem_id="tw-image-views-status")
+        strip_plot = gr.Plot(label="Decoding the first k tokens", elem_id="tw-image-strip")
+        rd_plot = gr.Plot(label="Bytes vs PSNR", elem_id="tw-image-rd")
         gr.Markdown("Codec bytes are counted without the headers a decoder that knows the image size could "
-                    "rebuild; token bytes are ceil(k log2 V / 8).")
-        rd_table = gr.Dataframe(headers=["curve", "setting", "bytes", "PSNR dB"], interactive=False,
-                                elem_id="tw-image-rd-table")
+                    "rebuild (JPEG's tables, WebP's RIFF header); token bytes are ceil(k log2 V / 8).")
+        with gr.Accordion("The points as a table", open=False):
+            rd_table = gr.Dataframe(headers=["curve", "setting", "bytes", "PSNR dB"], interactive=False,
+                                    elem_id="tw-image-rd-table")
+    with gr.Accordion("Token ids on the image", open=False):
+        grid_plot = gr.Plot(label="Token ids", elem_id="tw-image-grid")
+    with gr.Accordion("Where a token looks, and what it changes", open=False):
+        token = gr.Slider(0, 255, value=0, step=1, label="token", elem_id="tw-image-token")
+        with gr.Row():
+            att_plot = gr.Plot(label="Attention", elem_id="tw-image-attention")
+            infl_plot = gr.Plot(label="Influence", elem_id="tw-image-influence")
+        faith_btn = gr.Button("Attention vs influence over all tokens (faithfulness)", size="sm",
+                              elem_id="tw-image-faithfulness-run")
+        faith_md = gr.Markdown(elem_id="tw-image-faithfulness")
+    with gr.Accordion("Edit a token", open=False):
+        with gr.Row():
+            position = gr.Slider(0, 255, value=0, step=1, label="token to replace", elem_id="tw-image-edit-position")
+            code = gr.Number(value=0, precision=0, label="new code", elem_id="tw-image-edit-code")
+            edit_btn = gr.Button("Swap and decode", size="sm", elem_id="tw-image-edit-run")
+        edit_md = gr.Markdown()
+        edit_plot = gr.Plot(label="Before, after, difference", elem_id="tw-image-edit")
+    with gr.Accordion("Codebook: what the codes decode to, and how often they are used", open=False):
+        with gr.Row():
+            source = gr.Dropdown(choices=codebook_sources(size=64), value=THIS_IMAGE, label="count codes over",
+                                 elem_id="tw-image-codebook-source")
+            n_codes = gr.Slider(4, 128, value=32, step=4, label="codes to show", elem_id="tw-image-codebook-n")
+            cb_btn = gr.Button("Show the codebook", size="sm", elem_id="tw-image-codebook-run")
+        cb_md = gr.Markdown()
+        gallery_plot = gr.Plot(label="Codebook gallery", elem_id="tw-image-gallery")
+        usage_plot = gr.Plot(label="Code usage", elem_id="tw-image-usage")
 
     outputs = [state, shown_in, shown_out, k, status, info, ids, rd_table]
+    view_outputs = [strip_plot, rd_plot, grid_plot, att_plot, infl_plot, token, position, code, source, views_msg]
     enc_fn = friendly(on_encode)
+    views_fn = friendly(on_views)
     upload.upload(lambda f, r: enc_fn(f, None, r) + (None,), inputs=[upload, tokenizer],
-                  outputs=outputs + [sample], api_name="image_upload")
+                  outputs=outputs + [sample], api_name="image_upload").then(
+        views_fn, inputs=state, outputs=view_outputs, api_name="image_views_after_upload")
     sample.input(lambda s, r: enc_fn(None, s, r) + (None,), inputs=[sample, tokenizer],
-                 outputs=outputs + [upload], api_name="image_sample")
+                 outputs=outputs + [upload], api_name="image_sample").then(
+        views_fn, inputs=state, outputs=view_outputs, api_name="image_views_after_sample")
     gr.on(triggers=[tokenizer.input, run.click], fn=enc_fn, inputs=[upload, sample, tokenizer], outputs=outputs,
-          api_name="image_tokenize")
+          api_name="image_tokenize").then(views_fn, inputs=state, outputs=view_outputs, api_name="image_views")
     k.input(friendly(on_k), inputs=[state, k], outputs=[shown_out, info, ids], api_name="image_k",
             trigger_mode="always_last", show_progress="hidden")
+    token.input(friendly(on_token), inputs=[state, token], outputs=[att_plot, infl_plot, faith_md],
+                api_name="image_token", trigger_mode="always_last")
+    faith_btn.click(friendly(on_faithfulness), inputs=[state, token], outputs=[infl_plot, faith_md],
+                    api_name="image_faithfulness")
+    position.input(friendly(on_edit_position), inputs=[state, position], outputs=code,
+                   api_name="image_edit_position", trigger_mode="always_last")
+    edit_btn.click(friendly(on_edit), inputs=[state, position, code], outputs=[edit_plot, edit_md],
+                   api_name="image_edit")
+    cb_btn.click(friendly(on_codebook), inputs=[state, source, n_codes], outputs=[gallery_plot, usage_plot, cb_md],
+                 api_name="image_codebook")
     refresh.click(lambda: gr.update(choices=image_tokenizers()), outputs=tokenizer, api_name="image_tokenizers")
     root = gr.context.Context.root_block  # the app's Blocks: show the default sample on page load
     if root is not None:
         root.load(lambda f, s, r: on_encode(f, s, r, quiet=True), inputs=[upload, sample, tokenizer],
-                  outputs=outputs, api_name="image_initial")
+                  outputs=outputs, api_name="image_initial").then(
+            views_fn, inputs=state, outputs=view_outputs, api_name="image_views_initial")

@@ -74,3 +74,68 @@ def test_library_tab_lists_tokenizers(page):
     page.wait_for_timeout(500)
     page.screenshot(path=str(SHOTS / "library_tab.png"), full_page=True)
     page.get_by_role("tab", name="Text").click()
+
+
+def _image_tokenizer_for_the_browser(tmp_name: str):
+    """The shipped image/flex1d-emoji64 when its checkpoint is here, else a tiny untrained flex1d
+    saved as a run the app can list (its folder, to remove afterwards)."""
+    import tokenworks as tw
+    from tokenworks.paths import runs_dir
+
+    try:
+        tw.load_ref("image/flex1d-emoji64")
+        return "image/flex1d-emoji64", None
+    except tw.CheckpointNotFound:
+        pass
+    from tokenworks.image.flex1d import Flex1DConfig
+    from tokenworks.image.tokenizer import ImageTokenizer
+
+    folder = runs_dir() / "image" / tmp_name
+    cfg = Flex1DConfig(width=64, heads=2, encoder_layers=1, decoder_layers=1, tokens=16, tokens_per_slot=2,
+                       refine_channels=8, refine_features=4)
+    ImageTokenizer.create("flex1d", cfg, name=f"image/{tmp_name}").save(folder)
+    return f"run:image/{tmp_name}", folder
+
+
+def test_image_tab_upload_and_k_slider(page):
+    import shutil
+
+    ref, made = _image_tokenizer_for_the_browser("browser-test-tiny")
+    try:
+        page.get_by_role("tab", name="Image").click()
+        if made is not None:  # the run was saved after the app started: refresh the list, then pick it
+            page.locator("#tw-image-refresh").click()
+            page.wait_for_timeout(1000)
+        box = page.locator("#tw-image-tokenizer input")
+        box.click()
+        box.fill(ref)
+        page.get_by_role("option", name=ref).first.click()
+        status = page.locator("#tw-image-status")
+        upload = Path(__file__).resolve().parent.parent / "data" / "samples" / "images" / "photo-ladybird.png"
+        page.locator("#tw-image-upload input[type=file]").set_input_files(str(upload))
+        status.get_by_text("upload 'photo-ladybird.png'").wait_for(timeout=60_000)
+        assert "not square" in status.inner_text() and "Resized" in status.inner_text()
+        recon = page.locator("#tw-image-recon img")
+        recon.wait_for(timeout=30_000)
+        before = recon.get_attribute("src")
+        info = page.locator("#tw-image-info")
+        full = info.inner_text()
+        slider = page.locator("#tw-image-k input[type=range]")
+        slider.focus()
+        slider.press("Home")  # k = 1: the first token only
+        page.wait_for_function(
+            "s => { const i = document.querySelector('#tw-image-recon img'); return i && i.src !== s; }",
+            arg=before, timeout=30_000,
+        )
+        assert recon.get_attribute("src") != before
+        page.wait_for_function(
+            "() => document.querySelector('#tw-image-info').innerText.includes('1 of ')", timeout=30_000)
+        assert info.inner_text() != full
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        slider.press("PageUp")  # a few tokens more for the picture
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(SHOTS / "image_tab.png"), full_page=True)
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        page.get_by_role("tab", name="Text").click()

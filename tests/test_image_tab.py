@@ -191,3 +191,36 @@ def test_bad_requests_are_a_clear_message(upload, sample, ref, match):
 
 def test_the_k_handler_before_any_image():
     assert "first" in image_tab.on_k(None, 3)[1]
+
+
+# ---- the views ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ref", [FLEX, GRID])
+def test_views_after_an_encode(ref):
+    import plotly.graph_objects as go
+
+    enc = image_tab.encode_image(None, "emoji-fox.png", ref)
+    out = image_tab.on_views(enc)
+    strip, rd, grid, att, infl, token, position, code, source, msg = out
+    assert msg == "" and all(isinstance(f, go.Figure) for f in (strip, rd, grid, att, infl))
+    assert {t.name for t in rd.data} >= {enc.name, "jpeg", "webp", "webp-down2"}
+    assert token["maximum"] == enc.num_tokens - 1 and 0 <= code["value"] < enc.vocab_size
+    assert image_tab.THIS_IMAGE in source["choices"]
+    att2, infl2, _ = image_tab.on_token(enc, 3)
+    assert isinstance(att2, go.Figure) and "token 3" in infl2.layout.title.text
+    fig, md = image_tab.on_faithfulness(enc, 3)
+    assert "Spearman" in md and isinstance(fig, go.Figure)
+    fig, md = image_tab.on_edit(enc, 2, (int(enc.ids.reshape(-1)[2]) + 1) % enc.vocab_size)
+    assert md == "" and "Edited 1 token" in fig.layout.title.text
+    for src in (image_tab.THIS_IMAGE, image_tab.NO_IMAGES):
+        gallery, usage, what = image_tab.on_codebook(enc, src, 8)
+        assert isinstance(gallery, go.Figure) and what
+
+
+def test_views_refuse_bad_requests_with_a_message():
+    enc = image_tab.encode_image(None, "emoji-fox.png", FLEX)
+    assert image_tab.on_token(enc, 99)[2].startswith("⚠️") and "0..15" in image_tab.on_token(enc, 99)[2]
+    assert "0..999" in image_tab.on_edit(enc, 0, 5000)[1]
+    assert "count codes over one of" in image_tab.on_codebook(enc, "nope", 8)[2]
+    assert image_tab.on_views(None)[-1] == ""
+    assert "tokenize an image first" in image_tab.on_edit(None, 0, 1)[1]
