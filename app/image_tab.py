@@ -122,7 +122,7 @@ def input_notes(meta: dict, size: int) -> list[str]:
     mode = str(meta.get("original_mode", "RGB"))
     if meta.get("frames"):
         notes.append(f"Animated image: {meta['frames']}.")
-    if mode in ("L", "1", "I", "I;16", "I;16L", "I;16B", "I;16N", "F", "LA", "La") or "bit_depth" in meta:
+    if mode in ("L", "1", "I", "I;16", "I;16L", "I;16B", "I;16N", "F", "LA", "La"):
         notes.append(f"Greyscale image (mode {mode}) converted to RGB.")
     elif mode == "P":
         notes.append("Palette image converted to RGB.")
@@ -169,7 +169,7 @@ def encode_image(upload: Any, sample: str | None, ref: str) -> Encoded:
     prepared, source, notes = read_image(upload, sample, tok.image_size)
     seq = tok.encode(prepared.array)  # already at the model's size: nothing more happens to it
     kind = "grid" if seq.ids.ndim == 2 else "flex1d"
-    meta = {**seq.meta, **{k: v for k, v in prepared.meta.items()}}
+    meta = {**seq.meta, **prepared.meta}  # what was done to the file, not to the prepared array
     return Encoded(ref=ref, name=tok.name, kind=kind, ids=np.asarray(seq.ids), image=prepared.array,
                    vocab_size=int(tok.vocab_size), source=source, notes=notes, meta=meta)
 
@@ -611,20 +611,19 @@ def build() -> None:
     ids = gr.Textbox(label="Token ids (kept | dropped)", lines=3, interactive=False, elem_id="tw-image-ids")
     with gr.Accordion("Prefixes, and rate–distortion on this image: tokens vs JPEG / WebP", open=True):
         views_msg = gr.Markdown(elem_id="tw-image-views-status")
-        strip_plot = gr.Plot(label="Decoding the first k tokens", elem_id="tw-image-strip")
-        rd_plot = gr.Plot(label="Bytes vs PSNR", elem_id="tw-image-rd")
+        strip_plot = gr.Plot(label="Decoding the first k tokens", show_label=False, elem_id="tw-image-strip")
+        rd_plot = gr.Plot(label="Bytes vs PSNR", show_label=False, elem_id="tw-image-rd")
         gr.Markdown("Codec bytes are counted without the headers a decoder that knows the image size could "
                     "rebuild (JPEG's tables, WebP's RIFF header); token bytes are ceil(k log2 V / 8).")
         with gr.Accordion("The points as a table", open=False):
             rd_table = gr.Dataframe(headers=["curve", "setting", "bytes", "PSNR dB"], interactive=False,
                                     elem_id="tw-image-rd-table")
     with gr.Accordion("Token ids on the image", open=False):
-        grid_plot = gr.Plot(label="Token ids", elem_id="tw-image-grid")
+        grid_plot = gr.Plot(label="Token ids", show_label=False, elem_id="tw-image-grid")
     with gr.Accordion("Where a token looks, and what it changes", open=False):
         token = gr.Slider(0, 255, value=0, step=1, label="token", elem_id="tw-image-token")
-        with gr.Row():
-            att_plot = gr.Plot(label="Attention", elem_id="tw-image-attention")
-            infl_plot = gr.Plot(label="Influence", elem_id="tw-image-influence")
+        att_plot = gr.Plot(label="Attention", show_label=False, elem_id="tw-image-attention")
+        infl_plot = gr.Plot(label="Influence", show_label=False, elem_id="tw-image-influence")
         faith_btn = gr.Button("Attention vs influence over all tokens (faithfulness)", size="sm",
                               elem_id="tw-image-faithfulness-run")
         faith_md = gr.Markdown(elem_id="tw-image-faithfulness")
@@ -634,7 +633,7 @@ def build() -> None:
             code = gr.Number(value=0, precision=0, label="new code", elem_id="tw-image-edit-code")
             edit_btn = gr.Button("Swap and decode", size="sm", elem_id="tw-image-edit-run")
         edit_md = gr.Markdown()
-        edit_plot = gr.Plot(label="Before, after, difference", elem_id="tw-image-edit")
+        edit_plot = gr.Plot(label="Before, after, difference", show_label=False, elem_id="tw-image-edit")
     with gr.Accordion("Codebook: what the codes decode to, and how often they are used", open=False):
         with gr.Row():
             source = gr.Dropdown(choices=codebook_sources(size=64), value=THIS_IMAGE, label="count codes over",
@@ -642,8 +641,8 @@ def build() -> None:
             n_codes = gr.Slider(4, 128, value=32, step=4, label="codes to show", elem_id="tw-image-codebook-n")
             cb_btn = gr.Button("Show the codebook", size="sm", elem_id="tw-image-codebook-run")
         cb_md = gr.Markdown()
-        gallery_plot = gr.Plot(label="Codebook gallery", elem_id="tw-image-gallery")
-        usage_plot = gr.Plot(label="Code usage", elem_id="tw-image-usage")
+        gallery_plot = gr.Plot(label="Codebook gallery", show_label=False, elem_id="tw-image-gallery")
+        usage_plot = gr.Plot(label="Code usage", show_label=False, elem_id="tw-image-usage")
 
     outputs = [state, shown_in, shown_out, k, status, info, ids, rd_table]
     view_outputs = [strip_plot, rd_plot, grid_plot, att_plot, infl_plot, token, position, code, source, views_msg]

@@ -224,3 +224,13 @@ def test_views_refuse_bad_requests_with_a_message():
     assert "count codes over one of" in image_tab.on_codebook(enc, "nope", 8)[2]
     assert image_tab.on_views(None)[-1] == ""
     assert "tokenize an image first" in image_tab.on_edit(None, 0, 1)[1]
+
+
+def test_the_app_has_the_image_tab_and_its_api_names():
+    from app.main import build_app
+
+    demo = build_app()
+    names = {d.get("api_name") for d in demo.config["dependencies"]}
+    assert {"image_upload", "image_sample", "image_tokenize", "image_k", "image_codebook", "image_edit"} <= names
+    tabs = [b for b in demo.blocks.values() if type(b).__name__ == "Tab"]
+    assert [t.label for t in tabs][:3] == ["Text", "Image", "Library"]
