@@ -256,3 +256,12 @@ def test_view_timings(grid, images):
     t = viz.view_timings(grid, images[0])
     assert {"strip", "rd", "token_grid", "gallery", "usage", "attention", "influence", "edit"} <= set(t)
     assert all(v >= 0 for v in t.values())
+
+
+def test_influence_figure_with_subset_faithfulness(flex, images):
+    img = flex.prepare(images[0]).array
+    tokens = [3, 9]
+    inf = ins.influence_maps(flex, img, tokens)
+    fa = ins.faithfulness(ins.attention_maps(flex, img)[tokens], inf)
+    fig = viz.influence_figure(img, inf, 9, faithfulness=fa, tokens=tokens)
+    assert f"Spearman {fa.per_token[1]:.2f}" in fig.layout.title.text

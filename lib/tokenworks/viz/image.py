@@ -313,8 +313,10 @@ def influence_figure(image: np.ndarray, influence: np.ndarray, token: int,
     fig.update_xaxes(scaleanchor="y2", row=1, col=2)
     _hide_axes(fig)
     title = f"Influence of token {token}: mean {m.mean():.2f}, max {m.max():.1f} (0..255)"
-    if faithfulness is not None and token < len(faithfulness.per_token):
-        rho = faithfulness.per_token[token]
+    ft = None if faithfulness is None else faithfulness.per_token
+    idx = row if ft is not None and len(ft) == len(influence) else token  # a subset's faithfulness or all T
+    if ft is not None and idx < len(ft):
+        rho = ft[idx]
         title += f"<br><sup>attention vs influence: Spearman {rho:.2f} (mean over tokens {faithfulness.mean:.2f})</sup>"
     return _layout(fig, title, width=2 * PANEL * 2 + 60, height=PANEL * 2 + 90)
 
@@ -342,8 +344,11 @@ def edit_figure(edit: EditResult) -> go.Figure:
 def view_timings(tok: Any, image: Any, token: int = 0) -> dict[str, float]:
     """Seconds to compute and build each view once for ``image`` (not a test: ``make bench``).
 
-    influence: the maps of ``token`` alone (the view shows one token); ``influence_all`` (all T
-    tokens, as faithfulness needs) is timed too but is a computation, not a view.
+    Each entry computes from the image up (rd includes its own prefix strip and a 4-quality
+    JPEG curve; gallery: 64 codes rendered, with this one image as the data set; usage: this
+    image's codes). influence: the map of ``token`` alone (the view shows one token);
+    ``influence_all`` (all T tokens, as ``faithfulness`` needs) is timed too but is a
+    computation, not a view.
     """
     from ..image.codecs import rd_curve
 
