@@ -126,3 +126,17 @@ def test_bad_inputs_name_the_choices():
         make_points("moons")
     with pytest.raises(InvalidInput, match="uint8"):
         image_patches(np.zeros((4, 8, 8, 3), dtype=np.float32))
+
+
+def test_without_assets_shapes_stand_in_and_say_so(tmp_path, monkeypatch):
+    import tokenworks.image.data as image_data
+    from tokenworks.quantizers.lab import images_or_shapes, synthetic_dataset
+
+    monkeypatch.setenv("TOKENWORKS_CACHE", str(tmp_path))  # an empty cache: no assets, no data sets
+    monkeypatch.setattr(image_data, "_MEMO", {})
+    s = images_or_shapes("emoji64", "test", fallback_n=12)
+    assert s.synthetic and s.images.shape == (12, 64, 64, 3)
+    assert "synthetic" in s.label and "noto-emoji" in s.note
+    ds = synthetic_dataset("test", 8, size=32)
+    assert ds.images.shape == (8, 32, 32, 3) and len(ds.names) == 8 and ds.name == "shapes32"
+    assert not np.array_equal(ds.images, synthetic_dataset("train", 8, size=32).images)

@@ -127,9 +127,24 @@ def images_or_shapes(name: str = "emoji64", split: str = "test", limit: int | No
     except AssetMissing as e:
         size = DATASETS[name].size if name in DATASETS else 64
         n = min(fallback_n, limit) if limit else fallback_n
-        note = f"{name} is not available here, so {n} synthetic shapes stand in for it. {e}"
+        note = f"{name} is not available here, so {n} synthetic shapes stand in for it ({e})"
         return SampleImages(synthetic_shapes(n, size, seed), f"synthetic shapes ({n} images, stand-ins for {name})",
                             True, note)
+
+
+def synthetic_dataset(split: str = "train", n: int = 1024, size: int = 64, seed: int = 0):
+    """``synthetic_shapes`` as a ``tokenworks.image.data.ImageDataset`` named ``shapes{size}``
+    (train and test use different seeds), for training an image tokenizer without any assets."""
+    import hashlib
+
+    from ..image.data import ImageDataset
+
+    images = synthetic_shapes(n, size, seed + (0 if split == "train" else 10_000))
+    images.flags.writeable = False
+    names = [f"shape/{split}/{i:05d}" for i in range(n)]
+    return ImageDataset(name=f"shapes{size}", split=split, images=images, names=names, sources=names,
+                        data_hash=hashlib.sha256(images.tobytes()).hexdigest(),
+                        meta={"description": "synthetic coloured shapes (tokenworks.quantizers.lab.synthetic_shapes)"})
 
 
 def image_patches(images: np.ndarray, patch: int = 4, n: int = 8192, test: int = 2048, seed: int = 0,
