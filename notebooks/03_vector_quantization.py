@@ -194,7 +194,8 @@ code_counts_figure(runs)
 #   spreads the batch over codes. Here its usage is low for a geometric reason, not a collapse:
 #   a 2-D set of points mapped into 6-D reaches only some of the 64 sign patterns (6 straight
 #   lines cut a plane into at most 22 regions, so an affine encoder could reach at most 22 codes;
-#   the MLP bends the plane, but not by much). On 48-dimensional image patches below it has room.
+#   the MLP bends the plane and slowly reaches a few more). On 48-dimensional image patches below
+#   it has room.
 
 # %% [markdown]
 # The cells after training, for the runs that have a 2-D codebook:
