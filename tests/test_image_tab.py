@@ -49,7 +49,8 @@ def _png(path, mode="RGB", size=(80, 60)):
 
 def test_runs_are_listed_with_the_registered_ones():
     names = image_tab.image_tokenizers()
-    assert names[:3] == tw.available("image")
+    registered = tw.available("image")
+    assert names[: len(registered)] == registered
     assert FLEX in names and GRID in names
     assert {"emoji-fox.png", "photo-ladybird.png"} <= set(image_tab.sample_names())
 

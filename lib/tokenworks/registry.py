@@ -222,10 +222,10 @@ register(Entry("text/bpe-cl100k", ".text.bpe:ByteBPE", "Teaching byte-level BPE 
 # The kinds read any saved run: tw.load_checkpoint("image/flex1d-emoji64-cpu-tiny-s0").
 
 
-def _image_entry(short: str, model: str, data: str, description: str) -> Entry:
+def _image_entry(short: str, model: str, data: str, description: str, options: str = "") -> Entry:
     ckpt = f"image/{short}"
     command = (f"PYTHONPATH=lib python3 -m tokenworks.image.train --model {model} --data {data} "
-               f"--preset gpu --seed 0 --out data/checkpoints/{ckpt}")
+               f"--preset gpu{options} --seed 0 --out data/checkpoints/{ckpt}")
     cls = "GridTokenizer" if model == "grid" else "Flex1DTokenizer"
     return Entry(f"image/{short}", f".image.tokenizer:{cls}", description,
                  kwargs={"checkpoint": ckpt, "name": f"image/{short}", "train_command": command})
@@ -237,4 +237,7 @@ register(_image_entry("flex1d-emoji64", "flex1d", "emoji64",
                       "Ordered 1D tokenizer on 64x64 emoji: up to 256 tokens, V=1000 (FSQ); any prefix decodes"),
          kind="image/flex1d")
 register(_image_entry("flex1d-photo64", "flex1d", "photo64",
-                      "Ordered 1D tokenizer on 64x64 photo crops: up to 256 tokens, V=1000 (FSQ); any prefix decodes"))
+                      "Ordered 1D tokenizer on 64x64 photo crops: up to 256 tokens, V=1000 (FSQ); any prefix decodes",
+                      " --lr 3e-4"))
+register(_image_entry("grid-photo32", "grid", "photo32",
+                      "Conv VQ-VAE on 32x32 photo crops: an 8x8 grid of tokens, V=512 (EMA VQ)", " --minutes 8"))

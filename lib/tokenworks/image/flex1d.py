@@ -55,6 +55,10 @@ class Flex1DConfig:
     keep_power: float = 1.5  # training keeps k = ceil(T * u^p), u ~ U(0, 1): p > 1 favours short prefixes
     keep_log_prob: float = 0.3  # ... or, with this probability, k log-uniform in 1..T (many very short prefixes)
     keep_all_prob: float = 0.1  # ... or all T tokens with this probability
+    keep_grid_prob: float = 0.0  # ... or, with this probability, k from the grid 1, 2, 4, ..., T (the strip's k)
+    refine_channels: int = 32  # a small conv net at full resolution after the patch decoder (0: none);
+    # it sees across patch borders, which a per-patch linear output cannot
+    refine_features: int = 8  # extra feature channels per pixel the patch decoder hands to it
 
 
 class Flex1D(nn.Module):
@@ -89,7 +93,17 @@ class Flex1D(nn.Module):
         self.mask_tokens = nn.Parameter(torch.randn(P, D) * 0.02)  # (P, D) one per patch position
         self.decoder = nn.ModuleList([Block(D, c.heads, c.mlp_ratio) for _ in range(c.decoder_layers)])
         self.dec_norm = nn.LayerNorm(D)
-        self.to_pixels = nn.Linear(D, pdim)
+        F_ = c.refine_features if c.refine_channels else 0
+        self.out_channels = 3 + F_  # per pixel: RGB + features for the refiner
+        self.to_pixels = nn.Linear(D, self.out_channels * c.patch_size**2)
+        self.refine = None
+        if c.refine_channels:
+            C = c.refine_channels
+            self.refine = nn.Sequential(
+                nn.Conv2d(3 + F_, C, 3, padding=1), nn.GELU(approximate="tanh"),
+                nn.Conv2d(C, C, 3, padding=1), nn.GELU(approximate="tanh"),
+                nn.Conv2d(C, 3, 3, padding=1),
+            )
 
         T = P + S
         mask = torch.ones(T, T, dtype=torch.bool)  # (T, T) True: query row may see key column
@@ -98,6 +112,9 @@ class Flex1D(nn.Module):
             mask[P:, P:] = torch.tril(torch.ones(S, S, dtype=torch.bool))
         self.register_buffer("enc_mask", mask if c.causal_slots else None, persistent=False)
         self.apply(init_weights)
+        if self.refine is not None:  # start as the identity on the coarse RGB
+            nn.init.zeros_(self.refine[-1].weight)
+            nn.init.zeros_(self.refine[-1].bias)
 
     # ---- sizes ----------------------------------------------------------------------------
     @property
@@ -189,8 +206,11 @@ class Flex1D(nn.Module):
             mask = keys[:, None, None, :]  # (B, 1, 1, P + S)
         for blk in self.decoder:
             h, _ = blk(h, mask)
-        out = self.to_pixels(self.dec_norm(h[:, : self.num_patches]))  # (B, P, 3 * p * p)
-        return unpatchify(out, c.patch_size, self.grid, self.grid)  # (B, 3, H, W)
+        out = self.to_pixels(self.dec_norm(h[:, : self.num_patches]))  # (B, P, (3 + F) * p * p)
+        img = unpatchify(out, c.patch_size, self.grid, self.grid, self.out_channels)  # (B, 3 + F, H, W)
+        if self.refine is None:
+            return img  # (B, 3, H, W)
+        return img[:, :3] + self.refine(img)  # (B, 3, H, W)
 
     @torch.no_grad()
     def decode(self, codes: torch.Tensor, keep: int | torch.Tensor | None = None) -> torch.Tensor:
@@ -219,17 +239,24 @@ class Flex1D(nn.Module):
         k_log = torch.floor(torch.exp(u[0] * math.log(T + 1))).long()  # (B,) log-uniform in 1..T
         k = torch.where(u[1] < c.keep_log_prob, k_log, k)
         k = torch.where(u[2] < c.keep_all_prob, torch.full_like(k, T), k)
+        if c.keep_grid_prob > 0:
+            grid = torch.tensor(sorted({2**i for i in range(int(math.log2(T)) + 1)} | {T}), device=device)  # (G,)
+            v = torch.rand(2, B, device=device, generator=generator)  # (2, B)
+            k_grid = grid[(v[0] * len(grid)).long().clamp_(max=len(grid) - 1)]  # (B,)
+            k = torch.where(v[1] < c.keep_grid_prob, k_grid, k)
         return k.clamp_(1, T)
 
     def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None, pairs: bool = False) -> ModelOutput:
         """Training pass: encode, quantize, decode the first ``keep`` tokens (sampled when None).
 
-        ``pairs``: decode every image twice, with two sampled prefix lengths, in one batched
+        ``pairs``: decode every image twice, with a sampled prefix length k and 2k, in one batched
         decoder call; ``recon`` and ``keep`` are then (2B, ...): the first B, then the second B.
         """
         B = x.shape[0]
-        if keep is None:
-            keep = self.sample_keep(2 * B if pairs else B, x.device) if self.training else None
+        if keep is None and self.training:
+            keep = self.sample_keep(B, x.device)  # (B,)
+            if pairs:  # the second prefix doubles the first: the step the k = 1, 2, 4, ... strip takes
+                keep = torch.cat([keep, (2 * keep).clamp_(max=self.num_tokens)])  # (2B,)
         out = self.quantizer(self.latents(x))
         q = torch.cat([out.quantized, out.quantized]) if pairs else out.quantized  # (B or 2B, T, cd)
         recon = self.decode_vectors(q, keep, truncate=False)  # (B or 2B, 3, H, W)
