@@ -54,7 +54,7 @@ def test_console_script_runs():
 
 
 def test_bench_writes_json_and_markdown(tmp_path):
-    assert bench.main(["--quick", "--out", str(tmp_path)]) == 0
+    assert bench.main(["--quick", "--only", "text", "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "bench.json").read_text())
     assert report["machine"]["cpu_count"] >= 1
     names = {r["name"] for r in report["rows"]}
@@ -62,6 +62,22 @@ def test_bench_writes_json_and_markdown(tmp_path):
     for r in report["rows"]:
         assert r["value"] > 0 and r["anchor_value"] > 0
         # ratio is speed relative to the anchor: value/anchor for rates, anchor/value for times
-        speed = r["value"] / r["anchor_value"] if r["unit"].endswith("/s") else r["anchor_value"] / r["value"]
+        higher_better = r["unit"].endswith("/s") or r["unit"] in ("dB", "share")
+        speed = r["value"] / r["anchor_value"] if higher_better else r["anchor_value"] / r["value"]
         assert r["ratio"] == pytest.approx(speed, rel=1e-6)
     assert "| text | text/bytes encode" in (tmp_path / "bench.md").read_text()
+
+
+def test_bench_image_rows(tmp_path):
+    assert bench.main(["--quick", "--only", "image", "--out", str(tmp_path)]) == 0
+    rows = json.loads((tmp_path / "bench.json").read_text())["rows"]
+    names = [r["name"] for r in rows]
+    assert any("encode+decode 32x32" in n for n in names) and any("encode+decode 64x64" in n for n in names)
+    assert any("prefixes of one image" in n for n in names)
+    assert any("view 'strip'" in n for n in names)
+    assert all(r["group"] == "image" for r in rows)
+    for r in rows:
+        assert r["value"] > 0 and r["anchor_value"] > 0
+        higher_better = r["unit"].endswith("/s") or r["unit"] in ("dB", "share")
+        speed = r["value"] / r["anchor_value"] if higher_better else r["anchor_value"] / r["value"]
+        assert r["ratio"] == pytest.approx(speed, rel=1e-6)

@@ -29,7 +29,8 @@ class Row:
     unit: str  # e.g. "MB/s"
     anchor: str  # what it is compared with, e.g. "bytes(str.encode('utf-8'))"
     anchor_value: float
-    ratio: float  # speed relative to the anchor: value/anchor for rates (MB/s), anchor/value for times (s); > 1 is faster
+    ratio: float  # relative to the anchor, > 1 is better: value/anchor for rates (MB/s) and quality (dB, share),
+    # anchor/value for times (s, ms)
     notes: str = ""
 
 
@@ -84,15 +85,23 @@ def timeit(fn: Callable[[], object], repeats: int) -> float:
 
 def _benches() -> list[Callable[[BenchContext], None]]:
     """Every modality's bench functions, in report order."""
+    from .image import benchmarks as image_benchmarks
     from .text import benchmarks as text_benchmarks
 
-    return list(text_benchmarks.BENCHES)
+    return list(text_benchmarks.BENCHES) + list(image_benchmarks.BENCHES)
 
 
-def run(quick: bool = False) -> dict[str, object]:
+GROUPS = ("text", "image")
+
+
+def run(quick: bool = False, groups: tuple[str, ...] = GROUPS) -> dict[str, object]:
+    bad = sorted(set(groups) - set(GROUPS))
+    if bad:
+        raise SystemExit(f"unknown bench group(s) {', '.join(bad)}; choose from {', '.join(GROUPS)}")
     ctx = BenchContext(quick=quick, repeats=3 if quick else 7)
     for bench in _benches():
-        bench(ctx)
+        if bench.__module__.split(".")[-2] in groups:
+            bench(ctx)
     return {
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),
@@ -127,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="tokenworks bench", description="Write reports/bench.json and reports/bench.md.")
     ap.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default reports/)")
     ap.add_argument("--quick", action="store_true", help="small inputs, few repeats (for tests)")
+    ap.add_argument("--only", default=",".join(GROUPS), help=f"comma-separated groups to run (default all: {','.join(GROUPS)})")
     args = ap.parse_args(argv)
-    report = run(quick=args.quick)
+    report = run(quick=args.quick, groups=tuple(g for g in args.only.split(",") if g))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
     md = to_markdown(report)

@@ -298,3 +298,43 @@ def _check_image(img, spec: CodecSpec) -> np.ndarray:
         raise InvalidInput(f"{spec.name} downscales by {spec.down}: the image must be at "
                            f"least {spec.down}x{spec.down}; got {img.shape[1]}x{img.shape[0]}")
     return np.ascontiguousarray(img)
+
+
+@dataclass
+class BestAtBudget:
+    """Per image, the best of several codecs within a byte budget."""
+
+    budget: int  # bytes
+    count: str  # "file" | "payload"
+    psnr: np.ndarray  # (N,) dB, capped at 100; an image no codec fits gets its smallest encoding (over budget)
+    codec: list[str]  # (N,) which codec won
+    fits: np.ndarray  # (N,) bool: some codec fit the budget
+
+    @property
+    def mean_psnr(self) -> float:
+        return float(self.psnr.mean())
+
+    @property
+    def fit_share(self) -> float:
+        return float(self.fits.mean())
+
+
+def best_at_budget(images: np.ndarray, budget: int, codecs=("jpeg", "webp", "webp-down2", "webp-down4"),
+                   count: str = "file") -> BestAtBudget:
+    """For each image the highest PSNR any of ``codecs`` reaches within ``budget`` bytes.
+
+    When no codec fits an image, its lowest-quality encoding that comes closest to the budget
+    is counted instead, which favours the codecs (they get more bytes than the budget).
+    """
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise InvalidInput(f"images must be (N, H, W, 3) uint8; got shape {images.shape}")
+    psnr, won, fits = [], [], []
+    for im in images:
+        rs = [encode_at_budget(im, c, int(budget), count) for c in codecs]
+        ok = [r for r in rs if r.fits]
+        pick = max(ok, key=lambda r: r.psnr) if ok else min(rs, key=lambda r: r.nbytes)
+        psnr.append(min(pick.psnr, 100.0))
+        won.append(pick.codec)
+        fits.append(bool(ok))
+    return BestAtBudget(int(budget), count, np.array(psnr), won, np.array(fits))
