@@ -17,7 +17,7 @@ import gradio as gr
 
 from tokenworks.viz.text import CSS as TOKENS_CSS
 
-from . import image_tab, library_tab, text_tab
+from . import attention_tab, image_tab, library_tab, text_tab
 
 TITLE = "tokenworks"
 CSS = TOKENS_CSS + """
@@ -39,6 +39,8 @@ def build_app() -> gr.Blocks:
                 image_tab.build()
             with gr.Tab("Library", id="library", elem_id="tw-tab-library"):
                 library_tab.build()
+            with gr.Tab("Attention", id="attention", elem_id="tw-tab-attention") as attention:
+                attention_tab.build(attention)
     return demo
 
 
