@@ -6,13 +6,12 @@ import io
 import math
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import tokenworks as tw
 from tokenworks.metrics._text_dist import efficiency, renyi_entropy, shannon_entropy, zipf_fit
 from tokenworks.metrics._text_vocab import unreachable_tokens
-from tokenworks.metrics.text import metrics_table, text_metrics, to_csv, to_rows
+from tokenworks.metrics.text import metrics_table, text_metrics, to_csv, to_rows, vocab_lengths
 from tokenworks.text.bpe import BPEConfig, ByteBPE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +88,19 @@ def test_tiny_bpe_token_lengths_and_longest():
     assert m.tokens == 3 and m.token_length_hist == {1: 1, 2: 2}
     assert m.longest_tokens == [(256, "ab", 2), (32, "␣", 1)]
     assert m.fertility == 1.0 and m.continued_word_ratio == 0.0
+
+
+def test_vocabulary_length_distribution():
+    v = vocab_lengths(tiny_bpe())
+    assert v.hist == {1: 256, 2: 2, 3: 1} and v.longest[0] == (258, "abc", 3)
+    assert v.mean == pytest.approx((256 + 4 + 3) / 259)
+
+
+def test_bytes_documents():
+    # a, an invalid byte (its own one-byte "character"), then é split over two byte tokens
+    m = text_metrics("text/bytes", [b"a\xff\xc3\xa9"], unreachable=False)
+    assert (m.tokens, m.bytes, m.characters, m.round_trip_rate) == (4, 4, 3, 1.0)
+    assert m.byte_fallback_tokens == 2 and m.words == 1 and m.fertility == 4.0
 
 
 # ---- lossless / lossy -------------------------------------------------------------------------

@@ -227,3 +227,46 @@ def _weakrefable(x: Any) -> bool:
         return True
     except TypeError:
         return False
+
+
+_len_cache: "weakref.WeakKeyDictionary[Any, VocabLengths]" = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class VocabLengths:
+    """Byte lengths of the vocabulary's ordinary tokens (special, unknown and unused ids left out)."""
+
+    tokenizer: str
+    hist: dict[int, int]  # bytes -> number of tokens
+    longest: list[tuple[int, str, int]]  # (id, label, bytes), longest first
+
+    @property
+    def mean(self) -> float:
+        n = sum(self.hist.values())
+        return sum(k * v for k, v in self.hist.items()) / n if n else 0.0
+
+
+def vocab_lengths(tok: Any, top: int = 20, max_scan: int | None = DEFAULT_MAX_SCAN) -> VocabLengths | None:
+    """How many bytes each token of the vocabulary stands for (cached per instance; None when V > max_scan)."""
+    cached = _len_cache.get(tok) if _weakrefable(tok) else None
+    if cached is not None:
+        return cached
+    info = vocab_info(tok)
+    if max_scan is not None and info.vocab_size > max_scan:
+        return None
+    unk = set(info.unk_ids.tolist())
+    lens = np.full(info.vocab_size, -1, dtype=np.int64)  # (V,) -1: not an ordinary token
+    for i in range(info.vocab_size):
+        if i in info.special_ids or i in unk:
+            continue
+        x = _probe_text(tok, i)
+        if x is not None:
+            lens[i] = len(x if isinstance(x, bytes) else x.encode("utf-8", "surrogatepass"))
+    ok = lens >= 0
+    values, counts = np.unique(lens[ok], return_counts=True)
+    order = np.argsort(-lens, kind="stable")[:top]
+    out = VocabLengths(tok.name, {int(v): int(c) for v, c in zip(values, counts)},
+                       [(int(i), token_label(tok, int(i)), int(lens[i])) for i in order if lens[i] >= 0])
+    if _weakrefable(tok):
+        _len_cache[tok] = out
+    return out

@@ -26,6 +26,8 @@ What each number means (T tokens, V vocabulary size; byte counts are of the inpu
 - ``zipf_slope``, ``zipf_r2``: least-squares line through log frequency vs log rank.
 - ``token_length_hist``: input bytes each token covers -> occurrences; ``longest_tokens`` the
   distinct tokens covering the most bytes in this slice (UNK ids left out).
+- ``vocab_lengths(tok)`` (not per slice): the byte-length distribution of the whole
+  vocabulary and its longest tokens.
 - ``unreachable``: ids ``i`` with ``encode(decode([i])) != [i]`` over the whole vocabulary,
   scanned once per tokenizer (see ``_text_vocab.UnreachableTokens``).
 
@@ -50,7 +52,11 @@ from ..core import LazySpans, SpanTable, TokenSeq
 from ..errors import InvalidInput
 from ..text._common import utf8_offsets
 from ._text_dist import RENYI_ALPHA, efficiency, renyi_entropy, shannon_entropy, zipf_fit
-from ._text_vocab import DEFAULT_MAX_SCAN, UnreachableTokens, token_label, unreachable_tokens, vocab_info
+from ._text_vocab import (DEFAULT_MAX_SCAN, UnreachableTokens, VocabLengths, token_label, unreachable_tokens,
+                          vocab_info, vocab_lengths)
+
+__all__ = ["TextMetrics", "text_metrics", "metrics_table", "to_rows", "to_csv", "vocab_lengths", "VocabLengths",
+           "unreachable_tokens", "UnreachableTokens", "WORD_UNITS"]
 
 WORD_UNITS = ("auto", "word", "character")
 SPACELESS_SHARE = 0.5  # above this share of letters in spaceless scripts, fertility counts characters
@@ -133,6 +139,24 @@ def _span_columns(seq: TokenSeq, off: np.ndarray) -> tuple[np.ndarray, np.ndarra
     b1 = np.fromiter((s.byte_end if s.byte_end is not None else off[s.end] for s in spans), np.int64, len(spans))
     partial = np.fromiter((s.partial for s in spans), bool, len(spans))
     return b0, b1, partial
+
+
+def _char_offsets(text: str, from_bytes: bool) -> np.ndarray:
+    """(N + 1,) byte offset of every character boundary; for bytes input the text was read with
+    surrogateescape, so an invalid byte (U+DC80..U+DCFF) is one character of one byte."""
+    if not from_bytes:
+        return utf8_offsets(text)
+    cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # (N,)
+    width = np.where((cp >= 0xDC80) & (cp <= 0xDCFF), 1, 1 + (cp >= 0x80) + (cp >= 0x800).astype(np.int64) + (cp >= 0x10000))
+    out = np.zeros(len(cp) + 1, dtype=np.int64)
+    np.cumsum(width, out=out[1:])
+    return out
+
+
+def _on_boundary(b: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """(T,) whether each byte offset falls on a character boundary (off is sorted)."""
+    k = np.minimum(np.searchsorted(off, b), len(off) - 1)
+    return off[k] == b
 
 
 def _units(doc: str | bytes, text: str, off: np.ndarray, unit: str) -> tuple[np.ndarray, np.ndarray]:
@@ -227,10 +251,10 @@ def text_metrics(tok: Any, documents: Iterable[str | bytes], slice_name: str = "
             fail_note = fail_note or str(seq.meta.get("note") or "decode(encode(x)) differs from x")
         if len(ids) == 0:
             continue
-        off = utf8_offsets(text) if not isinstance(doc, bytes) else np.arange(len(data) + 1)
-        if isinstance(doc, bytes) and unit == "character":
-            off = np.concatenate([[0], np.cumsum([len(c.encode("utf-8", "surrogateescape")) for c in text])])
+        off = _char_offsets(text, isinstance(doc, bytes))  # (N + 1,) byte offset of each character boundary
         b0, b1, partial = _span_columns(seq, off)
+        # part of a character: flagged by the tokenizer, or a byte span that cuts inside one
+        partial = partial | ~_on_boundary(b0, off) | ~_on_boundary(b1, off)
         n_unk += int(np.isin(ids, info.unk_ids).sum())
         n_fallback += int((partial | np.isin(ids, info.byte_piece_ids)).sum())
         counts.update(ids.tolist())
