@@ -118,7 +118,7 @@ def attention_figure(res: AttentionResult, layer: Choice = "average", head: Choi
         hovertemplate="%{customdata}: show where it looks<extra></extra>", showlegend=False,
     ), row=1, col=1)
     fig.add_annotation(text=_strip_caption(labels, q0), xref="paper", yref="paper", x=0.0, y=1.0,
-                       yshift=95, xanchor="left", showarrow=False, font=dict(size=12, color=HIGHLIGHT))
+                       yshift=88, xanchor="left", showarrow=False, font=dict(size=12, color=HIGHLIGHT))
     fig.add_shape(type="rect", xref="x2", yref="y2", x0=-0.5, x1=T - 0.5, y0=q0 - 0.5, y1=q0 + 0.5,
                   line=dict(color=HIGHLIGHT, width=2), fillcolor="rgba(0,0,0,0)")
     ticks = _axis_ticks(labels)
@@ -141,9 +141,10 @@ def attention_figure(res: AttentionResult, layer: Choice = "average", head: Choi
         ))
     side = int(min(1000, max(520, 260 + 14 * T)))
     fig.update_layout(
-        title=dict(text=_title(res, layer, head), font=dict(size=14), y=0.99),
+        title=dict(text=_title(res, layer, head), font=dict(size=14), yref="container", y=1.0, yanchor="top",
+                   pad=dict(t=34)),  # below the toolbar and label that gr.Plot draws over the top
         height=side + 120, width=side + 80, template="plotly_white", hovermode="closest", bargap=0.15,
-        margin=dict(l=90, r=30, t=110, b=150),
+        margin=dict(l=90, r=30, t=130, b=150),
         sliders=[dict(active=q0, steps=steps, x=0.0, len=1.0, y=-0.02, yanchor="top", pad=dict(t=60),
                       currentvalue=dict(prefix="query token: ", font=dict(size=12)),
                       font=dict(size=8, color="#444" if T <= 24 else "rgba(0,0,0,0)"))],
