@@ -6,7 +6,7 @@
     tokenworks list [--modality M]                registered tokenizers
     tokenworks bench [--out reports]              write reports/bench.json and bench.md
     tokenworks train text --algo A --vocab V --corpus C   train a text tokenizer (or --preset P)
-    tokenworks eval ...                           arrives with the text analysis work
+    tokenworks eval parity --tokenizers A,B --out parity.csv   token premium across UDHR languages
 
 Errors print one clear line on stderr and exit 1 (2 for usage errors); never a traceback.
 """
@@ -140,6 +140,76 @@ def _train_text(argv: list[str]) -> int:
     return 0
 
 
+def _cmd_eval(argv: list[str]) -> int:
+    subs = {"parity": _eval_parity}
+    if not argv or argv[0] in ("-h", "--help"):
+        if argv:
+            print("usage: tokenworks eval parity [options]   (tokenworks eval parity --help)")
+            return 0
+        raise TokenworksError("`tokenworks eval` needs a subcommand: parity (token premium across UDHR languages); "
+                              "the metrics table is not available yet: it arrives with the text analysis work")
+    if argv[0] not in subs:
+        raise TokenworksError(f"unknown eval subcommand {argv[0]!r}; choose one of {', '.join(subs)}")
+    return subs[argv[0]](argv[1:])
+
+
+def _eval_parity(argv: list[str]) -> int:
+    from .text.parity import parity_table
+
+    ap = argparse.ArgumentParser(
+        prog="tokenworks eval parity",
+        description="Token premium relative to English on the Universal Declaration of Human Rights "
+                    "(asset udhr): one CSV row per language and tokenizer.")
+    ap.add_argument("--tokenizers", required=True, help="comma-separated names, e.g. text/o200k_base,text/r50k_base")
+    ap.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    ap.add_argument("--languages", help="comma-separated UDHR codes, e.g. eng,fra,cmn_hans (default: all complete)")
+    ap.add_argument("--scripts", help="keep languages in these scripts (ISO 15924 code or name), e.g. Cyrl,Arabic")
+    ap.add_argument("--articles", help="articles to measure, e.g. 1-5,30 (default: all 30)")
+    ap.add_argument("--include-incomplete", action="store_true",
+                    help="also measure the 11 incomplete declarations (on the articles they have)")
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args(argv)
+    articles = None
+    if args.articles:
+        try:
+            articles = _number_ranges(args.articles)
+        except ValueError:
+            ap.error(f"--articles takes numbers and ranges such as 1-5,30, not {args.articles!r}")
+    table = parity_table(args.tokenizers, languages=args.languages, articles=articles, scripts=args.scripts,
+                         include_incomplete=args.include_incomplete,
+                         progress=None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True)))
+    table.to_csv(args.out)
+    print(f"wrote {args.out}: {len(table)} rows = {len(table.languages)} languages x {len(table.tokenizers)} "
+          f"tokenizer(s), {len(table.articles)} articles, in {table.seconds:.1f} s")
+    if table.excluded:
+        print(f"left out {len(table.excluded)} incomplete declarations ({', '.join(table.excluded)}); "
+              "--include-incomplete measures them")
+    for name in table.tokenizers:
+        rows = table.filter(tokenizer=name)
+        ok = [r for r in rows if not r.lossy]
+        lossy = len(rows) - len(ok)
+        line = f"{name}: "
+        if ok:
+            ps = sorted(r.premium for r in ok)
+            hi = max(ok, key=lambda r: r.premium)
+            line += f"median premium {ps[len(ps) // 2]:.2f}, highest {hi.premium:.2f} ({hi.name})"
+        if lossy:
+            line += f"{'; ' if ok else ''}{lossy} lossy row(s) flagged (UNK or failed round trip)"
+        print(line)
+    return 0
+
+
+def _number_ranges(spec: str) -> list[int]:
+    """ "1-5,30" -> [1, 2, 3, 4, 5, 30]; ValueError on anything else."""
+    out: list[int] = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        lo, sep, hi = part.partition("-")
+        out += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
+    return out
+
+
 def _not_yet(what: str, issue: str) -> int:
     raise NotYetAvailable(f"`tokenworks {what}` is not available yet: it arrives with the {issue} work")
 
@@ -151,7 +221,7 @@ COMMANDS = {
     "list": _cmd_list,
     "bench": _cmd_bench,
     "train": _cmd_train,
-    "eval": lambda argv: _not_yet("eval", "text analysis"),
+    "eval": _cmd_eval,
 }
 
 
