@@ -164,3 +164,16 @@ def test_handler_returns_figure_and_status():
     assert fig is not None and "tokens" in msg
     fig, msg = attention_tab.show_attention(attention_tab.DEFAULT_SENTENCE, "average", "4")
     assert fig is None and "choose a layer" in msg
+
+
+@needs_model
+@pytest.mark.app
+def test_attention_endpoint_of_the_running_app(app_url):
+    """The tab's handler through the running app's API: a figure for a sentence, a message for none."""
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    plot, msg = client.predict("Attention is all you need.", "0", "average", api_name="/attention")
+    assert plot is not None and "tokens" in msg
+    plot, msg = client.predict("", "0", "average", api_name="/attention")
+    assert plot is None and "empty" in msg
