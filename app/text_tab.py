@@ -1,4 +1,5 @@
-"""Text tab: tokenize text with one or more tokenizers and see every token, its id and its spans."""
+"""Text tab: tokenize text with one or more tokenizers and see every token, its id and its spans;
+Compare 2 to 4 tokenizers side by side; click a token to see its merge tree."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,12 +8,33 @@ import gradio as gr
 
 import tokenworks as tw
 from tokenworks.errors import InvalidInput
-from tokenworks.viz.text import tokens_html
+from tokenworks.text.compare import MAX_COMPARE, MIN_COMPARE, compare as compare_texts, merge_history
+from tokenworks.viz.text import compare_html, merge_tree_html, tokens_html
 
 MAX_CHARS = 100_000  # longest text the tab accepts
 MAX_TOKENIZERS = 6  # how many tokenizers one request may compare
 DEFAULT_TEXT = "Tokenizers turn text into numbers: héllo, 世界, 👋🏽!"
 DEFAULT_TOKENIZERS = ["text/cl100k_base", "text/bytes"]  # a real vocabulary beside the byte baseline
+MODES = ("Tokens", "Compare")  # one tokenization under another, or 2 to 4 side by side with differences marked
+MERGE_HINT = ("<div class='tw-mcaption'>Click a token to see how it was built: the merge tree of a byte-level BPE "
+              "token, down to single bytes.</div>")
+LEGEND = ("Each chip is one token, its id below and its colour fixed by the id. Spaces show as ␣, newlines as ↵, "
+          "tabs as ⇥, other control characters as <U+XXXX>. A dashed chip holds only part of a character: UTF-8 "
+          "writes é as the two bytes C3 A9 and 👋 as four, and a byte-level tokenizer may cut between them, so such a "
+          "chip shows its exact bytes (<0xC3>). Hover a chip for its character and byte offsets.")
+
+# the view's click listener: a click on a chip sends its tokenizer (data-ref of its block) and id
+CLICK_JS = """
+element.addEventListener('click', (e) => {
+  const chip = e.target.closest('.tw-tok');
+  const block = chip && chip.closest('.tw-tokens');
+  if (!block || !element.contains(block)) return;
+  element.querySelectorAll('.tw-selected').forEach((c) => c.classList.remove('tw-selected'));
+  chip.classList.add('tw-selected');
+  trigger('click', {ref: block.dataset.ref || '', id: Number(chip.dataset.id), index: Number(chip.dataset.index)});
+});
+"""
+CLICK_CSS = ".tw-tok { cursor: pointer; } .tw-tok.tw-selected { outline: 2px solid #2563eb; outline-offset: 1px; }"
 
 
 def text_tokenizers() -> list[str]:
@@ -20,28 +42,91 @@ def text_tokenizers() -> list[str]:
     return tw.available("text") + tw.trained_runs("text")
 
 
-def tokenize(text: str, tokenizers: list[str] | str | None) -> tuple[str, list[dict[str, Any]]]:
-    """Tokenize ``text`` with each named tokenizer; return the HTML view and the tokens as JSON."""
+def _check_text(text: Any) -> str:
     if text is None:
-        text = ""
+        return ""
     if not isinstance(text, str):
         raise InvalidInput(f"text must be a string, got {type(text).__name__}")
     if len(text) > MAX_CHARS:
         raise InvalidInput(f"text has {len(text):,} characters; the limit is {MAX_CHARS:,}. Paste a shorter piece.")
+    return text
+
+
+def _names(tokenizers: list[str] | str | None) -> list[str]:
     names = [tokenizers] if isinstance(tokenizers, str) else list(tokenizers or [])
     if not names:
         raise InvalidInput(f"choose at least one tokenizer: {', '.join(text_tokenizers())}")
+    return names
+
+
+def _load_text(name: str):
+    tok = tw.load_ref(name)
+    if tok.modality != "text":
+        raise InvalidInput(f"{name} is a {tok.modality} tokenizer; choose one of {', '.join(text_tokenizers())}")
+    return tok
+
+
+def tokenize(text: str, tokenizers: list[str] | str | None) -> tuple[str, list[dict[str, Any]]]:
+    """Tokenize ``text`` with each named tokenizer; return the HTML view and the tokens as JSON."""
+    text = _check_text(text)
+    names = _names(tokenizers)
     if len(names) > MAX_TOKENIZERS:
         raise InvalidInput(f"compare at most {MAX_TOKENIZERS} tokenizers at once (got {len(names)})")
     blocks, records = [], []
     for name in names:
-        tok = tw.load_ref(name)
-        if tok.modality != "text":
-            raise InvalidInput(f"{name} is a {tok.modality} tokenizer; choose one of {', '.join(text_tokenizers())}")
+        tok = _load_text(name)
         seq = tok.encode(text)
-        blocks.append(f"<h4 class='tw-name'>{tok.name} <small>(vocabulary {tok.vocab_size:,})</small></h4>{tokens_html(seq, text)}")
+        blocks.append(f"<h4 class='tw-name'>{tok.name} <small>(vocabulary {tok.vocab_size:,})</small></h4>"
+                      f"{tokens_html(seq, text, ref=name)}")
         records.append({"tokenizer": tok.name, "n_tokens": len(seq), "ids": seq.tolist(), "lossless": seq.lossless})
     return "".join(blocks), records
+
+
+def compare(text: str, tokenizers: list[str] | str | None) -> tuple[str, dict[str, Any]]:
+    """2 to 4 tokenizers side by side on ``text``: the HTML view (differing boundaries marked with
+    class ``tw-diff``) and the comparison as JSON (counts, spread, differing byte offsets, ids)."""
+    text = _check_text(text)
+    names = _names(tokenizers)
+    if not MIN_COMPARE <= len(names) <= MAX_COMPARE:
+        raise InvalidInput(f"Compare shows {MIN_COMPARE} to {MAX_COMPARE} tokenizers side by side; "
+                           f"{len(names)} {'is' if len(names) == 1 else 'are'} chosen. "
+                           + ("Add another in Tokenizers." if len(names) < MIN_COMPARE else "Remove some in Tokenizers."))
+    cmp = compare_texts(text, [_load_text(n) for n in names])
+    for seg, name in zip(cmp.segmentations, names):
+        seg.ref = name  # "run:..." names reload the run when a token is clicked
+    return compare_html(cmp), cmp.summary()
+
+
+def show(text: str, tokenizers: list[str] | str | None, mode: str = "Tokens") -> tuple[str, Any]:
+    """The live view: ``tokenize`` or ``compare`` depending on ``mode`` (one of MODES)."""
+    if mode not in MODES:
+        raise InvalidInput(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    return compare(text, tokenizers) if mode == "Compare" else tokenize(text, tokenizers)
+
+
+def merge_tree(tokenizer: str, token_id: int) -> str:
+    """HTML of how token ``token_id`` of ``tokenizer`` was built (its BPE merge tree), or a note
+    saying that this tokenizer keeps no merge history."""
+    if not isinstance(tokenizer, str) or not tokenizer:
+        raise InvalidInput(f"name a tokenizer: {', '.join(text_tokenizers())}")
+    try:
+        token_id = int(token_id)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"a token id is a whole number, not {token_id!r}") from None
+    tok = _load_text(tokenizer)
+    node = merge_history(tok, token_id)
+    if node is None:
+        label = tok.render_token(token_id) if hasattr(tok, "render_token") else str(token_id)
+        return (f"<div class='tw-mcaption'>Token {token_id} of {tok.name} ({label}). {tok.name} keeps no merge "
+                "history; merge trees are shown for byte-level BPE tokenizers (text/cl100k_base, text/o200k_base, "
+                "text/r50k_base, text/bpe-cl100k and BPE runs trained here).</div>")
+    return merge_tree_html(node, caption=tok.name)
+
+
+def token_clicked(evt: gr.EventData) -> str:
+    """A chip in the view was clicked: its merge tree."""
+    data = getattr(evt, "_data", None) or {}
+    return merge_tree(data.get("ref", ""), data.get("id"))
 
 
 def build() -> None:
@@ -59,25 +144,43 @@ def build() -> None:
                 elem_id="tw-text-input",
             )
         with gr.Column(scale=2):
+            mode = gr.Radio(
+                choices=list(MODES),
+                value="Tokens",
+                label="Mode",
+                info=f"Compare: {MIN_COMPARE} to {MAX_COMPARE} tokenizers side by side, differing boundaries in red.",
+                elem_id="tw-text-mode",
+            )
             names = gr.Dropdown(
                 choices=text_tokenizers(),
                 value=DEFAULT_TOKENIZERS,
                 multiselect=True,
                 max_choices=MAX_TOKENIZERS,
                 label="Tokenizers",
-                info=f"Pick up to {MAX_TOKENIZERS} to compare.",
+                info=f"Pick up to {MAX_TOKENIZERS} (Compare: {MIN_COMPARE} to {MAX_COMPARE}).",
                 elem_id="tw-text-tokenizers",
             )
             run = gr.Button("Tokenize", variant="primary", elem_id="tw-text-run")
+    with gr.Accordion("How to read the tokens", open=False):
+        gr.Markdown(LEGEND)
     first_html, first_json = tokenize(DEFAULT_TEXT, DEFAULT_TOKENIZERS)  # the view before any event
-    view = gr.HTML(value=first_html, label="Tokens", elem_id="tw-text-tokens")
+    view = gr.HTML(value=first_html, label="Tokens", elem_id="tw-text-tokens", js_on_load=CLICK_JS,
+                   css_template=CLICK_CSS)
+    tree = gr.HTML(value=MERGE_HINT, label="Merge tree", elem_id="tw-text-merge", js_on_load=None)
     with gr.Accordion("Tokens as JSON", open=False):
         as_json = gr.JSON(value=first_json, label="ids per tokenizer", elem_id="tw-text-json")
     gr.on(
-        triggers=[run.click, text.submit, text.change, names.change],
-        fn=friendly(tokenize),
-        inputs=[text, names],
+        triggers=[run.click, text.submit, text.change, names.change, mode.change],
+        fn=friendly(show),
+        inputs=[text, names, mode],
         outputs=[view, as_json],
-        api_name="tokenize",
+        api_name="text_view",
         trigger_mode="always_last",
     )
+    view.click(friendly(token_clicked), inputs=None, outputs=tree, api_name="token_clicked")
+    # API-only endpoints (gradio_client, curl): the same handlers without the mode switch
+    api_tokenize = gr.Button(visible=False, elem_id="tw-text-api-tokenize")
+    api_tokenize.click(friendly(tokenize), inputs=[text, names], outputs=[view, as_json], api_name="tokenize")
+    api_compare = gr.Button(visible=False, elem_id="tw-text-api-compare")
+    api_compare.click(friendly(compare), inputs=[text, names], outputs=[view, as_json], api_name="compare")
+    gr.api(friendly(merge_tree), api_name="merge_tree")

@@ -139,3 +139,49 @@ def test_image_tab_upload_and_k_slider(page):
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
         page.get_by_role("tab", name="Text").click()
+
+
+def test_compare_three_tokenizers_marks_differences(page):
+    import tokenworks as tw
+    from tokenworks.text.compare import compare
+
+    page.get_by_role("tab", name="Text").click()
+    box = page.locator("#tw-text-input textarea")
+    box.click()
+    box.press("Control+A")
+    box.press("Delete")
+    text = "Ünïcode tokens: naïve café 👋 数字"
+    box.press_sequentially(text, delay=10)
+    names = ["text/cl100k_base", "text/bytes", "text/chars"]  # the default two, then text/chars added
+    pick = page.locator("#tw-text-tokenizers input")
+    pick.click()
+    pick.fill("text/chars")
+    page.get_by_role("option", name="text/chars").first.click()
+    page.keyboard.press("Escape")
+    page.locator("#tw-text-mode").get_by_text("Compare", exact=True).click()
+    cols = page.locator("#tw-text-tokens .tw-compare .tw-col")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#tw-text-tokens .tw-compare .tw-col').length === 3"
+        " && document.querySelectorAll('#tw-text-tokens .tw-diff').length > 0", timeout=30_000)
+    # the typed text is what was compared, and each column marks exactly the library's differing cuts
+    expected = compare(text, names)
+    for k, seg in enumerate(expected.segmentations):
+        col = cols.nth(k)
+        assert seg.tokenizer in col.locator("h4").inner_text()
+        assert col.locator(".tw-tok").count() == seg.n_tokens
+        assert col.locator(".tw-diff").count() == int((seg.diff_start | seg.diff_end).sum())
+    assert expected["text/bytes"].differing.size > 0  # bytes cut inside ü, ï, é, 👋, 数, 字; chars do not
+    assert "count spread" in page.locator("#tw-text-tokens").inner_text()
+    # click a cl100k_base token (" tokens", the 5th): its merge tree appears
+    first = cols.nth(0).locator(".tw-tok").nth(4)
+    tid = int(first.get_attribute("data-id"))
+    first.click()
+    tree = page.locator("#tw-text-merge .tw-mtree")
+    tree.wait_for(timeout=60_000)
+    node = tw.load_shared("text/bpe-cl100k").merge_tree(tid)
+    assert tree.locator(".tw-mnode").count() == 2 * len(node.leaves()) - 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SHOTS / "text_compare.png"), full_page=True)
+    page.locator("#tw-text-mode").get_by_text("Tokens", exact=True).click()
+    page.wait_for_function("() => !document.querySelector('#tw-text-tokens .tw-compare')", timeout=30_000)
