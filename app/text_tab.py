@@ -119,7 +119,7 @@ def merge_tree(tokenizer: str, token_id: int) -> str:
         label = tok.render_token(token_id) if hasattr(tok, "render_token") else str(token_id)
         return (f"<div class='tw-mcaption'>Token {token_id} of {tok.name} ({label}). {tok.name} keeps no merge "
                 "history; merge trees are shown for byte-level BPE tokenizers (text/cl100k_base, text/o200k_base, "
-                "text/r50k_base, text/bpe-cl100k and BPE runs trained here).</div>")
+                "text/r50k_base, text/bpe-cl100k, text/llama3, text/qwen3 and byte-level BPE runs trained here).</div>")
     return merge_tree_html(node, caption=tok.name)
 
 

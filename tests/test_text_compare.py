@@ -116,6 +116,23 @@ def test_merge_history_of_tiktoken_and_bytebpe():
     assert f"built by {len(node.leaves()) - 1} merges" in html
 
 
+@pytest.mark.parametrize("name", ["text/llama3", "text/qwen3"])
+def test_merge_history_of_hf_byte_level_bpe(name):
+    try:
+        tok = tw.load_shared(name)
+    except tw.AssetMissing as e:
+        pytest.skip(str(e))
+    for tid in tok.encode(" tokenization café 数字").tolist():
+        node = merge_history(tok, tid)
+        assert node.id == tid and len(node.leaves()) == len(node.data)  # down to single bytes
+        assert b"".join(leaf.data for leaf in node.leaves()) == node.data
+    # Llama 3's vocabulary extends cl100k_base: the same token is built the same way
+    if name == "text/llama3":
+        cl = tw.load_shared("text/cl100k_base")
+        tid = cl.encode(" tokens").tolist()[0]
+        assert merge_history(tok, tid).to_dict() == merge_history(cl, tid).to_dict()
+
+
 # ---- handlers ------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ Symbols: T tokens, B boundaries.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import weakref
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -192,15 +193,62 @@ def _teaching_bpe(vocab: str):
     return ByteBPE.from_pretrained(vocab)  # derives the merges from the ranks (1-3 s, once)
 
 
+_HF_RANKS: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], int]]" = weakref.WeakKeyDictionary()
+
+
+def _hf_merge_tree(tok: Any, token_id: int):
+    """The merge tree of a token of a byte-level BPE model read by HF tokenizers: BPE run on the
+    token's own bytes with the merges of its tokenizer.json (lowest rank first), as the encoder would."""
+    import json
+
+    from .bpe import MergeNode
+    from .hf import byte_alphabet
+
+    ranks = _HF_RANKS.get(tok)
+    if ranks is None:
+        merges = (json.loads(tok.spec).get("model") or {}).get("merges") or []
+        ranks = {}
+        for r, m in enumerate(merges):
+            a, b = m.split(" ", 1) if isinstance(m, str) else m
+            ranks.setdefault((a, b), r)
+        _HF_RANKS[tok] = ranks
+    text = tok.hf.id_to_token(int(token_id))
+    if text is None:
+        raise InvalidInput(f"{tok.name} has no token with id {token_id}; ids are 0..{tok.vocab_size - 1}")
+    if int(token_id) in tok.hf.get_added_tokens_decoder():
+        return MergeNode(int(token_id), text.encode("utf-8"), special=True)
+    alphabet = byte_alphabet()
+
+    def node(s: str, left: Any = None, right: Any = None) -> MergeNode:
+        i = tok.hf.token_to_id(s)
+        data = bytes(alphabet[c] for c in s) if all(c in alphabet for c in s) else s.encode("utf-8")
+        return MergeNode(-1 if i is None else i, data, left, right)
+
+    syms = list(text)  # one character of GPT-2's byte alphabet per byte
+    nodes = [node(c) for c in syms]
+    while len(syms) > 1:
+        best = min(((ranks[(a, b)], k) for k, (a, b) in enumerate(zip(syms, syms[1:])) if (a, b) in ranks), default=None)
+        if best is None:
+            break
+        k = best[1]
+        merged = syms[k] + syms[k + 1]
+        syms[k:k + 2] = [merged]
+        nodes[k:k + 2] = [node(merged, nodes[k], nodes[k + 1])]
+    return nodes[0] if len(nodes) == 1 else node(text)  # a token no merge makes: shown whole
+
+
 def merge_history(tok: Tokenizer, token_id: int):
     """How token ``token_id`` of ``tok`` was built: a ``bpe.MergeNode`` tree down to single bytes,
     or None when the tokenizer keeps no merge history.
 
     ByteBPE tokenizers (pretrained or trained here) have one; tiktoken vocabularies get it from the
-    teaching ByteBPE built on the same ranks (the same ids, so the same tokens).
+    teaching ByteBPE built on the same ranks (the same ids, so the same tokens); BPE models read by
+    HF tokenizers (text/llama3, text/qwen3, byte-level BPE runs) from the merges in their tokenizer.json.
     """
     if hasattr(tok, "merge_tree"):
         return tok.merge_tree(int(token_id))
+    if getattr(tok, "model_type", None) == "BPE" and getattr(tok, "byte_level", False) and hasattr(tok, "spec"):
+        return _hf_merge_tree(tok, int(token_id))
     vocab = getattr(tok, "vocab", None)
     encoding = getattr(tok, "encoding", None)
     if isinstance(vocab, str) and encoding is not None:
