@@ -49,6 +49,9 @@ def build_model(model: str, config: Any = None) -> nn.Module:
     return cls(config)
 
 
+PREFIX_CHUNK = 32  # prefixes decoded together by Flex1DTokenizer.decode_prefixes
+
+
 @dataclass
 class ImageAttention:
     """Where each token of a 1D tokenizer looks in the image (``Flex1DTokenizer.attention``)."""
@@ -310,14 +313,24 @@ class Flex1DTokenizer(ImageTokenizer):
 
     @torch.inference_mode()
     def decode_prefixes(self, seq: TokenSeq | Sequence[int] | np.ndarray, ks: Sequence[int]) -> np.ndarray:
-        """(len(ks), S, S, 3) uint8: the image from the first k tokens for each k, in one batched call."""
+        """(len(ks), S, S, 3) uint8: the image from the first k tokens for each k, in one call.
+
+        The prefixes are sorted and decoded in batches of ``PREFIX_CHUNK`` neighbours, each batch
+        running the decoder over only the slots its longest prefix needs (a short prefix in a
+        batch with the full sequence would pay for every slot).
+        """
         ids = self._ids(seq)
         ks = [self._check_keep(k, ids.size) for k in ks]
+        out = np.zeros((len(ks), self.image_size, self.image_size, 3), np.uint8)  # (n, S, S, 3)
         if not ks:
-            return np.zeros((0, self.image_size, self.image_size, 3), np.uint8)
-        codes = torch.as_tensor(ids, device=self.device)[None].expand(len(ks), -1)  # (n, k)
-        keep = torch.as_tensor(ks, device=self.device)  # (n,)
-        return to_uint8(self.model.decode(codes, keep))
+            return out
+        codes = torch.as_tensor(ids, device=self.device)[None]  # (1, k)
+        order = np.argsort(ks, kind="stable")
+        for i in range(0, len(ks), PREFIX_CHUNK):
+            idx = order[i:i + PREFIX_CHUNK]
+            keep = torch.as_tensor([ks[j] for j in idx], device=self.device)  # (c,)
+            out[idx] = to_uint8(self.model.decode(codes.expand(len(idx), -1), keep))
+        return out
 
     @torch.inference_mode()
     def decode_batch(self, ids: np.ndarray, keep: int | Sequence[int] | None = None) -> np.ndarray:
