@@ -111,10 +111,10 @@ def test_image_tab_upload_and_k_slider(page):
         box.fill(ref)
         page.get_by_role("option", name=ref).first.click()
         status = page.locator("#tw-image-status")
-        upload = Path(__file__).resolve().parent.parent / "data" / "samples" / "images" / "photo-ladybird.png"
+        upload = Path(__file__).resolve().parent.parent / "data" / "samples" / "images" / "emoji-fox.png"
         page.locator("#tw-image-upload input[type=file]").set_input_files(str(upload))
-        status.get_by_text("upload 'photo-ladybird.png'").wait_for(timeout=60_000)
-        assert "not square" in status.inner_text() and "Resized" in status.inner_text()
+        status.get_by_text("upload 'emoji-fox.png'").wait_for(timeout=60_000)
+        assert "Resized" in status.inner_text()  # 136x136 -> the tokenizer's size
         recon = page.locator("#tw-image-recon img")
         recon.wait_for(timeout=30_000)
         before = recon.get_attribute("src")
@@ -132,8 +132,9 @@ def test_image_tab_upload_and_k_slider(page):
             "() => document.querySelector('#tw-image-info').innerText.includes('1 of ')", timeout=30_000)
         assert info.inner_text() != full
         SHOTS.mkdir(parents=True, exist_ok=True)
-        slider.press("PageUp")  # a few tokens more for the picture
-        page.wait_for_timeout(1500)
+        for _ in range(3):  # about 80 tokens (100 bytes) for the picture
+            slider.press("PageUp")
+        page.wait_for_timeout(2000)
         page.screenshot(path=str(SHOTS / "image_tab.png"), full_page=True)
     finally:
         if made is not None:
