@@ -22,12 +22,17 @@ inequalities are relaxed with a slack per inequality and the total violation is 
     subject to  sum_i alpha_i (c_{i,t}(p) - c_{i,t}(m_t)) - v_{t,p} <= 0      (t, p in P_t)
                 sum_i alpha_i = 1,  alpha >= 0,  v >= 0
 
-solved with scipy's HiGHS (``linprog(method="highs")``). (``slack="step"`` instead gives each step
-one slack v_t, so only a step's worst violation counts; on the controlled experiment below, over
-seeds 0-9, per-inequality slack gave a mean absolute error of 1.2 points against 3.1 per step.) Writing a constraint for every pair at
-every step would be huge and almost all of them are slack, so P_t keeps only the ``top_pairs``
-most frequent pairs of *each* category at step t: a pair outside all of those is less frequent,
-under any mixture, than the least frequent kept one of every category, and so it rarely binds.
+solved with scipy's HiGHS (``linprog(method="highs")``; through the program's LP dual, which has N
+rows instead of R, see ``solve_mixture_lp``). ``slack="step"`` instead gives each step one slack
+v_t, so only a step's worst violation counts; on the controlled experiment below, over seeds 0-9,
+per-inequality slack gave a mean absolute error of 1.2 points against 3.1 per step.
+
+Writing a constraint for every pair at every step would be huge and almost all of them are slack,
+so P_t keeps only the ``top_pairs`` most frequent pairs of *each* category at step t: a pair
+outside all of those is less frequent, under any mixture, than the least frequent kept one of
+every category, and so it rarely binds. Rows no mixture can violate (the pair is no more frequent
+than m_t in every category) are dropped, and so are steps whose merged pair occurs in no sample
+(no mixture of the candidates explains them; they are counted as ``unseen_steps``).
 
 The pieces, each usable on its own:
 
@@ -249,7 +254,8 @@ def _check_samples(samples: Mapping[str, str | Sequence[str]]) -> dict[str, list
     out: dict[str, list[str]] = {}
     for name, sample in samples.items():
         if not isinstance(sample, (str, list, tuple)):
-            raise InvalidInput(f"sample for category {name!r} must be a str or a list of str, got {type(sample).__name__}")
+            raise InvalidInput(f"sample for category {name!r} must be a str or a list of str, "
+                               f"got {type(sample).__name__}")
         texts = as_texts(sample)
         if any(not isinstance(t, str) for t in texts):
             raise InvalidInput(f"sample for category {name!r} must contain only str documents")
