@@ -262,5 +262,34 @@ def bench_text_tab(ctx: BenchContext) -> None:
             f"{repeats} repeats, {html_kb:,.0f} KiB of HTML; the browser's own rendering not included"))
 
 
+
+def bench_udhr_metrics(ctx: BenchContext) -> None:
+    """The full metric table (tokenworks.metrics.text) of one tokenizer over every complete UDHR
+    language, against encoding the same texts alone."""
+    from .. import registry
+    from ..metrics.text import metrics_table
+    from .udhr import load_udhr
+
+    try:
+        langs = load_udhr().complete()
+    except Exception as e:  # noqa: BLE001 - a missing asset skips the row
+        print(f"bench: skipped the UDHR metric table: {type(e).__name__}: {e}")
+        return
+    if ctx.quick:
+        langs = langs[:20]
+    slices = {lang.code: [lang.text()] for lang in langs}
+    texts = [d for docs in slices.values() for d in docs]
+    tok = registry.load_shared("text/o200k_base")
+    metrics_table([tok], slices)  # warm-up: the once-per-tokenizer vocabulary scan is cached
+    reps = max(1, ctx.repeats // 3)
+    t_table = timeit(lambda: metrics_table([tok], slices), reps)
+    t_enc = timeit(lambda: [tok.encode(t) for t in texts], reps)
+    ctx.rows.append(Row("text", f"text/o200k_base full metric table over {len(slices)} UDHR languages",
+                        t_table, "s", "encode the same texts", t_enc, t_enc / t_table,
+                        "after the once-per-tokenizer unreachable-token scan (cached)"))
+
+
 BENCHES = [bench_text_baselines, bench_tiktoken_fast_path, bench_worst_case_runs, bench_large_input,
-           bench_reference_libraries, bench_teaching_bpe, bench_hf_training, bench_superbpe, bench_text_tab]
+           bench_reference_libraries, bench_teaching_bpe, bench_hf_training, bench_superbpe, bench_text_tab,
+           bench_udhr_metrics]
+
