@@ -17,7 +17,7 @@ import gradio as gr
 
 from tokenworks.viz.text import CSS as TOKENS_CSS
 
-from . import attention_tab, image_tab, languages_tab, library_tab, text_tab
+from . import attention_tab, image_tab, languages_tab, library_tab, metrics_tab, text_tab
 
 TITLE = "tokenworks"
 CSS = TOKENS_CSS + """
@@ -37,6 +37,8 @@ def build_app() -> gr.Blocks:
                 text_tab.build()
             with gr.Tab("Languages", id="languages", elem_id="tw-tab-languages") as languages:
                 languages_tab.build(languages)
+            with gr.Tab("Metrics", id="metrics", elem_id="tw-tab-metrics") as metrics:
+                metrics_tab.build(metrics)
             with gr.Tab("Image", id="image", elem_id="tw-tab-image"):
                 image_tab.build()
             with gr.Tab("Library", id="library", elem_id="tw-tab-library"):
