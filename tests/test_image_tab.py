@@ -234,4 +234,5 @@ def test_the_app_has_the_image_tab_and_its_api_names():
     names = {d.get("api_name") for d in demo.config["dependencies"]}
     assert {"image_upload", "image_sample", "image_tokenize", "image_k", "image_codebook", "image_edit"} <= names
     tabs = [b for b in demo.blocks.values() if type(b).__name__ == "Tab"]
-    assert [t.label for t in tabs][:3] == ["Text", "Image", "Library"]
+    labels = [t.label for t in tabs]
+    assert labels[0] == "Text" and "Image" in labels and "Library" in labels
