@@ -18,6 +18,7 @@ import gradio as gr
 from tokenworks.viz.text import CSS as TOKENS_CSS
 
 from . import attention_tab, image_tab, languages_tab, library_tab, metrics_tab, text_tab
+from . import learn_tab
 
 TITLE = "tokenworks"
 CSS = TOKENS_CSS + """
@@ -35,6 +36,8 @@ def build_app() -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Text", id="text", elem_id="tw-tab-text"):
                 text_tab.build()
+            with gr.Tab("Learn", id="learn", elem_id="tw-tab-learn") as learn:
+                learn_tab.build(learn)
             with gr.Tab("Languages", id="languages", elem_id="tw-tab-languages") as languages:
                 languages_tab.build(languages)
             with gr.Tab("Metrics", id="metrics", elem_id="tw-tab-metrics") as metrics:
