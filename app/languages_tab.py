@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html
 import logging
 import tempfile
 from dataclasses import dataclass, field
@@ -24,8 +23,10 @@ from typing import Any
 
 import pandas as pd
 
-from tokenworks.errors import InvalidInput, TokenworksError
+from tokenworks.errors import TokenworksError
 from tokenworks.text.parity import ParityTable, parity_table
+
+from .shared import chosen_names, warnings_markdown
 
 log = logging.getLogger("tokenworks.app")
 
@@ -64,13 +65,7 @@ def _merge(tables: list[ParityTable]) -> ParityTable:
 
 
 def _names(tokenizers: Any) -> list[str]:
-    names = [tokenizers] if isinstance(tokenizers, str) else list(tokenizers or [])
-    names = list(dict.fromkeys(n for n in names if n))
-    if not names:
-        raise InvalidInput(f"choose 1 to {MAX_TOKENIZERS} tokenizers, e.g. {', '.join(DEFAULT_TOKENIZERS)}")
-    if len(names) > MAX_TOKENIZERS:
-        raise InvalidInput(f"choose at most {MAX_TOKENIZERS} tokenizers (got {len(names)}); remove some")
-    return names
+    return chosen_names(tokenizers, MAX_TOKENIZERS, DEFAULT_TOKENIZERS)
 
 
 def compute(tokenizers: Any, languages: Any = None) -> tuple[ParityTable | None, list[str]]:
@@ -162,8 +157,6 @@ class LanguagesView:
     table: ParityTable | None = None
 
 
-def _message(lines: list[str]) -> str:
-    return "\n\n".join(f"⚠️ {html.escape(s, quote=False)}" for s in lines)
 
 
 def view(tokenizers: Any = None, script: Any = ALL_SCRIPTS, map_tokenizer: Any = None,
@@ -176,9 +169,9 @@ def view(tokenizers: Any = None, script: Any = ALL_SCRIPTS, map_tokenizer: Any =
         names = _names(tokenizers if tokenizers is not None else DEFAULT_TOKENIZERS)
         full, problems = compute(names, languages)
     except TokenworksError as e:
-        return LanguagesView(status=_message([str(e)]))
+        return LanguagesView(status=warnings_markdown([str(e)]))
     if full is None:
-        return LanguagesView(status=_message(problems or ["no tokenizer could be measured"]))
+        return LanguagesView(status=warnings_markdown(problems or ["no tokenizer could be measured"]))
     scripts = script_choices(full)
     code = _script_code(script)
     if code is not None and code not in full.scripts():
@@ -203,7 +196,7 @@ def view(tokenizers: Any = None, script: Any = ALL_SCRIPTS, map_tokenizer: Any =
                             + (f", {lossy[t]} lossy" if lossy[t] else "") for t in table.tokenizers))
     if full.excluded:
         parts.append(f"{len(full.excluded)} incomplete declarations are left out ({', '.join(full.excluded)}).")
-    status = "\n\n".join(parts) + ("\n\n" + _message(problems) if problems else "")
+    status = "\n\n".join(parts) + ("\n\n" + warnings_markdown(problems) if problems else "")
     return LanguagesView(status=status, frame=wide_frame(table), map_figure=fig, bars_figure=bars, csv_path=path,
                          scripts=scripts, script=chosen, map_choices=list(table.tokenizers), map_tokenizer=map_tok,
                          table=table)

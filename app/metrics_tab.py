@@ -28,6 +28,8 @@ import pandas as pd
 
 from tokenworks.errors import InvalidInput, TokenworksError
 
+from .shared import chosen_names, warnings_markdown
+
 log = logging.getLogger("tokenworks.app")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,13 +72,7 @@ def text_tokenizers() -> list[str]:
 
 
 def _names(tokenizers: Any) -> list[str]:
-    names = [tokenizers] if isinstance(tokenizers, str) else list(tokenizers or [])
-    names = list(dict.fromkeys(n for n in names if n))
-    if not names:
-        raise InvalidInput(f"choose 1 to {MAX_TOKENIZERS} tokenizers, e.g. {', '.join(DEFAULT_TOKENIZERS)}")
-    if len(names) > MAX_TOKENIZERS:
-        raise InvalidInput(f"choose at most {MAX_TOKENIZERS} tokenizers (got {len(names)}); remove some")
-    return names
+    return chosen_names(tokenizers, MAX_TOKENIZERS, DEFAULT_TOKENIZERS)
 
 
 def _cap(text: str, limit: int) -> str:
@@ -202,8 +198,6 @@ class MetricsView:
     metrics: list = field(default_factory=list)
 
 
-def _message(lines: list[str]) -> str:
-    return "\n\n".join(f"⚠️ {html.escape(s, quote=False)}" for s in lines)
 
 
 def view(tokenizers: Any = None, source: str = SAMPLE, languages: Any = DEFAULT_LANGUAGES, upload: Any = None,
@@ -215,9 +209,9 @@ def view(tokenizers: Any = None, source: str = SAMPLE, languages: Any = DEFAULT_
         names = _names(tokenizers if tokenizers is not None else DEFAULT_TOKENIZERS)
         slices, notes = load_slices(source, languages, upload, split, int(limit or DEFAULT_LIMIT))
     except TokenworksError as e:
-        return MetricsView(status=_message([str(e)]))
+        return MetricsView(status=warnings_markdown([str(e)]))
     except (TypeError, ValueError) as e:
-        return MetricsView(status=_message([f"bad setting: {e}"]))
+        return MetricsView(status=warnings_markdown([f"bad setting: {e}"]))
     metrics, problems = [], []
     for name in names:
         for sl, docs in slices.items():
@@ -229,7 +223,7 @@ def view(tokenizers: Any = None, source: str = SAMPLE, languages: Any = DEFAULT_
                 log.exception("metrics for %s on %s failed", name, sl)
                 problems.append(f"{name} on {sl!r} failed ({type(e).__name__}); the details are in the server log")
     if not metrics:
-        return MetricsView(status=_message(problems or ["nothing could be measured"]))
+        return MetricsView(status=warnings_markdown(problems or ["nothing could be measured"]))
     lossy = sum(m.lossy for m in metrics)
     parts = [f"**{len(names)} tokenizer(s) × {len(slices)} slice(s)**: {len(metrics)} rows."
              + (f" **{lossy} lossy** (flagged in the *lossy* and *flags* columns)." if lossy else "")]
@@ -237,7 +231,7 @@ def view(tokenizers: Any = None, source: str = SAMPLE, languages: Any = DEFAULT_
     path = write_csv(metrics, f"{names}|{source}|{languages}|{_upload_path(upload)}|{split}|{limit}")
     status = "\n\n".join(html.escape(p, quote=False) if i else p for i, p in enumerate(parts))
     if problems:
-        status += "\n\n" + _message(problems)
+        status += "\n\n" + warnings_markdown(problems)
     return MetricsView(status=status, frame=frame(metrics), csv_path=path, metrics=metrics)
 
 

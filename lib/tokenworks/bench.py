@@ -72,15 +72,29 @@ def machine() -> dict[str, object]:
     return info
 
 
-def timeit(fn: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``fn()`` over ``repeats`` runs after one warm-up, in seconds."""
+def wall_times(fn: Callable[[], object], repeats: int) -> list[float]:
+    """Wall times of ``fn()`` over ``repeats`` runs after one warm-up, in seconds."""
     fn()
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return times
+
+
+def timeit(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` runs after one warm-up, in seconds."""
+    return statistics.median(wall_times(fn, repeats))
+
+
+def p95(fn: Callable[[], object], repeats: int) -> float:
+    """95th percentile wall time of ``fn()`` over ``repeats`` runs after one warm-up, in seconds."""
+    times = sorted(wall_times(fn, repeats))
+    pos = 0.95 * (len(times) - 1)  # linear interpolation, as numpy.percentile's default
+    lo = int(pos)
+    hi = min(lo + 1, len(times) - 1)
+    return times[lo] + (times[hi] - times[lo]) * (pos - lo)
 
 
 def _benches() -> list[Callable[[BenchContext], None]]:

@@ -20,7 +20,7 @@ from torch import nn
 
 from ..errors import InvalidInput
 from .base import Quantizer, QuantizerOutput, code_stats
-from .lfq import lfq_entropies
+from .lfq import code_to_signs, lfq_entropies
 
 
 @dataclass
@@ -88,8 +88,7 @@ class GLFQ(Quantizer):
         self._check_codes(codes)
         if codes.dim() < 1 or codes.shape[-1] != self.groups:
             raise InvalidInput(f"GLFQ codes must end in G={self.groups} groups, got {tuple(codes.shape)}")
-        bit = (codes.long().unsqueeze(-1) >> torch.arange(self.bits, device=codes.device)) & 1  # (..., G, b)
-        q = (bit.float() * 2 - 1) * self.config.scale  # (..., G, b)
+        q = code_to_signs(codes, self.bits, self.config.scale)  # (..., G, b)
         return self.project_out(q.flatten(-2))  # (..., D)
 
     @torch.no_grad()

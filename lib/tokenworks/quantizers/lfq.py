@@ -47,6 +47,12 @@ def _binary_entropy(p: torch.Tensor) -> torch.Tensor:
     return -(p * (p + eps).log() + (1 - p) * (1 - p + eps).log())
 
 
+def code_to_signs(codes: torch.Tensor, bits: int, scale: float) -> torch.Tensor:
+    """Integer codes (...) -> their bits as +-scale, least significant bit first: (..., bits)."""
+    bit = (codes.long().unsqueeze(-1) >> torch.arange(bits, device=codes.device)) & 1  # (..., bits)
+    return (bit.float() * 2 - 1) * scale  # (..., bits)
+
+
 def all_bit_patterns(bits: int, device=None) -> torch.Tensor:
     """(2**bits, bits) float 0/1: row c holds the bits of c, least significant first."""
     ids = torch.arange(2**bits, device=device)  # (V,)
@@ -118,8 +124,7 @@ class LFQ(Quantizer):
     @torch.no_grad()
     def decode_codes(self, codes: torch.Tensor) -> torch.Tensor:
         self._check_codes(codes)
-        bit = (codes.long().unsqueeze(-1) >> torch.arange(self.bits, device=codes.device)) & 1  # (..., d)
-        q = (bit.float() * 2 - 1) * self.config.scale  # (..., d)
+        q = code_to_signs(codes, self.bits, self.config.scale)  # (..., d)
         return self.project_out(q)  # (..., D)
 
     @torch.no_grad()

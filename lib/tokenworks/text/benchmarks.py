@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from ..bench import BenchContext, Row, timeit
+from ..bench import BenchContext, Row, p95, timeit
 from ..paths import data_dir
 
 
@@ -212,19 +212,6 @@ def _text_tab():
     from app import text_tab
 
     return text_tab
-
-
-def p95(fn, repeats: int) -> float:
-    """95th percentile wall time of ``fn()`` over ``repeats`` runs after one warm-up, in seconds."""
-    import numpy as np
-
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.percentile(times, 95))
 
 
 def bench_text_tab(ctx: BenchContext) -> None:
