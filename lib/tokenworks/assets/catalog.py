@@ -480,4 +480,5 @@ _ASSETS: tuple[Asset, ...] = (
     ),
 )
 
+from .catalog_audio import AUDIO_ASSETS; _ASSETS = _ASSETS + AUDIO_ASSETS  # noqa: E402,E702 (audio assets live in catalog_audio.py)
 CATALOG: dict[str, Asset] = {a.name: a for a in _ASSETS}
