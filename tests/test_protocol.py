@@ -146,3 +146,125 @@ def test_render_token_and_token_json(name):
     d = seq.to_dict()
     assert d["ids"] == seq.tolist() and len(d["spans"]) == len(seq)
     assert '"tokenizer": "%s"' % name in seq.to_json()
+
+
+# ---- audio: every audio entry x sample signals ---------------------------------------------
+
+AUDIO = tw.available("audio")
+_SR = 16000
+
+
+def _audio_samples() -> dict[str, tuple[np.ndarray, int]]:
+    """1 s synthetic signals: a chirp with harmonics at 16 kHz, the same as 48 kHz stereo and
+    8 kHz int16, and a short burst of noise."""
+    rng = np.random.default_rng(0)
+    t = np.arange(_SR) / _SR
+    chirp = 0.4 * np.sin(2 * np.pi * (150 * t + 400 * t**2)) + 0.1 * np.sin(2 * np.pi * 900 * t)  # (N,)
+    chirp *= np.minimum(1.0, 20 * np.minimum(t, 1 - t))  # fade in and out
+    t48 = np.arange(48000) / 48000
+    left = 0.3 * np.sin(2 * np.pi * 220 * t48)
+    stereo48 = np.stack([left, 0.5 * left], axis=1)  # (N, 2)
+    t8 = np.arange(8000) / 8000
+    pcm8 = (0.5 * np.sin(2 * np.pi * 300 * t8) * 32767).astype(np.int16)  # (N,)
+    noise = (0.1 * rng.standard_normal(4000)).astype(np.float32)  # 0.25 s
+    return {"chirp16k": (chirp.astype(np.float32), _SR), "stereo48k": (stereo48, 48000),
+            "int16-8k": (pcm8, 8000), "noise": (noise, _SR)}
+
+
+AUDIO_SAMPLES = _audio_samples()
+
+
+def _n16k(x) -> int:
+    wave, sr = x
+    n = np.asarray(wave).shape[0]
+    return int(round(n * _SR / sr))
+
+
+@pytest.mark.parametrize("name", AUDIO)
+def test_audio_tokenizer_has_the_contract(name):
+    tok = tw.load(name)
+    assert isinstance(tok, tw.Tokenizer)
+    assert tok.name == name and tok.modality == "audio"
+    assert tok.vocab_size > 0
+
+
+@pytest.mark.parametrize("name", AUDIO)
+@pytest.mark.parametrize("sample", sorted(AUDIO_SAMPLES))
+def test_audio_round_trip_and_spans_cover_the_input(name, sample):
+    tok = tw.load(name)
+    x = AUDIO_SAMPLES[sample]
+    n = _n16k(x)
+    seq = tok.encode(x)
+    assert seq.modality == "audio" and seq.tokenizer == name
+    assert seq.ids.dtype == np.int64 and seq.ids.ndim == 2  # (K, T)
+    k, t = seq.ids.shape
+    assert k >= 1 and t >= 1 and len(seq.spans) == t
+    assert seq.ids.min() >= 0 and seq.ids.max() < tok.vocab_size
+    # spans: sample ranges in the 16 kHz input, in order, with no gap, reaching both ends
+    reach = 0
+    for sp in seq.spans:
+        assert 0 <= sp.start < sp.end <= n
+        assert sp.start <= reach  # no gap before this frame
+        reach = max(reach, sp.end)
+    assert seq.spans[0].start == 0 and reach == n
+    assert seq.meta["sample_rate"] == _SR and abs(seq.meta["duration_s"] - n / _SR) < 1e-3
+    if x[1] != _SR:
+        assert seq.meta["resampled_from"] == x[1]
+    if np.asarray(x[0]).ndim == 2:
+        assert seq.meta["downmixed"] is True
+    wave, sr = tok.decode(seq)
+    assert sr == _SR and wave.dtype == np.float32 and wave.ndim == 1
+    hop = -(-n // t)  # samples per frame
+    assert abs(wave.shape[0] - n) <= hop
+    assert np.isfinite(wave).all() and np.abs(wave).max() <= 1.0 + 1e-6
+    if name.startswith("audio/mulaw"):  # exact up to quantization
+        from tokenworks.audio.io import prepare
+        from tokenworks.audio.mulaw import mulaw_quantize
+
+        bits = int(np.log2(tok.vocab_size))
+        assert np.array_equal(wave, mulaw_quantize(prepare(*x).wave, bits))
+
+
+@pytest.mark.parametrize("name", AUDIO)
+def test_audio_keep_k_codebooks_improves_monotonically(name):
+    tok = tw.load(name)
+    x = AUDIO_SAMPLES["chirp16k"]
+    seq = tok.encode(x)
+    ref = x[0]
+    errors = []
+    for k in range(1, seq.ids.shape[0] + 1):
+        wave, _ = tok.decode(seq, keep=k)
+        m = min(len(wave), len(ref))
+        errors.append(float(np.mean((wave[:m] - ref[:m]) ** 2)))
+    for a, b in zip(errors, errors[1:]):
+        assert b <= a * 1.05 + 1e-6, f"keeping more codebooks made it worse: {errors}"
+
+
+@pytest.mark.parametrize("name", AUDIO)
+def test_audio_save_and_load_give_the_same_tokenizer(name, runs_dir):
+    tok = tw.load(name)
+    if "save" not in capabilities(tok):
+        pytest.skip(f"{name} has no save()")
+    folder = tok.save(runs_dir / name.replace("/", "-"))
+    again = tw.load_checkpoint(folder.name)
+    assert type(again) is type(tok)
+    x = AUDIO_SAMPLES["chirp16k"]
+    assert np.array_equal(again.encode(x).ids, tok.encode(x).ids)
+
+
+@pytest.mark.parametrize("name", AUDIO)
+@pytest.mark.parametrize("bad", [None, "hello", 3, (np.zeros(100),), (np.zeros(100), 0),
+                                 (np.array([0.0, np.nan]), _SR), (np.zeros(0), _SR)])
+def test_non_audio_input_is_refused_clearly(name, bad):
+    tok = tw.load(name)
+    with pytest.raises(tw.InvalidInput):
+        tok.encode(bad)
+
+
+@pytest.mark.parametrize("name", AUDIO)
+def test_undecodable_audio_ids_are_refused_with_the_valid_range(name):
+    tok = tw.load(name)
+    k = tok.encode(AUDIO_SAMPLES["noise"]).ids.shape[0]
+    bad = np.full((k, 4), tok.vocab_size, dtype=np.int64)
+    with pytest.raises(tw.InvalidIds, match=r"valid ids are 0\.\.\d+"):
+        tok.decode(bad)

@@ -241,3 +241,6 @@ register(_image_entry("flex1d-photo64", "flex1d", "photo64",
                       " --lr 3e-4"))
 register(_image_entry("grid-photo32", "grid", "photo32",
                       "Conv VQ-VAE on 32x32 photo crops: an 8x8 grid of tokens, V=512 (EMA VQ)", " --minutes 8"))
+
+# ---- audio (lib/tokenworks/audio/): (wave, sample_rate) -> ids (K, T), one span per frame
+register(Entry("audio/mulaw8", ".audio.mulaw:MuLawTokenizer", "mu-law (G.711-style, mu=255) 8 bits per 16 kHz sample: 1 token per sample, 256 ids, 128 kbit/s", kwargs={"bits": 8}))
