@@ -386,15 +386,47 @@ class Aligned:
     padded: int  # zeros added at the end of est
 
 
+ALIGN_HOP = 16  # samples between the log-mel frames of the coarse delay search
+ALIGN_REFINE = 64  # the waveform search looks this many samples either side of the coarse delay
+
+
+def _xcorr(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
+    """Full cross-correlation of b against a, (len(a) + len(b) - 1,), and the index of lag 0."""
+    return fftconvolve(b, a[::-1], mode="full"), a.size - 1
+
+
+def _coarse_log_mel(x: np.ndarray) -> np.ndarray:
+    """(32, frames) mean-removed log-mel bands, 512-sample Hann windows every ALIGN_HOP samples."""
+    n_fft, pad = 512, 256
+    xp = np.pad(x, pad)  # (N + 512,)
+    n_frames = 1 + (xp.size - n_fft) // ALIGN_HOP
+    idx = np.arange(n_fft)[None] + ALIGN_HOP * np.arange(n_frames)[:, None]  # (frames, 512)
+    mag = np.abs(np.fft.rfft(xp[idx] * np.hanning(n_fft), axis=1))  # (frames, 257)
+    m = np.log(mel_filterbank(PESQ_RATE, n_fft, 32) @ mag.T + 1e-4)  # (32, frames)
+    return m - m.mean(axis=1, keepdims=True)
+
+
 def find_delay(ref, est, max_delay: int) -> int:
-    """The lag in samples (|lag| <= max_delay) maximising the cross-correlation of est with ref."""
+    """Samples est lags ref by (|delay| <= max_delay), found in two steps.
+
+    1. Coarse, to ALIGN_HOP samples: the lag maximising the summed cross-correlation of the
+       mean-removed log-mel bands. This works for parametric codecs too (Codec2 keeps the
+       spectral envelope but not the waveform, so waveform correlation peaks at random lags).
+    2. Fine, to one sample: the waveform cross-correlation peak within ALIGN_REFINE samples of
+       the coarse lag (what waveform codecs such as Opus or MP3 need).
+    """
     r, e = _wave(ref, "find_delay: ref"), _wave(est, "find_delay: est")
     if not np.any(r) or not np.any(e) or max_delay <= 0:
         return 0
-    xc = fftconvolve(e, r[::-1], mode="full")  # (len(e) + len(r) - 1,); index len(r)-1 = lag 0
-    zero = r.size - 1
-    lo, hi = max(0, zero - max_delay), min(xc.size, zero + max_delay + 1)
-    return int(np.argmax(xc[lo:hi]) + lo - zero)
+    mr, me = _coarse_log_mel(r), _coarse_log_mel(e)  # (32, Fr), (32, Fe)
+    xc = sum(_xcorr(mr[b], me[b])[0] for b in range(mr.shape[0]))  # (Fr + Fe - 1,)
+    zero, m = mr.shape[1] - 1, max_delay // ALIGN_HOP
+    lo, hi = max(0, zero - m), min(xc.size, zero + m + 1)
+    coarse = (int(np.argmax(xc[lo:hi])) + lo - zero) * ALIGN_HOP
+    wx, zero = _xcorr(r, e)  # (Nr + Ne - 1,)
+    lo = max(0, zero + max(-max_delay, coarse - ALIGN_REFINE))
+    hi = min(wx.size, zero + min(max_delay, coarse + ALIGN_REFINE) + 1)
+    return int(np.argmax(wx[lo:hi]) + lo - zero) if hi > lo else coarse
 
 
 def align(ref, est, sr: int = PESQ_RATE, max_delay_s: float = MAX_DELAY_S) -> Aligned:
