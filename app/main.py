@@ -35,7 +35,7 @@ def build_app() -> gr.Blocks:
         )
         with gr.Tabs():
             with gr.Tab("Text", id="text", elem_id="tw-tab-text"):
-                text_tab.build()
+                text_tab.build(demo)
             with gr.Tab("Learn", id="learn", elem_id="tw-tab-learn") as learn:
                 learn_tab.build(learn)
             with gr.Tab("Languages", id="languages", elem_id="tw-tab-languages") as languages:

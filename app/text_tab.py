@@ -1,7 +1,24 @@
 """Text tab: tokenize text with one or more tokenizers and see every token, its id and its spans;
-Compare 2 to 4 tokenizers side by side; click a token to see its merge tree."""
+Compare 2 to 4 tokenizers side by side; click a token to see its merge tree.
+
+The view lives in the page URL (``app/url_state.py``), so it can be shared as a link:
+
+    http://127.0.0.1:7860/?tokenizers=text/o200k_base,text/r50k_base&mode=compare&text=Hello%20world
+
+* ``tokenizers``: comma-separated names, in order (the ``text/`` prefix may be left out); at most
+  6, Compare 2 to 4.
+* ``text``: the text, percent-encoded UTF-8; at most 100,000 characters.
+* ``mode``: ``tokens`` (or ``single``) or ``compare``.
+
+Opening such a link restores the view; what it cannot use (an unknown tokenizer, too many, an
+overlong text, an unknown mode) is dropped with a note above the tokens saying what is allowed.
+As the tokenizers, text or mode change, the address bar is kept current (``history.replaceState``)
+and "Link to this view" shows the link to copy; a text too long for a link (over about 8,000
+characters once encoded) is left out of it and the link says so.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -11,11 +28,15 @@ from tokenworks.errors import InvalidInput
 from tokenworks.text.compare import MAX_COMPARE, MIN_COMPARE, compare as compare_texts, merge_history
 from tokenworks.viz.text import compare_html, merge_tree_html, tokens_html
 
+from . import url_state
+from .shared import warnings_markdown
+
 MAX_CHARS = 100_000  # longest text the tab accepts
 MAX_TOKENIZERS = 6  # how many tokenizers one request may compare
 DEFAULT_TEXT = "Tokenizers turn text into numbers: héllo, 世界, 👋🏽!"
 DEFAULT_TOKENIZERS = ["text/cl100k_base", "text/bytes"]  # a real vocabulary beside the byte baseline
 MODES = ("Tokens", "Compare")  # one tokenization under another, or 2 to 4 side by side with differences marked
+LINK_INFO = "Opens this view: the tokenizers, the text and the mode."
 MERGE_HINT = ("<div class='tw-mcaption'>Click a token to see how it was built: the merge tree of a byte-level BPE "
               "token, down to single bytes.</div>")
 LEGEND = ("Each chip is one token, its id below and its colour fixed by the id. Spaces show as ␣, newlines as ↵, "
@@ -35,6 +56,18 @@ element.addEventListener('click', (e) => {
 });
 """
 CLICK_CSS = ".tw-tok { cursor: pointer; } .tw-tok.tw-selected { outline: 2px solid #2563eb; outline-offset: 1px; }"
+# the query built in Python (a hidden box) goes into the address bar, keeping any other parameters
+# (Gradio's own, e.g. view=api or __theme), and the full link into "Link to this view"
+URL_JS = """
+(q) => {
+  const rest = new URLSearchParams(window.location.search);
+  %s.forEach((k) => rest.delete(k));
+  const search = [q, rest.toString()].filter(Boolean).join('&');
+  const url = window.location.pathname + (search ? '?' + search : '') + window.location.hash;
+  try { window.history.replaceState(window.history.state, '', url); } catch (e) { /* a sandboxed frame */ }
+  return window.location.origin + url;
+}
+""" % str([url_state.TOKENIZERS, url_state.TEXT, url_state.MODE])
 
 
 def text_tokenizers() -> list[str]:
@@ -123,14 +156,67 @@ def merge_tree(tokenizer: str, token_id: int) -> str:
     return merge_tree_html(node, caption=tok.name)
 
 
+DEFAULT_STATE = url_state.TextState(tokenizers=DEFAULT_TOKENIZERS, text=DEFAULT_TEXT, mode="Tokens")
+
+
+def url_limits() -> url_state.Limits:
+    """What a link may ask of this tab (the tokenizers listed now, trained runs included)."""
+    return url_state.Limits(known=tuple(text_tokenizers()), max_tokenizers=MAX_TOKENIZERS, min_compare=MIN_COMPARE,
+                            max_compare=MAX_COMPARE, max_chars=MAX_CHARS)
+
+
+@dataclass
+class Restored:
+    state: url_state.TextState  # the view to show (valid for this tab)
+    given: frozenset[str]  # the parameters the link set; empty: a plain visit, keep the page as built
+    notes: str  # Markdown, one warning per value the link could not use; "" when none
+    query: str  # the query string of ``state`` (what the address bar should say)
+
+
+def restore_state(params: Any) -> Restored:
+    """The Text tab's view from a page's query parameters (see the module docstring)."""
+    parsed = url_state.parse_query(dict(params or {}), DEFAULT_STATE, url_limits())
+    notes = warnings_markdown([f"From the link: {n}" for n in parsed.notes]) if parsed.notes else ""
+    return Restored(state=parsed.state, given=parsed.given, notes=notes, query=url_state.build_query(parsed.state))
+
+
+def link_query(text: Any, tokenizers: Any, mode: Any) -> tuple[str, str]:
+    """(query string, note) for the view as it is now; the note says when the text is too long to
+    travel in a link (the link then keeps the tokenizers and mode only)."""
+    names = [tokenizers] if isinstance(tokenizers, str) else [n for n in (tokenizers or []) if isinstance(n, str)]
+    state = url_state.TextState(tokenizers=names, text=text if isinstance(text, str) else "",
+                                mode=mode if mode in MODES else "Tokens")
+    note = "" if url_state.text_in_link(state) else (
+        f"The text ({len(state.text):,} characters) is too long for a link; the link keeps the tokenizers and mode.")
+    return url_state.build_query(state), note
+
+
+def restore(request: gr.Request) -> tuple:
+    """Page load: (text, tokenizers, mode, note, query) from the page's URL; a plain visit changes nothing
+    but the query (so the address bar and the link start current)."""
+    params = getattr(request, "query_params", None) if request is not None else None
+    r = restore_state(params)
+    if not r.given:
+        return gr.skip(), gr.skip(), gr.skip(), "", r.query
+    return (r.state.text, gr.update(choices=text_tokenizers(), value=r.state.tokenizers), r.state.mode, r.notes,
+            r.query)
+
+
+def link_changed(text: Any, tokenizers: Any, mode: Any) -> tuple:
+    """UI handler: (query for the address bar, the link box with its note)."""
+    query, note = link_query(text, tokenizers, mode)
+    return query, gr.update(info=note or LINK_INFO)
+
+
 def token_clicked(evt: gr.EventData) -> str:
     """A chip in the view was clicked: its merge tree."""
     data = getattr(evt, "_data", None) or {}
     return merge_tree(data.get("ref", ""), data.get("id"))
 
 
-def build() -> None:
-    """Lay out the Text tab inside the current gr.Blocks context."""
+def build(demo: gr.Blocks | None = None) -> None:
+    """Lay out the Text tab inside the current gr.Blocks context; with ``demo``, a page load restores
+    the view from the URL (see the module docstring)."""
     from .common import friendly
 
     with gr.Row():
@@ -161,8 +247,12 @@ def build() -> None:
                 elem_id="tw-text-tokenizers",
             )
             run = gr.Button("Tokenize", variant="primary", elem_id="tw-text-run")
+            link = gr.Textbox(label="Link to this view", info=LINK_INFO, lines=1, max_lines=1, interactive=False,
+                              buttons=["copy"], elem_id="tw-text-link")
+            query = gr.Textbox(value="", visible="hidden", elem_id="tw-text-query")
     with gr.Accordion("How to read the tokens", open=False):
         gr.Markdown(LEGEND)
+    url_note = gr.Markdown("", elem_id="tw-text-url-note")
     first_html, first_json = tokenize(DEFAULT_TEXT, DEFAULT_TOKENIZERS)  # the view before any event
     view = gr.HTML(value=first_html, label="Tokens", elem_id="tw-text-tokens", js_on_load=CLICK_JS,
                    css_template=CLICK_CSS)
@@ -178,6 +268,13 @@ def build() -> None:
         trigger_mode="always_last",
     )
     view.click(friendly(token_clicked), inputs=None, outputs=tree, api_name="token_clicked")
+    # the URL: restored on page load, then kept current (Python builds the query, JS writes it)
+    if demo is not None:
+        demo.load(friendly(restore), inputs=None, outputs=[text, names, mode, url_note, query], api_name=False,
+                  show_progress="hidden")
+    gr.on(triggers=[text.change, names.change, mode.change], fn=friendly(link_changed), inputs=[text, names, mode],
+          outputs=[query, link], api_name=False, trigger_mode="always_last", show_progress="hidden")
+    query.change(None, inputs=query, outputs=link, js=URL_JS, api_name=False, show_progress="hidden")
     # API-only endpoints (gradio_client, curl): the same handlers without the mode switch
     api_tokenize = gr.Button(visible=False, elem_id="tw-text-api-tokenize")
     api_tokenize.click(friendly(tokenize), inputs=[text, names], outputs=[view, as_json], api_name="tokenize")

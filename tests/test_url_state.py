@@ -150,3 +150,33 @@ def test_a_text_too_long_for_a_link_is_left_out():
 def test_lone_surrogates_do_not_break_building():
     q = build_query(TextState(["text/bytes"], "a\ud800b"))
     assert parse(q).state.text == "a?b"
+
+
+# ---- the Text tab's handlers over it (no server) ----------------------------------------------
+
+
+def test_text_tab_restores_a_link_and_notes_what_it_ignored():
+    from app import text_tab
+
+    r = text_tab.restore_state({"tokenizers": "text/o200k_base,text/nope,r50k_base", "text": "Hello world",
+                                "mode": "compare"})
+    assert r.state == TextState(["text/o200k_base", "text/r50k_base"], "Hello world", "Compare")
+    assert "text/nope" in r.notes and r.notes.startswith("⚠️ From the link:")
+    assert r.query == "tokenizers=text/o200k_base,text/r50k_base&mode=compare&text=Hello%20world"
+    plain = text_tab.restore_state({})
+    assert plain.given == frozenset() and plain.notes == "" and plain.state == text_tab.DEFAULT_STATE
+    html, _ = text_tab.show(r.state.text, r.state.tokenizers, r.state.mode)  # the restored view renders
+    assert html.count("tw-col") >= 2
+    esc = text_tab.restore_state({"tokenizers": "<b>x</b>"})
+    assert "<b>" not in esc.notes and "&lt;b&gt;" in esc.notes  # shown as Markdown: escaped
+
+
+def test_text_tab_link_query_follows_the_view_and_says_when_the_text_is_left_out():
+    from app import text_tab
+
+    q, note = text_tab.link_query("a b", ["text/bytes", "text/chars"], "Compare")
+    assert q == "tokenizers=text/bytes,text/chars&mode=compare&text=a%20b" and note == ""
+    q, note = text_tab.link_query("x" * 20_000, "text/bytes", "Tokens")
+    assert q == "tokenizers=text/bytes&mode=tokens" and "20,000 characters" in note
+    q, _ = text_tab.link_query(None, None, None)  # a cleared form still gives a link
+    assert q == "tokenizers=&mode=tokens&text="
