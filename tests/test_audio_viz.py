@@ -106,3 +106,12 @@ def test_codebook_usage_from_levels_and_health_report():
     fig = viz.codebook_usage(h.result())
     assert list(fig.data[0].y) == pytest.approx([1.0, 0.25])
     assert fig.data[1].y[0] == pytest.approx(1.0)
+
+
+def test_codebook_usage_from_audio_metrics():
+    from tokenworks.metrics.audio import codebook_usage
+
+    ids = np.stack([np.arange(100) % 32, np.zeros(100, np.int64)])  # (2, 100)
+    fig = viz.codebook_usage(codebook_usage(ids, 64))
+    assert list(fig.data[0].y) == pytest.approx([0.5, 1 / 64])
+    assert fig.data[1].y[1] == pytest.approx(0.0)

@@ -224,7 +224,7 @@ def bitrate_quality(points: Sequence[RatePoint], metric: str = "mel_distance", t
 
 def _usage_levels(data: Any, vocab_size: int | None) -> tuple[list[LevelUsage], int | None]:
     """The levels, and T when they were counted from ids (None otherwise)."""
-    if hasattr(data, "levels") and hasattr(data, "codebook_size"):  # quantizers.health.HealthReport
+    if hasattr(data, "levels") and hasattr(data, "codebook_size"):  # HealthReport or metrics.audio.CodebookUsage
         return [LevelUsage(i + 1, float(lv.usage), float(lv.entropy), int(data.codebook_size))
                 for i, lv in enumerate(data.levels)], None
     if isinstance(data, (list, tuple)) and data and all(isinstance(x, LevelUsage) for x in data):
@@ -249,8 +249,8 @@ def codebook_usage(data: Any, vocab_size: int | None = None, title: str | None =
     """Per codebook level: the fraction of codes used and the normalised entropy H / log V, as bars,
     with a dashed line at the 90% target.
 
-    ``data``: ids (K, T) or (T,) with ``vocab_size``, a list of ``LevelUsage``, or a
-    ``quantizers.health.HealthReport``. Few frames cannot use many codes: T frames use at most T
+    ``data``: ids (K, T) or (T,) with ``vocab_size``, a list of ``LevelUsage``, a
+    ``quantizers.health.HealthReport`` or a ``metrics.audio.CodebookUsage``. Few frames cannot use many codes: T frames use at most T
     of V codes, which the title says.
     """
     levels, T = _usage_levels(data, vocab_size)
