@@ -133,7 +133,7 @@ def test_get_stats_off_by_one_loop_reports_the_exception_and_line():
             counts[pair] = counts.get(pair, 0) + 1
         return counts
 
-    msg = _fails(check_get_stats(wrong, show=False), "raised IndexError", "pair = (ids[i], ids[i + 1])", "call:     get_stats(ids=")
+    _fails(check_get_stats(wrong, show=False), "raised IndexError", "pair = (ids[i], ids[i + 1])", "call:     get_stats(ids=")
 
 
 def test_get_stats_missing_the_last_pair():
@@ -144,13 +144,13 @@ def test_get_stats_missing_the_last_pair():
         return counts
 
     result = check_get_stats(wrong, show=False)
-    msg = _fails(result, "missing pairs: [(1, 2)]", "get_stats(ids=[1, 2])", "expected: {(1, 2): 1}")
+    _fails(result, "missing pairs: [(1, 2)]", "get_stats(ids=[1, 2])", "expected: {(1, 2): 1}")
     assert result.failures[0].label == "one pair"
 
 
 def test_get_stats_counting_each_pair_once():
-    msg = _fails(check_get_stats(lambda ids: {p: 1 for p in zip(ids, ids[1:])}, show=False),
-                 "wrong counts: (1, 2) expected 2, got 1")
+    _fails(check_get_stats(lambda ids: {p: 1 for p in zip(ids, ids[1:])}, show=False),
+           "wrong counts: (1, 2) expected 2, got 1")
 
 
 def test_get_stats_returning_a_list_of_tuples():

@@ -16,6 +16,15 @@ def test_there_is_a_tour():
     assert any(p.name == "00_tour.py" for p in NOTEBOOKS)
 
 
+def test_bpe_notebook_checks_every_exercise():
+    """01_bpe_from_scratch (once 01_bpe_step_by_step) defines and checks each exercise."""
+    from tokenworks.text.exercises import EXERCISES
+
+    source = next(p for p in NOTEBOOKS if p.stem == "01_bpe_from_scratch").read_text(encoding="utf-8")
+    for name in EXERCISES:
+        assert f"def {name}(" in source and f"ex.check_{name}({name})" in source, name
+
+
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(source, tmp_path):
     ipynb = tmp_path / (source.stem + ".ipynb")

@@ -233,7 +233,7 @@ def _compare_merges(expected: dict, got: Any, text: str) -> str:
     (ga, gb), gn = mine[k]
     head = f"merge #{k}: expected ({ea}, {eb}) -> {en} ({vocab[ea]!r} + {vocab[eb]!r}), got ({ga}, {gb}) -> {gn}"
     if (ea, eb) == (ga, gb):
-        return head + f": the pair is right but its new id is not (new ids are 256, 257, ... in merge order)"
+        return head + ": the pair is right but its new id is not (new ids are 256, 257, ... in merge order)"
     ids = list(text.encode("utf-8"))  # the text just before merge k, by the reference's merges
     for (a, b), new in exp[:k]:
         ids = _merge(ids, (a, b), new)
