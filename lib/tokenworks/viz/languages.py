@@ -5,14 +5,17 @@ and sorted premium bars. Pure functions: a ParityTable in, a plotly Figure out; 
     from tokenworks.viz.languages import parity_map, premium_bars
     table = parity_table(["text/o200k_base", "text/r50k_base"])
     parity_map(table, "text/o200k_base")        # one marker per placed language, colour = premium
+    parity_map(table, "text/o200k_base", family="Austronesian")   # filters, as ParityTable.filter
     premium_bars(table, table.tokenizers)        # premiums sorted, one trace per tokenizer
 
 The map. Plotly's geographic subplots (``scattergeo``) draw their coastlines from topojson files
 that plotly.js downloads at run time (``topojsonURL``, by default on plotly's CDN); offline, the
 whole geo subplot fails to draw. So by default (``basemap="none"``) the map is an equirectangular
-plot of longitude against latitude with a graticule and no coastlines: the ~500 languages trace
-the inhabited continents well enough. ``basemap="plotly"`` gives a ``scattergeo`` figure for
-places where the network (or a ``topojsonURL`` served locally) is there.
+plot of longitude against latitude with a graticule, and the coastlines and land borders are two
+plain line traces under the markers, decoded here from Natural Earth's 1:110m TopoJSON (asset
+``world-atlas``, ``tokenworks.viz._world``). Without that asset the map still draws, without
+coastlines, and its subtitle says how to get them. ``basemap="plotly"`` gives a ``scattergeo``
+figure for places where the network (or a ``topojsonURL`` served locally) is there.
 
 Colour is the premium on a log scale (log2: 1x is the middle of the scale for English, 2x and 0.5x
 equally far from it). Lossy rows (unknown tokens, failed round trips: their counts are not
@@ -26,7 +29,8 @@ from typing import Iterable, Sequence
 
 import plotly.graph_objects as go
 
-from ..errors import InvalidInput
+from ..errors import AssetMissing, InvalidInput
+from . import _world
 
 # premiums shown on the colour bar (log scale); the scale is clipped to the data
 _TICKS = (0.25, 0.5, 1, 2, 4, 8, 16, 32)
@@ -51,17 +55,37 @@ def _log2(p: float) -> float | None:
 def _hover(r) -> str:
     lossy = f"<br><b>lossy</b>: {html.escape(r.flags)} (count not comparable)" if r.lossy else ""
     return (f"<b>{html.escape(r.name)}</b> ({html.escape(r.code)})<br>script {html.escape(r.script)} "
-            f"({html.escape(r.script_name)})<br>{r.tokens:,} tokens, {r.bytes:,} bytes<br>"
+            f"({html.escape(r.script_name)}) · family {html.escape(r.family or 'unknown')}<br>"
+            f"{r.tokens:,} tokens, {r.bytes:,} bytes<br>"
             f"premium {r.premium:.2f}x English ({r.english_tokens:,} tokens){lossy}")
 
 
-def parity_map(table, tokenizer: str, *, basemap: str = "none", title: str | None = None) -> go.Figure:
+def _outline_traces() -> tuple[list[go.Scatter], str]:
+    """The coastline and border line traces (hover off), or none and a note saying how to get them."""
+    try:
+        w = _world.world_outlines()
+    except AssetMissing:
+        return [], "no coastlines: `tokenworks assets fetch world-atlas` adds them"
+    line = dict(mode="lines", hoverinfo="skip", showlegend=False)
+    return [
+        go.Scatter(x=w.coast_lon, y=w.coast_lat, name="coastlines", line=dict(color="#9ca3af", width=0.8), **line),
+        go.Scatter(x=w.border_lon, y=w.border_lat, name="borders", line=dict(color="#d1d5db", width=0.5), **line),
+    ], ""
+
+
+def parity_map(table, tokenizer: str, *, basemap: str = "none", title: str | None = None,
+               script: str | Iterable[str] | None = None, family: str | Iterable[str] | None = None,
+               coastlines: bool = True) -> go.Figure:
     """Each language of ``table`` under ``tokenizer`` at its latitude/longitude, coloured by its
     token premium relative to English (log colour scale). Languages without a location are counted
-    in the subtitle ("n not placed"). ``basemap``: "none" (offline, no coastlines) or "plotly"
-    (scattergeo; plotly.js fetches its coastlines over the network)."""
+    in the subtitle ("n not placed"). ``script`` / ``family`` keep only those languages (as
+    ``ParityTable.filter``). ``basemap``: "none" (offline: coastlines and borders from the
+    world-atlas asset, when ``coastlines`` and the asset is fetched) or "plotly" (scattergeo;
+    plotly.js fetches its coastlines over the network). The marker trace is always the last one."""
     if basemap not in ("none", "plotly"):
         raise InvalidInput(f"basemap must be one of none, plotly; got {basemap!r}")
+    if script is not None or family is not None:
+        table = table.filter(script=script, family=family)
     rows = _rows_for(table, tokenizer)
     placed = [r for r in rows if r.latitude is not None and r.longitude is not None and _log2(r.premium) is not None]
     not_placed = len(rows) - len(placed)
@@ -87,10 +111,14 @@ def parity_map(table, tokenizer: str, *, basemap: str = "none", title: str | Non
            + " · colour: tokens relative to English on the same articles, log scale")
     head = title or f"Token premium over English: {tokenizer}"
     fig = go.Figure()
+    note = ""
     if basemap == "plotly":
         fig.add_trace(go.Scattergeo(lat=lats, lon=lons, **common))
         fig.update_geos(projection_type="natural earth", showcountries=True, showland=True, landcolor="#f3f4f6")
     else:
+        outlines, note = _outline_traces() if coastlines else ([], "")
+        for trace in outlines:  # under the markers
+            fig.add_trace(trace)
         fig.add_trace(go.Scatter(x=lons, y=lats, **common))
         fig.update_xaxes(range=[-180, 180], tickvals=list(range(-180, 181, 60)), title_text="longitude",
                          zeroline=False, gridcolor="#e5e7eb", showline=True, linecolor="#9ca3af", mirror=True)
@@ -98,9 +126,10 @@ def parity_map(table, tokenizer: str, *, basemap: str = "none", title: str | Non
                          scaleanchor="x", scaleratio=1, zeroline=True, zerolinecolor="#cbd5e1",
                          gridcolor="#e5e7eb", showline=True, linecolor="#9ca3af", mirror=True)
     fig.update_layout(
-        title=dict(text=f"{html.escape(head)}<br><sup>{html.escape(sub)}</sup>"),
+        title=dict(text=f"{html.escape(head)}<br><sup>{html.escape(sub + (' · ' + note if note else ''))}</sup>"),
         height=520, margin=dict(l=50, r=20, t=80, b=40), plot_bgcolor="#fafafa", showlegend=False,
-        meta={"placed": len(placed), "not_placed": not_placed, "tokenizer": tokenizer},
+        meta={"placed": len(placed), "not_placed": not_placed, "tokenizer": tokenizer,
+              "coastlines": any(t.name == "coastlines" for t in fig.data)},
     )
     return fig
 
@@ -135,6 +164,15 @@ def premium_bars(table, tokenizers: str | Sequence[str] | None = None, *, log: b
     fig.update_xaxes(showticklabels=len(order) <= 60, title_text=f"{len(order)} languages")
     fig.update_yaxes(type="log" if log else "linear", title_text="premium (x English)")
     return fig
+
+
+def families_summary(table, tokenizers: Iterable[str] | None = None) -> list[tuple[str, int]]:
+    """(family, number of languages) present in ``table``, most languages first; "unknown" last."""
+    seen: dict[str, set] = {}
+    for r in table.rows:
+        if tokenizers is None or r.tokenizer in tokenizers:
+            seen.setdefault(r.family or "unknown", set()).add(r.code)
+    return sorted(((f, len(c)) for f, c in seen.items()), key=lambda x: (x[0] == "unknown", -x[1], x[0]))
 
 
 def scripts_summary(table, tokenizers: Iterable[str] | None = None) -> list[tuple[str, str, int]]:
