@@ -344,6 +344,9 @@ def run_baseline(name: str, wave, sr: int, *, compensate_delay: bool = True) -> 
         y, delay = al.est, al.delay
         if delay:
             notes.append(f"removed a codec delay of {delay} samples ({1000 * delay / SAMPLE_RATE:.1f} ms)")
+        if al.trimmed or al.padded:
+            notes.append(f"decoded {coded.wave.size} samples for {x.size}: " + (
+                f"trimmed {al.trimmed} at the end" if al.trimmed else f"zero-padded {al.padded} at the end"))
     if y.size != x.size:
         notes.append(f"decoded {y.size} samples for {x.size}: "
                      + ("trimmed the end" if y.size > x.size else "zero-padded the end"))
