@@ -53,7 +53,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.signal import fftconvolve, resample_poly
 
-from ..errors import InvalidInput
+from ..errors import AssetMissing, InvalidInput
 
 MAX_SECONDS = 600.0  # longest clip any metric accepts (10 minutes; PESQ and WER run ~real time / 10)
 MEL_FFT_SIZES = (512, 1024, 2048)  # one resolution per FFT size; hop = n_fft // 4
@@ -61,6 +61,17 @@ MEL_LOG_FLOOR = 1e-5  # log10 floor of the mel magnitudes
 MIN_STOI_FRAMES = 30  # pystoi's minimum number of 384-sample frames at 10 kHz
 PESQ_RATE = 16000  # wide-band PESQ works at 16 kHz only
 MAX_DELAY_S = 0.25  # largest codec delay ``align`` searches for, in seconds
+
+
+def _need(module: str, pin: str):
+    """Import a metric's PyPI package, or say how to install it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise AssetMissing(f"this metric needs the PyPI package {pin}: `.venv/bin/pip install {pin}` "
+                           "(it is in the project's `audio` extra)") from err
 
 
 class MetricWarning(UserWarning):
@@ -190,8 +201,7 @@ def mel_distance(ref, est, sr: int) -> float:
 
 def stoi(ref, est, sr: int, extended: bool = False) -> float:
     """STOI in [0, 1] (ESTOI with ``extended=True``) from pystoi 0.4.1; NaN if too little speech."""
-    from pystoi import stoi as _pystoi
-
+    _pystoi = _need("pystoi", "pystoi==0.4.1").stoi
     r, e = _pair(ref, est, "stoi")
     sr = _check_sr(sr)
     _check_len(r.size, sr)
@@ -219,8 +229,8 @@ def estoi(ref, est, sr: int) -> float:
 
 def pesq_wb(ref, est, sr: int) -> float:
     """Wide-band PESQ (P.862.2) MOS-LQO at 16 kHz; NaN with a MetricWarning when PESQ fails."""
-    from pesq import PesqError, pesq
-
+    pesq_mod = _need("pesq", "pesq==0.0.4")
+    PesqError, pesq = pesq_mod.PesqError, pesq_mod.pesq
     r, e = _pair(ref, est, "pesq_wb")
     sr = _check_sr(sr)
     _check_len(r.size, sr)
@@ -292,11 +302,7 @@ _RECOGNISER_LOCK = threading.Lock()
 @lru_cache(maxsize=1)
 def _recogniser():
     """PocketSphinx 5.1.1 with its bundled en-US model, built once per process."""
-    try:
-        import pocketsphinx
-    except ImportError as err:  # pragma: no cover - the audio extra installs it
-        raise InvalidInput("WER needs PocketSphinx: .venv/bin/pip install pocketsphinx==5.1.1 "
-                           "(the project's `audio` extra)") from err
+    pocketsphinx = _need("pocketsphinx", "pocketsphinx==5.1.1")
     pocketsphinx.set_loglevel("FATAL")
     return pocketsphinx.Decoder(samprate=PESQ_RATE)
 
