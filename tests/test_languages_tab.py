@@ -108,6 +108,7 @@ def test_map_without_the_world_asset_still_draws_and_says_so(tiny_table, monkeyp
 def test_map_filters_by_family_and_script(tiny_table):
     fig = parity_map(tiny_table, "text/bytes", family="germanic-ish", coastlines=False)
     assert sorted(_markers(fig).customdata) == ["eng", "xxx"] and fig.layout.meta["not_placed"] == 0
+    assert "(family germanic-ish)" in fig.layout.title.text
     fig = parity_map(tiny_table, "text/bytes", family="unknown", coastlines=False)
     assert len(_markers(fig).customdata) == 0 and fig.layout.meta["not_placed"] == 1
     with pytest.raises(InvalidInput, match="families here: Germanic-ish, unknown"):

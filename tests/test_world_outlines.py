@@ -76,6 +76,9 @@ def test_polylines_separate_with_nan_and_skip_the_antimeridian():
     # the stretch along +180 is cut: a NaN between its two ends
     assert [x if x == x else None for x in xs[3:]] == [170.0, 180.0, None, 180.0, 170.0, None]
     assert len(xs) == len(ys)
+    # a jump across the antimeridian (179.4 -> -180, as quantized data has it) is cut too
+    xs, _ = W.polylines([np.array([[179.4, -16.8], [-180.0, -16.5], [-179.5, -16.0]])])
+    assert [x if x == x else None for x in xs] == [179.4, None, -180.0, -179.5, None]
 
 
 def test_outlines_from_a_topology():

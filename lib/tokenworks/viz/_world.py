@@ -142,15 +142,21 @@ def _on_antimeridian(lon: float) -> bool:
     return abs(abs(lon) - 180.0) < 1e-6
 
 
+def _wraps(x0: float, x1: float) -> bool:
+    """A segment that runs along the antimeridian or jumps across it (more than half the world)."""
+    return (_on_antimeridian(x0) and _on_antimeridian(x1)) or abs(x1 - x0) > 180.0
+
+
 def polylines(lines: Iterable[np.ndarray]) -> tuple[list[float], list[float]]:
-    """(lons, lats) for one line trace: the lines one after another with NaN between them. A stretch
-    running along the antimeridian (where Natural Earth cuts polygons that cross +/-180) is left
-    out, so the map's edge carries no false coast."""
+    """(lons, lats) for one line trace: the lines one after another with NaN between them. Where a
+    polygon crosses +/-180 (Chukotka, Fiji, Antarctica), the segments that run along the
+    antimeridian or jump from one side of the map to the other are left out, so no false coast
+    crosses the map."""
     xs: list[float] = []
     ys: list[float] = []
     for line in lines:
         for k, (x, y) in enumerate(line):
-            if k and _on_antimeridian(x) and _on_antimeridian(line[k - 1][0]):
+            if k and _wraps(float(line[k - 1][0]), float(x)):
                 xs.append(math.nan)
                 ys.append(math.nan)
             xs.append(float(x))

