@@ -386,3 +386,22 @@ def test_udhr_carries_families_when_the_asset_is_there(udhr):
     assert next(iter(counts)) == "Indo-European" and counts["unknown"] < 25
     t = parity_table("text/bytes", languages="eng,fin,swh,eus", udhr=udhr, families="uralic,unknown")
     assert t.languages == ["fin", "eus"] and [r.family for r in t] == ["Uralic", "unknown"]
+
+
+def test_without_the_families_asset_udhr_loads_with_no_families(udhr, monkeypatch):
+    import tokenworks.assets as assets
+
+    real = assets.asset_path
+
+    def no_families(name, member=None):
+        if name == "uriel-families":
+            raise AssetMissing("asset uriel-families is not here; run `tokenworks assets fetch uriel-families`")
+        return real(name, member)
+
+    monkeypatch.setattr(assets, "asset_path", no_families)
+    bare = load_udhr()
+    assert bare["eng"].family is None and bare.families() == {"unknown": len(bare)}
+    t = parity_table("text/bytes", languages="eng,fin", udhr=bare)
+    assert [r.family for r in t] == ["unknown", "unknown"]
+    with pytest.raises(InvalidInput, match="fetch uriel-families"):
+        t.filter(family="Uralic")
