@@ -66,6 +66,51 @@ def test_typing_text_renders_its_tokens(page):
     page.screenshot(path=str(SHOTS / "text_tab.png"), full_page=True)
 
 
+def test_a_link_restores_the_text_tab(page, app_url):
+    """A shared link (app/url_state.py) restores tokenizers, text and mode; what it cannot use is
+    noted; the address bar then follows the view."""
+    import tokenworks as tw
+    from urllib.parse import quote
+
+    text = "Hello wörld 👋 & more"
+    names = ["text/o200k_base", "text/r50k_base"]
+    url = f"{app_url}?tokenizers={','.join(names)},text/nope&mode=compare&text={quote(text)}"
+    pg = page.context.browser.new_page(viewport={"width": 1280, "height": 860})
+    try:
+        pg.goto(url)
+        pg.wait_for_function(  # the view settles on the restored state (the three inputs change one by one)
+            "([t, names]) => document.querySelector('#tw-text-input textarea')?.value === t"
+            " && [...document.querySelectorAll('#tw-text-tokens .tw-compare .tw-col h4')]"
+            "      .map((h, i) => h.innerText.startsWith(names[i] + ' ')).join() === 'true,true'",
+            arg=[text, names], timeout=60_000)
+        cols = pg.locator("#tw-text-tokens .tw-compare .tw-col")
+        for k, name in enumerate(names):  # each restored tokenizer rendered the restored text
+            ids = tw.load_shared(name).encode(text).tolist()
+            col = cols.nth(k)
+            assert name in col.locator("h4").inner_text()
+            pg.wait_for_function(
+                "([k, n]) => document.querySelectorAll('#tw-text-tokens .tw-col')[k].querySelectorAll('.tw-tok').length === n",
+                arg=[k, len(ids)], timeout=30_000)
+            chips = col.locator(".tw-tok")
+            assert [int(chips.nth(i).get_attribute("data-id")) for i in range(len(ids))] == ids
+        assert pg.locator("#tw-text-mode input[value='Compare']").is_checked()
+        note = pg.locator("#tw-text-url-note")
+        note.get_by_text("text/nope", exact=False).wait_for(timeout=30_000)
+        assert "choose from" in note.inner_text()
+        # the address bar and the link now name only what is shown
+        expected = f"tokenizers={','.join(names)}&mode=compare&text="
+        pg.wait_for_function("q => window.location.search.includes(q) && !window.location.search.includes('nope')",
+                             arg=expected, timeout=30_000)
+        link = pg.locator("#tw-text-link textarea, #tw-text-link input").first
+        pg.wait_for_function("q => { const l = document.querySelector('#tw-text-link textarea, #tw-text-link input');"
+                             " return l && l.value.includes(q); }", arg=expected, timeout=30_000)
+        assert link.input_value().startswith(app_url.rstrip("/"))
+        pg.locator("#tw-text-mode").get_by_text("Tokens", exact=True).click()
+        pg.wait_for_function("() => window.location.search.includes('mode=tokens')", timeout=30_000)
+    finally:
+        pg.close()
+
+
 def test_library_tab_lists_tokenizers(page):
     page.get_by_role("tab", name="Library").click()
     table = page.locator("#tw-library-tokenizers")
@@ -207,3 +252,82 @@ def test_languages_tab_opens_the_map(page):
     page.wait_for_timeout(1000)
     page.screenshot(path=str(SHOTS / "languages_tab.png"), full_page=True)
     page.get_by_role("tab", name="Text").click()
+
+
+def test_learn_tab_replays_training_step_by_step(page):
+    try:
+        page.get_by_role("tab", name="Learn").click()  # opening the tab trains the default corpus
+        status = page.locator("#tw-learn-train-status")
+        status.get_by_text("Step 0 of", exact=False).wait_for(timeout=60_000)
+        total = int(status.inner_text().split("Step 0 of ", 1)[1].split(":")[0].strip("* "))
+        assert total > 3
+        chips = page.locator("#tw-learn-train-chips .tw-tok")
+        n0 = chips.count()
+        assert n0 > 0
+        page.locator("#tw-learn-train-next").click()  # step 1: the first merge, its new token outlined
+        status.get_by_text(f"Step 1 of {total}", exact=False).wait_for(timeout=30_000)
+        assert "merged" in status.inner_text()
+        page.wait_for_function(f"n => document.querySelectorAll('#tw-learn-train-chips .tw-tok').length < n",
+                               arg=n0, timeout=30_000)
+        style = page.locator("#tw-learn-train-chips style").first.text_content()
+        new_id = int(style.split("data-id='", 1)[1].split("'", 1)[0])
+        assert new_id >= 256  # the first id after the 256 bytes
+        outlined = page.locator(f"#tw-learn-train-chips .tw-tok[data-id='{new_id}']")
+        assert outlined.count() > 0
+        assert outlined.first.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
+        slider = page.locator("#tw-learn-train-step input[type=range]")
+        slider.focus()
+        slider.press("ArrowRight")  # the slider moves with the arrow keys: step 2, then 3
+        slider.press("ArrowRight")
+        status.get_by_text(f"Step 3 of {total}", exact=False).wait_for(timeout=30_000)
+        page.wait_for_function(
+            "() => document.querySelector('#tw-learn-train-table [role=grid]')?.getAttribute('aria-rowcount') === '4'",
+            timeout=30_000)  # the header and the 3 merges so far
+        assert page.locator("#tw-learn-train-table [data-testid='cell-0-4']").inner_text().strip() == str(new_id)
+        page.locator("#tw-learn-train-prev").click()  # and back one
+        status.get_by_text(f"Step 2 of {total}", exact=False).wait_for(timeout=30_000)
+        page.locator("#tw-learn-train-next").click()
+        status.get_by_text(f"Step 3 of {total}", exact=False).wait_for(timeout=30_000)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(SHOTS / "learn_tab.png"), full_page=True)
+    finally:
+        page.get_by_role("tab", name="Text").click()
+
+
+def test_metrics_tab_one_row_per_tokenizer(page):
+    names = ["text/o200k_base", "text/r50k_base", "text/bytes"]  # the default two, then text/bytes added
+    corpus = "Python stdlib (held-out files)"  # this interpreter's own files: present on every machine
+    try:
+        page.get_by_role("tab", name="Metrics").click()
+        pick = page.locator("#tw-metrics-tokenizers input")
+        pick.wait_for(timeout=30_000)
+        pick.click()
+        pick.fill("text/bytes")
+        page.get_by_role("option", name="text/bytes", exact=True).first.click()
+        page.keyboard.press("Escape")
+        source = page.locator("#tw-metrics-source input")
+        source.click()
+        page.get_by_role("option", name=corpus).first.click()
+        page.keyboard.press("Escape")
+        limit = page.locator("#tw-metrics-limit input")
+        limit.fill("20000")  # bytes per slice: a quick run
+        limit.press("Tab")
+        page.locator("#tw-metrics-run").click()
+        status = page.locator("#tw-metrics-status")
+        status.get_by_text("3 tokenizer(s) × 1 slice(s)", exact=False).wait_for(timeout=120_000)
+        assert "3 rows" in status.inner_text() and "⚠️" not in status.inner_text()
+        page.wait_for_function(  # the header and one row per tokenizer
+            "() => document.querySelector('#tw-metrics-table [role=grid]')?.getAttribute('aria-rowcount') === '4'",
+            timeout=30_000)
+        table = page.locator("#tw-metrics-table")
+        assert [table.locator(f"[data-testid='cell-{i}-0']").inner_text().strip() for i in range(3)] == names
+        assert table.locator("[data-testid='header-5']").inner_text().strip() == "bytes/token"
+        bpt = [float(table.locator(f"[data-testid='cell-{i}-5']").inner_text()) for i in range(3)]
+        assert bpt[2] == 1.0 and bpt[0] > 2 and bpt[1] > 2  # text/bytes: one byte a token; the BPEs more
+        page.locator("#tw-metrics-csv").get_by_text(".csv").first.wait_for(timeout=30_000)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(SHOTS / "metrics_tab.png"), full_page=True)
+    finally:
+        page.get_by_role("tab", name="Text").click()
