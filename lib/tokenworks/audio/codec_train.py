@@ -1,0 +1,376 @@
+"""Train the neural speech codec (``audio/codec.py``) and save it as a tokenworks checkpoint.
+
+    PYTHONPATH=lib python3 -m tokenworks.audio.codec_train --preset cpu --seed 0 \
+        --out data/checkpoints/audio/rvq-speech16k
+
+Presets: ``cpu-tiny`` (a toy for tests, seconds), ``cpu`` (the model that ships, trained on two
+CPU cores against a wall-clock budget), ``gpu`` (the same model, a short run on one GPU, with a
+bigger batch). ``--design single`` trains the single-codebook variant (one token per frame).
+Training audio: the train split of ``tokenworks.audio.data`` (synthetic multilingual speech),
+or ``--wav-dir`` (any folder of audio files, e.g. your own recordings). Held-out evaluation:
+that module's held-out split (sentences and a voice never trained on), or ``--eval-dir``.
+
+It logs one JSON object per line (``"event": "start" | "step" | "eval" | "saved"``), stops at
+``steps`` or at ``minutes``, evaluates every k = 1..K codebooks on the held-out clips and saves
+the checkpoint atomically with those metrics in its config.json.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import torch
+
+from ..errors import InvalidInput
+from ..paths import runs_dir
+from .codec import Codec, CodecConfig
+from .codec_loss import CodecLoss, LossConfig
+
+
+@dataclass
+class CodecTrainConfig:
+    design: str = "rvq"  # rvq (K codebooks, bitrate ladder) | single (one large codebook)
+    preset: str = "cpu-tiny"  # cpu-tiny | cpu | gpu
+    seed: int = 0
+    out: str | None = None  # checkpoint folder; None: runs/audio/<design>-<preset>-s<seed>
+    name: str | None = None  # tokenizer name saved in the checkpoint
+    steps: int = 200  # optimizer steps at most
+    minutes: float | None = None  # wall-clock budget for the steps
+    batch_size: int = 8
+    segment_seconds: float = 1.0  # length of each training crop
+    lr: float = 1e-3  # peak AdamW learning rate
+    min_lr_frac: float = 0.05  # the cosine ends at lr * min_lr_frac
+    warmup_steps: int = 50
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    device: str = "auto"  # auto | cuda | cpu
+    threads: int | None = None  # torch CPU threads
+    data_minutes: float = 30.0  # minutes of the tokenworks.audio.data corpus (about 55% of it is training speech)
+    wav_dir: str | None = None  # train on this folder of audio files instead
+    eval_dir: str | None = None  # evaluate on this folder instead of the held-out split
+    eval_clips: int = 24  # held-out clips evaluated (PESQ/STOI on each, every k)
+    log_every: int = 25
+    loss: dict[str, Any] = field(default_factory=dict)  # overrides of LossConfig
+    model_config: dict[str, Any] = field(default_factory=dict)  # overrides of CodecConfig
+
+
+DESIGNS: dict[str, dict[str, Any]] = {
+    # 50 tokens/s x 8 codebooks x 10 bits = 4 kbps; first 3 codebooks 1.5 kbps; 1 codebook 500 bps
+    "rvq": dict(num_levels=8, codebook_size=1024, stride=2, hop=160, n_fft=640),
+    # WavTokenizer-like: one codebook of 4096 at 40 tokens/s = 480 bits/s
+    "single": dict(num_levels=1, codebook_size=4096, stride=2, hop=200, n_fft=800, quantizer_dropout=0.0),
+}
+NAMES = {"rvq": "audio/rvq-speech16k", "single": "audio/vq1-speech16k"}
+
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "cpu-tiny": {"model": dict(width=32, encoder_blocks=1, decoder_blocks=2, latent_dim=16, codebook_size=64),
+                 "train": dict(steps=30, batch_size=4, lr=2e-3, warmup_steps=5, data_minutes=1.0, eval_clips=3,
+                               log_every=10)},
+    "cpu": {"model": {}, "train": dict(steps=100000, minutes=40.0, batch_size=12, lr=1e-3, warmup_steps=200,
+                                       log_every=50)},
+    "gpu": {"model": {}, "train": dict(steps=100000, minutes=8.0, batch_size=64, segment_seconds=2.0, lr=1e-3,
+                                       warmup_steps=500, data_minutes=120.0, log_every=200)},
+}
+
+
+def preset_config(preset: str, design: str = "rvq", **overrides: Any) -> CodecTrainConfig:
+    if preset not in PRESETS:
+        raise InvalidInput(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    if design not in DESIGNS:
+        raise InvalidInput(f"unknown codec design {design!r}; choose one of {', '.join(DESIGNS)}")
+    p = PRESETS[preset]
+    kw: dict[str, Any] = {**p["train"], "preset": preset, "design": design}
+    kw["model_config"] = {**DESIGNS[design], **p["model"], **(overrides.pop("model_config", None) or {})}
+    if design == "single" and "codebook_size" in p["model"]:
+        kw["model_config"]["codebook_size"] = p["model"]["codebook_size"] * 4
+    kw.update({k: v for k, v in overrides.items() if v is not None})
+    return CodecTrainConfig(**kw)
+
+
+@dataclass
+class CodecTrainResult:
+    folder: Path  # the saved checkpoint
+    model: Codec  # the trained model (CPU, eval mode)
+    metrics: dict[str, Any]  # held-out evaluation, also in config.json
+    steps: int
+    seconds: float  # training wall time (without eval and save)
+    history: list[dict[str, Any]]  # the logged step events
+
+
+def _log(event: str, **fields: Any) -> dict[str, Any]:
+    rec = {"event": event, **fields}
+    print(json.dumps(rec), flush=True)
+    return rec
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in ("cuda", "cpu"):
+        raise InvalidInput(f"device must be auto, cuda or cpu, not {name!r}")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise InvalidInput("device cuda was asked for but torch sees no CUDA GPU; use --device cpu")
+    return torch.device(name)
+
+
+def lr_factor(step: int, progress: float, cfg: CodecTrainConfig) -> float:
+    """Linear warmup, then a cosine from 1 to min_lr_frac over ``progress`` in [0, 1]."""
+    warm = min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+    cos = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return warm * (cfg.min_lr_frac + (1 - cfg.min_lr_frac) * cos)
+
+
+# ---- data -----------------------------------------------------------------------------------
+
+
+@dataclass
+class AudioSet:
+    waves: list[np.ndarray]  # float32 (N,) mono clips at 16 kHz
+    names: list[str]
+    texts: list[str | None]  # transcripts where known (for word error rate)
+    data_hash: str
+
+
+def _hash_waves(waves: Sequence[np.ndarray]) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for w in waves:
+        h.update(np.ascontiguousarray(w, dtype=np.float32).tobytes())
+    return h.hexdigest()[:16]
+
+
+def read_folder(folder: str | Path, limit: int | None = None) -> AudioSet:
+    """Every audio file in ``folder`` (sorted), as 16 kHz mono float32."""
+    from .io import read_audio
+
+    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".wav", ".flac", ".ogg"))
+    if not paths:
+        raise InvalidInput(f"{folder} has no .wav, .flac or .ogg files to train or evaluate on")
+    waves, names = [], []
+    for p in paths[:limit]:
+        clip = read_audio(p)
+        waves.append(clip.wave)
+        names.append(p.name)
+    return AudioSet(waves, names, [None] * len(waves), _hash_waves(waves))
+
+
+SPEECH_SOURCES = ("espeak", "flite")
+
+
+def load_split(split: str, cfg: CodecTrainConfig) -> AudioSet:
+    """The synthetic speech of the ``tokenworks.audio.data`` corpus: split "train" or "heldout"
+    (held-out sentences, and voices never trained on). Music and samples are left out: this is
+    a speech codec. Real recordings (split "real") are for the benchmarks only."""
+    from . import data
+
+    corpus = data.build_corpus(minutes=cfg.data_minutes, seed=cfg.seed)
+    clips = [c for c in corpus.clips(split) if c.source in SPEECH_SOURCES]
+    if split == "heldout":  # unseen voices first, so a short evaluation still covers them
+        clips.sort(key=lambda c: (not c.unseen_voice, c.name))
+    if not clips:
+        raise InvalidInput(f"the audio corpus has no {split} speech; rebuild it with python -m tokenworks.audio.data")
+    waves = [c.wave for c in clips]
+    return AudioSet(waves, [c.name for c in clips], [c.text for c in clips], _hash_waves(waves))
+
+
+def crops(waves: list[np.ndarray], segment: int, batch: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Endless batches (B, segment) of random crops, weighted by clip length, with random gain;
+    near-silent crops are redrawn (up to 4 times) so batches hold speech."""
+    lengths = np.array([len(w) for w in waves], dtype=np.float64)
+    p = lengths / lengths.sum()
+    while True:
+        out = np.zeros((batch, segment), np.float32)  # (B, S)
+        for b in range(batch):
+            for _ in range(5):
+                w = waves[rng.choice(len(waves), p=p)]
+                if len(w) <= segment:
+                    seg = np.pad(w, (0, segment - len(w)))
+                else:
+                    start = rng.integers(0, len(w) - segment)
+                    seg = w[start:start + segment]
+                if np.sqrt(np.mean(seg**2)) > 1e-3:
+                    break
+            peak = max(float(np.abs(seg).max()), 1e-4)
+            out[b] = seg / peak * rng.uniform(0.3, 0.95)
+        yield out
+
+
+# ---- evaluation ------------------------------------------------------------------------------
+
+
+@torch.inference_mode()
+def evaluate_codec(model: Codec, heldout: AudioSet, limit: int | None = None,
+                   sample_rate: int = 16000) -> dict[str, Any]:
+    """Per k = 1..K: mean SI-SDR, mel distance, PESQ-WB and STOI over the held-out clips, plus
+    codebook usage per level and the encode+decode speed as a multiple of real time."""
+    from ..metrics import audio as am
+
+    model.eval()
+    dev = next(model.parameters()).device
+    K, V = model.num_codebooks, model.vocab_size
+    waves = heldout.waves[:limit] if limit else heldout.waves
+    per_k: dict[int, dict[str, list[float]]] = {k: {"si_sdr": [], "mel": [], "pesq": [], "stoi": []} for k in range(1, K + 1)}
+    all_codes = []
+    seconds = codec_seconds = 0.0
+    for w in waves:
+        x = torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)).to(dev)[None]  # (1, N)
+        t0 = time.perf_counter()
+        codes = model.encode(x)  # (1, T, K)
+        full = model.decode(codes)[0, :len(w)]  # (N,)
+        codec_seconds += time.perf_counter() - t0
+        seconds += len(w) / sample_rate
+        all_codes.append(codes[0].cpu().numpy().T)  # (K, T)
+        for k in range(1, K + 1):
+            y = full if k == K else model.decode(codes, keep=k)[0, :len(w)]
+            y = y.float().cpu().numpy()
+            s = per_k[k]
+            s["si_sdr"].append(am.si_sdr(w, y))
+            s["mel"].append(am.mel_distance(w, y, sample_rate))
+            s["pesq"].append(am.pesq_wb(w, y, sample_rate))
+            s["stoi"].append(am.stoi(w, y, sample_rate))
+    ids = np.concatenate(all_codes, axis=1)  # (K, sum T)
+    usage = am.codebook_usage(ids, V)
+    c = model.config
+    m: dict[str, Any] = {"heldout_clips": len(waves), "heldout_seconds": round(seconds, 1),
+                         "tokens_per_second": c.tokens_per_second, "codebook_size": V, "codebooks": K}
+    m["per_k"] = {str(k): {"bits_per_second": c.bitrate(k),
+                           **{name: round(float(np.nanmean(v)), 4) for name, v in s.items()}}
+                  for k, s in per_k.items()}
+    m["codebook_usage"] = [round(lv.usage, 4) for lv in usage.levels]
+    m["codebook_entropy"] = [round(lv.entropy, 4) for lv in usage.levels]
+    m["realtime_factor"] = round(seconds / max(codec_seconds, 1e-9), 1)
+    return m
+
+
+# ---- training --------------------------------------------------------------------------------
+
+
+def train_codec(cfg: CodecTrainConfig) -> CodecTrainResult:
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    device = _device(cfg.device)
+    known = {f.name for f in dataclasses.fields(CodecConfig)}
+    unknown = sorted(set(cfg.model_config) - known)
+    if unknown:
+        raise InvalidInput(f"the codec has no config field {', '.join(unknown)}; its fields are {', '.join(sorted(known))}")
+    mcfg = CodecConfig(**cfg.model_config)
+    model = Codec(mcfg).to(device)
+    loss_fn = CodecLoss(LossConfig(**{"n_fft": mcfg.n_fft, "hop": mcfg.hop, **cfg.loss}), mcfg.sample_rate).to(device)
+    train = read_folder(cfg.wav_dir) if cfg.wav_dir else load_split("train", cfg)
+    heldout = read_folder(cfg.eval_dir, cfg.eval_clips) if cfg.eval_dir else load_split("heldout", cfg)
+    name = cfg.name or NAMES[cfg.design]
+    out = Path(cfg.out) if cfg.out else runs_dir() / "audio" / f"{cfg.design}-{cfg.preset}-s{cfg.seed}"
+
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.8, 0.99))
+    segment = int(cfg.segment_seconds * mcfg.sample_rate)
+    batches = crops(train.waves, segment, cfg.batch_size, np.random.default_rng(cfg.seed))
+    budget = cfg.minutes * 60.0 if cfg.minutes else None
+    _log("start", design=cfg.design, preset=cfg.preset, seed=cfg.seed, device=str(device),
+         train_clips=len(train.waves), train_seconds=round(sum(len(w) for w in train.waves) / mcfg.sample_rate, 1),
+         heldout_clips=len(heldout.waves), out=str(out), **model.describe(),
+         model_config=dataclasses.asdict(mcfg), train_config=dataclasses.asdict(cfg))
+    history: list[dict[str, Any]] = []
+    model.train()
+    t0 = time.perf_counter()
+    step = 0
+    while step < cfg.steps:
+        elapsed = time.perf_counter() - t0
+        if budget is not None and elapsed >= budget:
+            break
+        progress = max(step / cfg.steps, elapsed / budget if budget else 0.0)
+        lr = cfg.lr * lr_factor(step, progress, cfg)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        x = torch.from_numpy(next(batches)).to(device)  # (B, S)
+        o = model(x)
+        parts = loss_fn(o.recon, x)
+        loss = parts.total + o.aux_loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        step += 1
+        if step % cfg.log_every == 0 or step == 1 or step == cfg.steps:
+            rec = _log("step", step=step, loss=round(float(loss.detach()), 4), mel=round(float(parts.mel), 4),
+                       stft=round(float(parts.stft), 4), complex=round(float(parts.complex), 5),
+                       levels=o.keep, usage=round(o.stats.get("usage", 0.0), 3), lr=round(lr, 6),
+                       grad_norm=round(float(gnorm), 3), elapsed=round(time.perf_counter() - t0, 1))
+            history.append(rec)
+    seconds = time.perf_counter() - t0
+
+    model.eval()
+    t_eval = time.perf_counter()
+    metrics = evaluate_codec(model, heldout, cfg.eval_clips, mcfg.sample_rate)
+    metrics.update(train_steps=step, train_seconds=round(seconds, 1), device=str(device), torch=torch.__version__,
+                   params=model.describe()["params"],
+                   gpu=torch.cuda.get_device_name(0) if device.type == "cuda" else None)
+    _log("eval", seconds=round(time.perf_counter() - t_eval, 1), **metrics)
+    model.to("cpu")
+    from .codec_tokenizer import CodecTokenizer
+
+    tok = CodecTokenizer(model, name=name)
+    folder = tok.save(out, data_hash=train.data_hash, metrics=metrics,
+                      extra={"train": {**dataclasses.asdict(cfg), "out": str(out)},
+                             "data": {"train_clips": len(train.waves), "heldout_hash": heldout.data_hash}})
+    _log("saved", folder=str(folder), bytes=sum(p.stat().st_size for p in Path(folder).iterdir()))
+    return CodecTrainResult(Path(folder), model, metrics, step, seconds, history)
+
+
+def train_command(design: str, out: str, preset: str = "cpu") -> str:
+    return f"PYTHONPATH=lib python3 -m tokenworks.audio.codec_train --design {design} --preset {preset} --seed 0 --out {out}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tokenworks.audio.codec_train", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--design", choices=sorted(DESIGNS), default="rvq")
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="cpu-tiny")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--name", default=None)
+    ap.add_argument("--minutes", type=float, default=None)
+    ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--batch-size", type=int, default=None)
+    ap.add_argument("--lr", type=float, default=None)
+    ap.add_argument("--device", default=None)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--data-minutes", type=float, default=None)
+    ap.add_argument("--wav-dir", default=None, help="train on this folder of audio files")
+    ap.add_argument("--eval-dir", default=None, help="evaluate on this folder of audio files")
+    ap.add_argument("--eval-clips", type=int, default=None)
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=JSON", help="override a CodecConfig field")
+    a = ap.parse_args(argv)
+    overrides: dict[str, Any] = {}
+    for item in a.set:
+        key, _, val = item.partition("=")
+        try:
+            overrides[key] = json.loads(val)
+        except json.JSONDecodeError:
+            overrides[key] = val
+    cfg = preset_config(a.preset, a.design, seed=a.seed, out=a.out, name=a.name, minutes=a.minutes, steps=a.steps,
+                        batch_size=a.batch_size, lr=a.lr, device=a.device, threads=a.threads,
+                        data_minutes=a.data_minutes, wav_dir=a.wav_dir, eval_dir=a.eval_dir,
+                        eval_clips=a.eval_clips, model_config=overrides)
+    train_codec(cfg)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
