@@ -50,6 +50,7 @@ class CodecConfig:
     encoder_blocks: int = 4  # ConvNeXt blocks at the frame rate before the downsampling conv
     decoder_blocks: int = 6  # ConvNeXt blocks, half at the token rate, half at the frame rate
     kernel: int = 7  # depthwise kernel of each block
+    in_kernel: int = 3  # kernel of the first conv over the 3F spectrum features (the widest layer)
     mlp_ratio: float = 3.0  # hidden channels of a block's pointwise MLP, as a multiple of C
     latent_dim: int = 64  # D: the vectors the quantizer sees
     codebook_size: int = 1024  # V per codebook (10 bits per token)
@@ -125,7 +126,7 @@ class Codec(nn.Module):
         self.bins = bins
         self.register_buffer("window", torch.hann_window(c.n_fft), persistent=False)
         # encoder
-        self.enc_in = nn.Conv1d(3 * bins, c.width, c.kernel, padding=c.kernel // 2)
+        self.enc_in = nn.Conv1d(3 * bins, c.width, c.in_kernel, padding=c.in_kernel // 2)
         self.enc_blocks = _stack(c.encoder_blocks, c.width, c.kernel, c.mlp_ratio)
         self.down = nn.Conv1d(c.width, c.width, 2 * c.stride, stride=c.stride, padding=c.stride // 2) if c.stride > 1 else nn.Identity()
         self.enc_norm = nn.LayerNorm(c.width)
