@@ -20,10 +20,13 @@ PORT ?= 7860
 PYTEST_ARGS ?=
 # Debian packages the browser test needs: the browser, and fonts so emoji and CJK render
 BROWSER_DEBS := chromium fonts-noto-color-emoji fonts-wqy-microhei
+# Debian packages the audio corpus and baselines call: speech synthesizers, codecs (Opus, Codec2,
+# MP3) and the MIDI renderer with its General MIDI sound font
+AUDIO_DEBS := espeak-ng flite opus-tools codec2 lame fluidsynth timgm6mb-soundfont
 
 STAMP := $(VENV)/.tokenworks-installed
 
-.PHONY: setup app test assets assets-minimal bench notebooks browser-deps clean help
+.PHONY: setup app test assets assets-minimal bench notebooks browser-deps audio-deps clean help
 
 help:
 	@sed -n '2,9p' Makefile
@@ -42,7 +45,7 @@ assets-minimal: setup
 assets: setup
 	$(PY) -m tokenworks.cli assets fetch --all
 
-app: assets-minimal
+app: assets-minimal audio-deps
 	$(PY) -m tokenworks.cli app --host $(HOST) --port $(PORT)
 
 # chromium and fonts from Debian (root only; otherwise say how, and the browser test skips)
@@ -57,10 +60,23 @@ browser-deps:
 	  fi; \
 	fi
 
-test: assets-minimal browser-deps
+# speech synthesizers, audio codecs and the MIDI renderer from Debian (root only; otherwise say
+# how, and the audio tests that need them skip)
+audio-deps:
+	@missing=""; for p in $(AUDIO_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "note: the audio corpus and baselines need Debian packages:$$missing (sudo apt-get install$$missing)"; \
+	  fi; \
+	fi
+
+test: assets-minimal browser-deps audio-deps
 	TOKENWORKS_FAST=1 $(PY) -m pytest -ra $(PYTEST_ARGS)
 
-bench: assets-minimal
+bench: assets-minimal audio-deps
 	$(PY) -m tokenworks.cli bench --out reports
 
 notebooks: setup

@@ -21,8 +21,8 @@ AUDIO_ASSETS: tuple[Asset, ...] = (
             AssetFile("usr/share/doc/sonic-pi-samples/copyright",
                       "e1b35cae19531ea8492150befdc726d1b1bf34d5775037f78aa12ef288db5aba", 49217),
         ),
-        licence="CC0-1.0 for most samples (per-file authors and licences in the Debian "
-        "copyright file, some CC-BY-3.0)",
+        licence="mostly CC0-1.0 (131 of 142 entries in the Debian copyright file; the others "
+        "CC-BY-SA-4.0, MIT or Zlib, per file there)",
         description="Sonic Pi's recorded instrument, drum, ambient and loop samples "
         "(44.1 kHz FLAC): non-speech sounds for the audio corpus",
         minimal=False, used_by=("audio/corpus",),
