@@ -17,7 +17,7 @@ import gradio as gr
 
 from tokenworks.viz.text import CSS as TOKENS_CSS
 
-from . import attention_tab, image_tab, languages_tab, library_tab, metrics_tab, text_tab
+from . import attention_tab, audio_tab, image_tab, languages_tab, library_tab, metrics_tab, text_tab
 from . import learn_tab
 
 TITLE = "tokenworks"
@@ -44,6 +44,8 @@ def build_app() -> gr.Blocks:
                 metrics_tab.build(metrics)
             with gr.Tab("Image", id="image", elem_id="tw-tab-image"):
                 image_tab.build()
+            with gr.Tab("Audio", id="audio", elem_id="tw-tab-audio") as audio:
+                audio_tab.build(audio)
             with gr.Tab("Library", id="library", elem_id="tw-tab-library"):
                 library_tab.build()
             with gr.Tab("Attention", id="attention", elem_id="tw-tab-attention") as attention:
