@@ -218,7 +218,9 @@ def prepare(wave: Any, sr: Any, *, max_seconds: float | None = MAX_SECONDS,
 
 
 def _describe(src: Any) -> str:
-    return "the uploaded data" if isinstance(src, (bytes, bytearray, memoryview)) else f"'{Path(src).name}'"
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        return "the uploaded data"
+    return f"'{Path(src).name}'" if isinstance(src, (str, os.PathLike)) else type(src).__name__
 
 
 def read_audio(src: str | os.PathLike | bytes | bytearray, *, max_seconds: float | None = MAX_SECONDS,
