@@ -158,19 +158,11 @@ def si_sdr(ref, est) -> float:
 
 @lru_cache(maxsize=16)
 def mel_filterbank(sr: int, n_fft: int, n_mels: int) -> np.ndarray:
-    """(n_mels, n_fft // 2 + 1) HTK-mel triangles from 0 Hz to sr / 2, each peaking at 1."""
-    def hz_to_mel(f):
-        return 2595.0 * np.log10(1.0 + np.asarray(f) / 700.0)
+    """(n_mels, n_fft // 2 + 1) HTK-mel triangles from 0 Hz to sr / 2, each peaking at 1
+    (``tokenworks.audio.mel``'s filterbank with mel_scale="htk", norm="none")."""
+    from ..audio.mel import _filterbank
 
-    def mel_to_hz(m):
-        return 700.0 * (10.0 ** (np.asarray(m) / 2595.0) - 1.0)
-
-    edges = mel_to_hz(np.linspace(0.0, hz_to_mel(sr / 2), n_mels + 2))  # (n_mels + 2,) Hz
-    freqs = np.linspace(0.0, sr / 2, n_fft // 2 + 1)  # (F,)
-    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]  # (n_mels, 1)
-    up = (freqs[None] - lo) / (mid - lo)  # (n_mels, F)
-    down = (hi - freqs[None]) / (hi - mid)  # (n_mels, F)
-    return np.maximum(0.0, np.minimum(up, down))
+    return _filterbank(sr, n_fft, n_mels, 0.0, sr / 2, "htk", "none").numpy().astype(np.float64)
 
 
 def _log_mel(x: np.ndarray, sr: int, n_fft: int) -> np.ndarray:
