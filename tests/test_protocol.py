@@ -174,6 +174,19 @@ def _audio_samples() -> dict[str, tuple[np.ndarray, int]]:
 AUDIO_SAMPLES = _audio_samples()
 
 
+def _load_audio(name):
+    """The tokenizer, or a skip when its checkpoint is not trained yet (a failure on CI, where
+    the shipped checkpoints must be in data/checkpoints)."""
+    import os
+
+    try:
+        return tw.load(name)
+    except tw.CheckpointNotFound as e:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"{name}: checkpoint not trained yet ({str(e).splitlines()[0]})")
+
+
 def _n16k(x) -> int:
     wave, sr = x
     n = np.asarray(wave).shape[0]
@@ -182,7 +195,7 @@ def _n16k(x) -> int:
 
 @pytest.mark.parametrize("name", AUDIO)
 def test_audio_tokenizer_has_the_contract(name):
-    tok = tw.load(name)
+    tok = _load_audio(name)
     assert isinstance(tok, tw.Tokenizer)
     assert tok.name == name and tok.modality == "audio"
     assert tok.vocab_size > 0
@@ -191,7 +204,7 @@ def test_audio_tokenizer_has_the_contract(name):
 @pytest.mark.parametrize("name", AUDIO)
 @pytest.mark.parametrize("sample", sorted(AUDIO_SAMPLES))
 def test_audio_round_trip_and_spans_cover_the_input(name, sample):
-    tok = tw.load(name)
+    tok = _load_audio(name)
     x = AUDIO_SAMPLES[sample]
     n = _n16k(x)
     seq = tok.encode(x)
@@ -227,7 +240,7 @@ def test_audio_round_trip_and_spans_cover_the_input(name, sample):
 
 @pytest.mark.parametrize("name", AUDIO)
 def test_audio_keep_k_codebooks_improves_monotonically(name):
-    tok = tw.load(name)
+    tok = _load_audio(name)
     x = AUDIO_SAMPLES["chirp16k"]
     seq = tok.encode(x)
     ref = x[0]
@@ -242,7 +255,7 @@ def test_audio_keep_k_codebooks_improves_monotonically(name):
 
 @pytest.mark.parametrize("name", AUDIO)
 def test_audio_save_and_load_give_the_same_tokenizer(name, runs_dir):
-    tok = tw.load(name)
+    tok = _load_audio(name)
     if "save" not in capabilities(tok):
         pytest.skip(f"{name} has no save()")
     folder = tok.save(runs_dir / name.replace("/", "-"))
@@ -256,14 +269,14 @@ def test_audio_save_and_load_give_the_same_tokenizer(name, runs_dir):
 @pytest.mark.parametrize("bad", [None, "hello", 3, (np.zeros(100),), (np.zeros(100), 0),
                                  (np.array([0.0, np.nan]), _SR), (np.zeros(0), _SR)])
 def test_non_audio_input_is_refused_clearly(name, bad):
-    tok = tw.load(name)
+    tok = _load_audio(name)
     with pytest.raises(tw.InvalidInput):
         tok.encode(bad)
 
 
 @pytest.mark.parametrize("name", AUDIO)
 def test_undecodable_audio_ids_are_refused_with_the_valid_range(name):
-    tok = tw.load(name)
+    tok = _load_audio(name)
     k = tok.encode(AUDIO_SAMPLES["noise"]).ids.shape[0]
     bad = np.full((k, 4), tok.vocab_size, dtype=np.int64)
     with pytest.raises(tw.InvalidIds, match=r"valid ids are 0\.\.\d+"):
