@@ -99,13 +99,14 @@ def p95(fn: Callable[[], object], repeats: int) -> float:
 
 def _benches() -> list[Callable[[BenchContext], None]]:
     """Every modality's bench functions, in report order."""
+    from .audio import benchmarks as audio_benchmarks
     from .image import benchmarks as image_benchmarks
     from .text import benchmarks as text_benchmarks
 
-    return list(text_benchmarks.BENCHES) + list(image_benchmarks.BENCHES)
+    return list(text_benchmarks.BENCHES) + list(image_benchmarks.BENCHES) + list(audio_benchmarks.BENCHES)
 
 
-GROUPS = ("text", "image")
+GROUPS = ("text", "image", "audio")
 
 
 def run(quick: bool = False, groups: tuple[str, ...] = GROUPS) -> dict[str, object]:

@@ -4,7 +4,7 @@
     tokenworks assets list|fetch|verify|path      offline vocabularies, models and data
     tokenworks tokenize NAME TEXT [--json]        print the tokens of TEXT (or --file F)
     tokenworks list [--modality M]                registered tokenizers
-    tokenworks bench [--out reports]              write reports/bench.json and bench.md
+    tokenworks bench [--out reports] [--only audio]   write reports/bench.json and bench.md
     tokenworks train text --algo A --vocab V --corpus C   train a text tokenizer (or --preset P)
     tokenworks eval parity --tokenizers A,B --out parity.csv   token premium across UDHR languages
 

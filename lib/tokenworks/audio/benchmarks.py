@@ -1,0 +1,473 @@
+"""Audio rows of ``make bench``: speed as a multiple of real time, quality against bitrate on
+held-out speech (synthetic voices and sentences never trained on, and real recordings), and the
+targets of the audio issue, each PASS or FAIL with its numbers.
+
+    tokenworks bench --only audio             # these rows alone (--quick: a few short clips)
+
+What is measured, and how:
+
+- Speed: encode + decode of ``speed_seconds`` (10 s) of held-out speech by each audio tokenizer
+  that loads, median (and best) of ``repeats`` runs after a warm-up, as seconds of audio per
+  second of wall time ("x real time"), on the CPU with torch's thread count stated, and on the
+  GPU when torch sees one. The anchor is Opus at 8 kbit/s (opusenc + opusdec) on the same audio
+  in the same run.
+- Quality: ``clips`` held-out clips of synthetic speech (``tokenworks.audio.data``: UDHR articles
+  25-30, half in voices training never hears), each cut to ``max_seconds``, and separately the
+  recorded speech (CMU ARCTIC, ALSA voices) when those assets are present. Every system codes
+  every clip: the codec at every k = 1..K, the single-codebook codec, mel-units and every
+  baseline (Opus, MP3, Codec2, mu-law). Per clip: bits/s measured from what was coded (ids x
+  bits per id, or the codec's payload bytes), PESQ-WB, STOI, SI-SDR, mel distance; WER with
+  PocketSphinx on the English clips whose transcript still matches (a clip that had to be cut
+  loses its transcript) for the subset ``wer_labels``. Rows give the mean over clips.
+- Targets (a)-(e) of the issue on these numbers (``targets``).
+
+The codec checkpoints may be missing (they are trained separately); each missing one gives a
+row saying "not trained: <the command that trains it>", and its targets "NOT JUDGED".
+Symbols: K codebooks, V codes per codebook, T frames, N samples.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..bench import BenchContext, Row, wall_times
+from .io import SAMPLE_RATE
+from .rate_quality import (
+    REFERENCE, CodecSystem, QualityResult, QualityRow, ReferenceSystem, TokenizerSystem, baseline_systems,
+    evaluate_split, short_name,
+)
+
+RVQ, VQ1, MEL, MULAW = "audio/rvq-speech16k", "audio/vq1-speech16k", "audio/mel-units", "audio/mulaw8"
+SPEED_TOKENIZERS = (MULAW, MEL, RVQ, VQ1)
+ANCHOR = "opus-8k"  # every quality row is compared with it, in the same run
+SPEED_TARGET = 30.0  # x real time, encode + decode on 2 CPU cores
+USAGE_TARGET = 0.9  # share of each codebook's codes used on the held-out codes
+
+
+@dataclass
+class AudioBenchConfig:
+    clips: int = 20  # held-out synthetic speech clips scored
+    max_seconds: float = 6.0  # longer clips are cut to their first max_seconds (and lose their transcript)
+    real_clips: int | None = None  # recorded speech clips scored (None: every one present)
+    speed_seconds: float = 10.0  # audio timed for the speed rows
+    repeats: int = 5  # timed runs per speed row (after one warm-up)
+    seed: int = 0  # of the held-out synthetic speech
+    wer: bool = True  # PocketSphinx WER for the subset (the slowest metric)
+    baselines: tuple[str, ...] | None = None  # None: every baseline in audio.baselines
+
+    @classmethod
+    def quick(cls) -> "AudioBenchConfig":
+        """A few short clips: for tests and ``--quick``."""
+        return cls(clips=3, max_seconds=3.0, real_clips=2, speed_seconds=3.0, repeats=2)
+
+
+# ---- inputs ---------------------------------------------------------------------------------
+
+
+def _cut(clip, max_seconds: float):
+    """The clip cut to max_seconds; a cut clip keeps no transcript (it no longer says all of it)."""
+    from dataclasses import replace
+
+    n = int(max_seconds * SAMPLE_RATE)
+    if clip.wave.shape[0] <= n:
+        return clip
+    return replace(clip, wave=np.ascontiguousarray(clip.wave[:n]), text=None)
+
+
+def heldout_speech(n: int, max_seconds: float = 6.0, seed: int = 0) -> list:
+    """``n`` held-out synthetic speech clips (``data.Clip``; espeak-ng and flite saying UDHR
+    articles 25-30, half in unseen voices), each cut to ``max_seconds``. Synthesised directly by
+    the corpus's own generator, so no corpus has to be built first."""
+    from .data import synth_speech
+
+    clips = synth_speech(n + max(2, n // 5), "heldout", seed)  # a few spare: a voice may fail
+    return [_cut(c, max_seconds) for c in clips[:n]]
+
+
+def real_speech_clips(limit: int | None = None, max_seconds: float = 6.0) -> list:
+    """Recorded speech never trained on (ARCTIC, ALSA voices; the ALSA noise clip left out); []
+    when the assets are not fetched."""
+    from .data import real_speech
+
+    clips = [c for c in real_speech() if c.language]
+    return [_cut(c, max_seconds) for c in clips[:limit]]
+
+
+def speech_for_speed(clips: Sequence, seconds: float) -> np.ndarray:
+    """(N,) about ``seconds`` of the clips end to end (repeated if they are shorter)."""
+    n = int(seconds * SAMPLE_RATE)
+    parts, got, i = [], 0, 0
+    while got < n and clips:
+        w = clips[i % len(clips)].wave
+        parts.append(w)
+        got += w.shape[0]
+        i += 1
+    return np.concatenate(parts)[:n].astype(np.float32) if parts else np.zeros(n, np.float32)
+
+
+# ---- the tokenizers -------------------------------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    name: str
+    tok: Any | None  # None when it could not be loaded
+    why: str = ""  # "not trained: <command>" or the error, when tok is None
+
+
+def _make_command(name: str) -> str:
+    from .. import registry
+
+    if name == MEL:
+        from .mel_units import FIT_COMMAND
+
+        return FIT_COMMAND
+    try:
+        return str(registry.describe(name).kwargs.get("train_command") or "")
+    except Exception:  # noqa: BLE001 - only for the message
+        return ""
+
+
+def load_tokenizer(name: str) -> Loaded:
+    """The shipped tokenizer ``name``, or why it is not there (with the command that makes it)."""
+    from .. import registry
+    from ..errors import CheckpointNotFound, UnknownTokenizer
+
+    try:
+        try:
+            return Loaded(name, registry.load(name))
+        except UnknownTokenizer:
+            if name != MEL:
+                raise
+            from .mel_units import load_default  # not (yet) in the registry
+
+            return Loaded(name, load_default())
+    except CheckpointNotFound:
+        return Loaded(name, None, f"not trained: {_make_command(name)}")
+    except Exception as e:  # noqa: BLE001 - a broken tokenizer is a row, not a crash
+        return Loaded(name, None, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+
+
+
+# ---- speed ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SpeedResult:
+    name: str
+    device: str  # "CPU" or "GPU <name>"
+    audio_seconds: float
+    median_s: float  # wall time of encode + decode
+    best_s: float
+    threads: int  # torch CPU threads
+
+    @property
+    def realtime(self) -> float:
+        """x real time from the median run."""
+        return self.audio_seconds / self.median_s
+
+    @property
+    def realtime_best(self) -> float:
+        return self.audio_seconds / self.best_s
+
+
+def _roundtrip(tok, wave: np.ndarray) -> Callable[[], object]:
+    return lambda: tok.decode(tok.encode((wave, SAMPLE_RATE)))
+
+
+def measure_speed(name: str, fn: Callable[[], object], audio_seconds: float, repeats: int,
+                  device: str = "CPU") -> SpeedResult:
+    import torch
+
+    times = wall_times(fn, repeats)
+    return SpeedResult(name, device, audio_seconds, statistics.median(times), min(times), torch.get_num_threads())
+
+
+def opus_speed(wave: np.ndarray, repeats: int) -> SpeedResult | None:
+    """Opus 8 kbit/s encode + decode (the opusenc/opusdec subprocesses, no delay search)."""
+    from .baselines import missing_tools, run_baseline
+
+    if missing_tools(ANCHOR):
+        return None
+    return measure_speed(ANCHOR, lambda: run_baseline(ANCHOR, wave, SAMPLE_RATE, compensate_delay=False),
+                         wave.shape[0] / SAMPLE_RATE, repeats)
+
+
+# ---- targets --------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    key: str  # "a" .. "e"
+    claim: str
+    split: str  # which clips it was judged on ("" for speed)
+    passed: bool | None  # None: could not be judged (why in detail)
+    value: float  # the tokenizer's number
+    anchor: str  # what it is compared with
+    anchor_value: float
+    unit: str
+    detail: str
+
+    @property
+    def verdict(self) -> str:
+        return "NOT JUDGED" if self.passed is None else ("PASS" if self.passed else "FAIL")
+
+
+def _codec_label(result: QualityResult, max_bps: float) -> QualityRow | None:
+    """The codec row with the most codebooks whose nominal rate is at most max_bps."""
+    rows = [r for r in result.rows if r.family == "codec" and r.label.startswith(short_name(RVQ))
+            and r.nominal_bps <= max_bps]
+    return max(rows, key=lambda r: r.nominal_bps) if rows else None
+
+
+def _beats(result: QualityResult, max_bps: float, other: str, key: str, claim: str, why: str) -> Target:
+    mine, theirs = _codec_label(result, max_bps), result.row(other)
+    if mine is None or theirs is None:
+        missing = (f"{RVQ} {why}" if mine is None else
+                   f"{other} not run" + (f" ({result.skipped[other]})" if other in result.skipped else ""))
+        return Target(key, claim, result.split, None, float("nan"), other, float("nan"), "PESQ-WB", missing)
+    ok = mine.pesq > theirs.pesq and mine.stoi > theirs.stoi
+    detail = (f"{mine.label} ({mine.bits_per_second:.0f} bit/s) PESQ-WB {mine.pesq:.2f} vs {theirs.pesq:.2f}, "
+              f"STOI {mine.stoi:.3f} vs {theirs.stoi:.3f} ({other}, {theirs.bits_per_second:.0f} bit/s); "
+              f"{mine.clips} clips")
+    return Target(key, claim, result.split, ok, mine.pesq, other, theirs.pesq, "PESQ-WB", detail)
+
+
+def monotone_share(per_k: Sequence[Sequence[float]], higher_better: bool, tol: float = 0.0) -> float:
+    """Share of clips whose metric never gets worse (beyond ``tol``) as k grows; per_k[k][clip]."""
+    a = np.asarray(per_k, dtype=np.float64)  # (K, clips)
+    if a.shape[0] < 2 or a.shape[1] == 0:
+        return float("nan")
+    d = np.diff(a, axis=0) * (1 if higher_better else -1)  # (K-1, clips) > 0: better
+    ok = np.all((d >= -tol) | ~np.isfinite(d), axis=0)  # (clips,)
+    return float(ok.mean())
+
+
+def monotone_target(result: QualityResult, why: str) -> Target:
+    claim = "quality rises monotonically with the number of codebooks"
+    labels = [r.label for r in result.rows if r.family == "codec" and r.label.startswith(short_name(RVQ) + " k=")]
+    if len(labels) < 2:
+        return Target("c", claim, result.split, None, float("nan"), "", float("nan"), "share", f"{RVQ} {why}")
+    labels.sort(key=lambda lab: int(lab.rsplit("=", 1)[1]))
+    pesq = [result.row(lab).pesq for lab in labels]
+    mel = [result.row(lab).mel_distance for lab in labels]
+    means_ok = bool(np.all(np.diff(pesq) >= 0) and np.all(np.diff(mel) <= 0))
+    per_pesq = [[x.pesq for x in result.per_clip[lab]] for lab in labels]
+    per_mel = [[x.mel_distance for x in result.per_clip[lab]] for lab in labels]
+    share_p, share_m = monotone_share(per_pesq, True), monotone_share(per_mel, False)
+    share_p05 = monotone_share(per_pesq, True, 0.05)
+    detail = (f"mean PESQ over k: {', '.join(f'{v:.2f}' for v in pesq)}; mean mel distance: "
+              f"{', '.join(f'{v:.3f}' for v in mel)}; clips monotone in PESQ {share_p:.0%} "
+              f"({share_p05:.0%} within 0.05), in mel distance {share_m:.0%}; PASS needs both means monotone")
+    return Target("c", claim, result.split, means_ok, share_p, "clips monotone in mel distance", share_m, "share",
+                  detail)
+
+
+def usage_target(result: QualityResult, why: str) -> Target:
+    claim = f">= {USAGE_TARGET:.0%} of each codebook used on the held-out codes"
+    u = result.usage.get(short_name(RVQ))
+    if u is None:
+        return Target("d", claim, result.split, None, float("nan"), "target", USAGE_TARGET, "share", f"{RVQ} {why}")
+    levels = [lv.usage for lv in u.levels]
+    frames = result.frames.get(short_name(RVQ), 0)
+    bound = f"; only {frames} frames for V={u.codebook_size} codes" if frames < 4 * u.codebook_size else ""
+    detail = (f"usage per level {', '.join(f'{x:.2f}' for x in levels)} (min {min(levels):.2f}); normalised entropy "
+              f"{', '.join(f'{lv.entropy:.2f}' for lv in u.levels)}; {frames} frames{bound}")
+    return Target("d", claim, result.split, min(levels) >= USAGE_TARGET, min(levels), "target", USAGE_TARGET,
+                  "share", detail)
+
+
+def speed_target(speed: SpeedResult | None, why: str, cores: int | None) -> Target:
+    claim = f"encode+decode >= {SPEED_TARGET:g}x real time on 2 CPU cores"
+    if speed is None:
+        return Target("e", claim, "", None, float("nan"), "target", SPEED_TARGET, "x real time", f"{RVQ} {why}")
+    detail = (f"{speed.realtime:.1f}x (median of runs; best {speed.realtime_best:.1f}x) on {speed.audio_seconds:.0f} s "
+              f"of held-out speech, torch threads {speed.threads}, CPU cores available {cores}")
+    return Target("e", claim, "", speed.realtime >= SPEED_TARGET, speed.realtime, "target", SPEED_TARGET,
+                  "x real time", detail)
+
+
+def targets(results: Sequence[QualityResult], speed: SpeedResult | None, why: str = "not loaded",
+            cores: int | None = None) -> list[Target]:
+    """Targets (a)-(c) on each split given, (d) on the first (the synthetic held-out) and (e)."""
+    out: list[Target] = []
+    for res in results:
+        out.append(_beats(res, 4000.0, "opus-8k", "a", "at <= 4 kbps the codec beats Opus 8 kbps on PESQ-WB and STOI", why))
+        out.append(_beats(res, 1500.0, "codec2-3200", "b", "at <= 1.5 kbps the codec beats Codec2 3200 on PESQ-WB and STOI", why))
+        out.append(monotone_target(res, why))
+    if results:
+        out.append(usage_target(results[0], why))
+    out.append(speed_target(speed, why, cores))
+    return sorted(out, key=lambda t: t.key)
+
+
+# ---- rows of make bench ---------------------------------------------------------------------
+
+
+SPLIT_TEXT = {"heldout": "held-out synthetic speech", "real": "real recorded speech (ARCTIC, ALSA)"}
+
+
+def quality_rows(result: QualityResult) -> list[Row]:
+    anchor = result.row(ANCHOR) or result.row(REFERENCE)
+    out = []
+    for r in result.rows:
+        wer = f"; WER {r.wer:.2f} on {r.wer_clips} English clips" if r.wer is not None else ""
+        a_name, a_val = (anchor.label, anchor.pesq) if anchor else ("(none)", float("nan"))
+        out.append(Row("audio", f"{r.label} PESQ-WB, {SPLIT_TEXT.get(r.split, r.split)} ({r.clips} clips)", r.pesq,
+                       "PESQ-WB", a_name, a_val, r.pesq / a_val if a_val else float("nan"),
+                       f"{r.bits_per_second:.0f} bit/s measured (nominal {r.nominal_bps:.0f}); STOI {r.stoi:.3f}; "
+                       f"SI-SDR {r.si_sdr:.1f} dB; mel distance {r.mel_distance:.3f}{wer}"))
+    for name, why in result.skipped.items():
+        out.append(Row("audio", f"{name}, {SPLIT_TEXT.get(result.split, result.split)}", float("nan"), "PESQ-WB",
+                       ANCHOR, float("nan"), float("nan"), f"skipped: {why}"))
+    return out
+
+
+def usage_rows(result: QualityResult) -> list[Row]:
+    out = []
+    for name, u in result.usage.items():
+        levels = [lv.usage for lv in u.levels]
+        frames = result.frames.get(name, 0)
+        out.append(Row("audio", f"{name} codebook usage, {SPLIT_TEXT.get(result.split, result.split)} "
+                                f"(min over {len(levels)} level{'s' if len(levels) > 1 else ''}, V={u.codebook_size})",
+                       min(levels), "share", "target", USAGE_TARGET, min(levels) / USAGE_TARGET,
+                       f"per level {', '.join(f'{x:.2f}' for x in levels)}; {frames} frames"
+                       + (f" (at most {frames} of {u.codebook_size} codes can be used)" if frames < u.codebook_size else "")))
+    return out
+
+
+def target_row(t: Target) -> Row:
+    where = f" [{SPLIT_TEXT.get(t.split, t.split)}]" if t.split else ""
+    ratio = t.value / t.anchor_value if t.anchor_value and np.isfinite(t.anchor_value) else float("nan")
+    return Row("audio", f"TARGET ({t.key}) {t.claim}{where}", t.value, t.unit, t.anchor, t.anchor_value, ratio,
+               f"**{t.verdict}**: {t.detail}")
+
+
+# ---- the bench functions ----------------------------------------------------------------------
+
+
+def _log(msg: str) -> None:
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def _state(ctx: BenchContext) -> dict[str, Any]:
+    """What the audio bench functions share within one run (on the context)."""
+    st = ctx.__dict__.setdefault("_audio", {})
+    if "config" not in st:
+        import os
+
+        fast = ctx.quick or os.environ.get("TOKENWORKS_FAST", "0") == "1"
+        st["config"] = AudioBenchConfig.quick() if fast else AudioBenchConfig(repeats=max(3, ctx.repeats))
+    return st
+
+
+def _tokenizers(st: dict[str, Any]) -> dict[str, Loaded]:
+    if "loaded" not in st:
+        st["loaded"] = {n: load_tokenizer(n) for n in SPEED_TOKENIZERS}
+    return st["loaded"]
+
+
+def _heldout(st: dict[str, Any]) -> list:
+    if "heldout" not in st:
+        cfg: AudioBenchConfig = st["config"]
+        st["heldout"] = heldout_speech(cfg.clips, cfg.max_seconds, cfg.seed)
+    return st["heldout"]
+
+
+def bench_audio_speed(ctx: BenchContext) -> None:
+    """encode + decode of 10 s of held-out speech, x real time, against Opus 8k in the same run."""
+    import os
+
+    import torch
+
+    st = _state(ctx)
+    cfg: AudioBenchConfig = st["config"]
+    wave = speech_for_speed(_heldout(st), cfg.speed_seconds)
+    secs = wave.shape[0] / SAMPLE_RATE
+    opus = opus_speed(wave, cfg.repeats)
+    a_name = "opus-8k encode+decode (opusenc/opusdec)" if opus else "(opus-tools missing)"
+    a_val = opus.realtime if opus else float("nan")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    for name, ld in _tokenizers(st).items():
+        if ld.tok is None:
+            ctx.rows.append(Row("audio", f"{name} encode+decode {secs:.0f} s of held-out speech, CPU", float("nan"), "x real time",
+                                a_name, a_val, float("nan"), ld.why))
+            continue
+        devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and hasattr(ld.tok, "model") else [])
+        for dev in devices:
+            label = "CPU" if dev == "cpu" else f"GPU {torch.cuda.get_device_name(0)}"
+            if hasattr(ld.tok, "model"):
+                ld.tok.model.to(dev)
+            r = measure_speed(name, _roundtrip(ld.tok, wave), secs, cfg.repeats, label)
+            if name == RVQ and dev == "cpu":
+                st["rvq_speed"] = r
+            target = (f"; target >= {SPEED_TARGET:g}x on 2 CPU cores: {'met' if r.realtime >= SPEED_TARGET else 'NOT met'}"
+                      if name == RVQ and dev == "cpu" else "")
+            ctx.rows.append(Row("audio", f"{name} encode+decode {secs:.0f} s of held-out speech, {label}", r.realtime,
+                                "x real time", a_name, a_val, r.realtime / a_val if opus else float("nan"),
+                                f"median of {cfg.repeats} (best {r.realtime_best:.1f}x); torch threads {r.threads}, "
+                                f"{cores} CPU cores{target}"))
+        if hasattr(ld.tok, "model"):
+            ld.tok.model.to("cpu")
+    _log(f"audio speed rows done ({secs:.0f} s of speech)")
+
+
+def _systems(st: dict[str, Any]) -> tuple[list, dict[str, str]]:
+    cfg: AudioBenchConfig = st["config"]
+    loaded = _tokenizers(st)
+    systems: list = [ReferenceSystem()]
+    skipped: dict[str, str] = {}
+    for name in (RVQ, VQ1, MEL):
+        ld = loaded[name]
+        if ld.tok is None:
+            skipped[name] = ld.why
+        elif hasattr(ld.tok, "decode_ladder"):
+            systems.append(CodecSystem(ld.tok))
+        else:
+            systems.append(TokenizerSystem(ld.tok))
+    base, missing = baseline_systems(cfg.baselines)
+    return systems + base, {**skipped, **missing}
+
+
+def bench_audio_quality(ctx: BenchContext) -> None:
+    """Quality against bitrate on held-out synthetic speech and on real recorded speech."""
+    st = _state(ctx)
+    cfg: AudioBenchConfig = st["config"]
+    systems, skipped = _systems(st)
+    splits = [("heldout", _heldout(st)), ("real", real_speech_clips(cfg.real_clips, cfg.max_seconds))]
+    results = []
+    for split, clips in splits:
+        if not clips:
+            ctx.rows.append(Row("audio", f"quality on {SPLIT_TEXT[split]}", float("nan"), "PESQ-WB", ANCHOR,
+                                float("nan"), float("nan"),
+                                "skipped: no clips (fetch them: tokenworks assets fetch arctic-a0007 arctic-a0009 alsa-sounds)"))
+            continue
+        t0 = time.perf_counter()
+        res = evaluate_split(split, clips, systems, None if cfg.wer else set(), log=_log)
+        if not results:  # systems that are not there: said once, on the first split
+            res.skipped.update(skipped)
+        results.append(res)
+        ctx.rows.extend(quality_rows(res))
+        ctx.rows.extend(usage_rows(res))
+        _log(f"audio quality on {split}: {len(clips)} clips, {res.seconds:.0f} s of audio in {time.perf_counter() - t0:.0f} s")
+    st["results"] = results
+
+
+def bench_audio_targets(ctx: BenchContext) -> None:
+    """The issue's targets (a)-(e), each PASS / FAIL / NOT JUDGED with its numbers."""
+    import os
+
+    st = _state(ctx)
+    ld = _tokenizers(st)[RVQ]
+    why = ld.why or "not measured"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    for t in targets(st.get("results", []), st.get("rvq_speed"), why, cores):
+        ctx.rows.append(target_row(t))
+
+
+BENCHES = [bench_audio_speed, bench_audio_quality, bench_audio_targets]
