@@ -120,7 +120,7 @@ def test_k_changes_the_reconstruction(good):
     assert "tokenize a clip first" in audio_tab.on_k(None, 2)[2]
 
 
-def test_mulaw_has_no_ladder_slider(tmp_path):
+def test_mulaw_has_no_ladder_slider():
     out = audio_tab.on_analyze(None, "espeak-de-heldout.wav", "audio/mulaw8", "pesq", quiet=True)
     view, slider, players = out[0], out[4], out[12:]
     assert view.K == 1 and slider["visible"] is False

@@ -331,3 +331,92 @@ def test_metrics_tab_one_row_per_tokenizer(page):
         page.screenshot(path=str(SHOTS / "metrics_tab.png"), full_page=True)
     finally:
         page.get_by_role("tab", name="Text").click()
+
+
+def _audio_tokenizer_for_the_browser(tmp_name: str):
+    """The shipped audio/rvq-speech16k when its checkpoint is here, else a tiny untrained 4-level
+    codec (one k-means pass over tones) saved as a run the app can list (its folder, to remove)."""
+    import numpy as np
+    import torch
+
+    import tokenworks as tw
+    from tokenworks.audio.codec import Codec, CodecConfig
+    from tokenworks.audio.codec_tokenizer import CodecTokenizer
+    from tokenworks.paths import runs_dir
+
+    try:
+        tw.load_ref("audio/rvq-speech16k")
+        return "audio/rvq-speech16k", None
+    except tw.CheckpointNotFound:
+        pass
+    torch.manual_seed(0)
+    model = Codec(CodecConfig(width=32, encoder_blocks=1, decoder_blocks=2, latent_dim=16, codebook_size=32,
+                              num_levels=4))
+    t = np.arange(8000) / 16000
+    tones = np.stack([0.4 * np.sin(2 * np.pi * f * t) for f in (110, 220, 440, 880)]).astype(np.float32)  # (4, N)
+    model.train()
+    with torch.no_grad():  # one training pass initialises every level's codebook
+        model(torch.from_numpy(tones), keep=4)
+    folder = runs_dir() / "audio" / tmp_name
+    CodecTokenizer(model.eval(), name=f"audio/{tmp_name}").save(folder)
+    return f"run:audio/{tmp_name}", folder
+
+
+def test_audio_tab_upload_and_codebook_slider(page):
+    import shutil
+
+    ref, made = _audio_tokenizer_for_the_browser("browser-test-codec")
+    try:
+        page.get_by_role("tab", name="Audio").click()
+        status = page.locator("#tw-audio-status")
+        status.get_by_text("sample 'flite-slt.wav'").wait_for(timeout=60_000)  # opening analyses the sample
+        if made is not None:  # the run was saved after the app started: refresh the list, then pick it
+            page.locator("#tw-audio-refresh").click()
+            page.wait_for_timeout(1000)
+        box = page.locator("#tw-audio-tokenizer input")
+        box.click()
+        box.fill(ref)
+        page.get_by_role("option", name=ref).first.click()
+        name = ref.removeprefix("run:")
+        page.wait_for_function(  # the sample again, through the chosen tokenizer
+            "n => document.querySelector('#tw-audio-status').innerText.includes(n)", arg=name, timeout=60_000)
+        clip = Path(__file__).resolve().parent.parent / "data" / "samples" / "audio" / "espeak-en.wav"
+        page.locator("#tw-audio-upload input[type=file]").set_input_files(str(clip))
+        status.get_by_text("upload 'espeak-en.wav'").wait_for(timeout=60_000)
+        assert "codebooks ×" in status.inner_text() and "⚠️" not in status.inner_text()
+        numbers = page.locator("#tw-audio-numbers")
+        page.wait_for_function("() => document.querySelector('#tw-audio-numbers').innerText.includes('k = ')",
+                               timeout=30_000)
+        K = int(numbers.inner_text().split(" of ", 1)[1].split()[0])
+        assert f"k = {K} of {K}" in numbers.inner_text()
+        link = "#tw-audio-recon a.download-link"
+        page.locator(link).wait_for(timeout=30_000)
+        before = page.locator(link).get_attribute("href")
+        slider = page.locator("#tw-audio-k input[type=range]")
+        slider.focus()
+        slider.press("Home")  # k = 1: the first codebook only
+        page.wait_for_function(
+            "([sel, s]) => { const a = document.querySelector(sel); return a && a.href && a.href !== s; }",
+            arg=[link, before], timeout=30_000)
+        assert f"k = 1 of {K}" in numbers.inner_text()
+        src = page.locator(link).get_attribute("href")
+        duration = page.evaluate(  # the new source loads in an <audio> element and has a length
+            """src => new Promise(done => {
+                const a = document.createElement('audio');
+                a.preload = 'auto';
+                a.addEventListener('canplay', () => { done(a.duration); a.remove(); });
+                a.addEventListener('error', () => { done(-1); a.remove(); });
+                setTimeout(() => done(-2), 20000);
+                a.src = src;
+                document.body.appendChild(a);
+            })""", src)
+        assert 3.0 < duration < 4.5  # espeak-en.wav is 3.73 s
+        page.locator("#tw-audio-compare").click()
+        page.locator("#tw-audio-rate-note").get_by_text("Classical codecs:").wait_for(timeout=120_000)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.wait_for_timeout(2000)
+        page.screenshot(path=str(SHOTS / "audio_tab.png"), full_page=True)
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        page.get_by_role("tab", name="Text").click()
