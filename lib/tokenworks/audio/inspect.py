@@ -14,6 +14,15 @@ quality metrics and the baselines look at its first ``QUALITY_SECONDS`` only (a 
 so one analysis stays within a few seconds on two CPU cores. PESQ and STOI need some speech:
 on clips shorter than ``MIN_QUALITY_SECONDS`` they are NaN and ``notes`` says why (as for any
 other NaN metric: silence, PESQ finding no utterance, a missing PyPI package).
+
+Step-by-step looks for notebook 05_audio_tokens (the second half of this file):
+
+    companding_curve(bits=4)                 # CompandingCurve: x, mu-law y, the quantized x
+    mulaw_depths(wave, (8, 6, 4))            # one DepthResult per bit depth: bits/s, SI-SDR, wave
+    residual_levels(codec, wave)             # ResidualLevels: residual energy after each RVQ level
+    griffin_lim_bound(wave)                  # the mel front end alone: log-mel -> Griffin-Lim, no units
+
+Symbols: N samples, T frames, K codebooks, D latent dim, M mel bands.
 """
 from __future__ import annotations
 
@@ -24,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
+import torch
 
 from ..errors import InvalidInput, TokenworksError
 from ..metrics import audio as am
@@ -292,3 +302,118 @@ def baseline_runs(clip: Any, names: Sequence[str] | None = None) -> tuple[list[B
 def baseline_points(clip: Any, names: Sequence[str] | None = None) -> list[RatePoint]:
     """The baselines of ``baseline_runs`` as ``viz.audio.RatePoint`` markers (skipped ones left out)."""
     return [r.point for r in baseline_runs(clip, names)[0]]
+
+
+# ---- step by step (notebook 05_audio_tokens) ---------------------------------------------------
+
+
+@dataclass
+class CompandingCurve:
+    x: np.ndarray  # (n,) input amplitudes in [-1, 1]
+    companded: np.ndarray  # (n,) mu-law y = sign(x) ln(1 + mu|x|) / ln(1 + mu)
+    quantized: np.ndarray  # (n,) x after encode + decode at ``bits``
+    bits: int
+    mu: float
+
+    @property
+    def steps_near_zero(self) -> float:
+        """Size of the smallest quantization step (around 0), in amplitude."""
+        levels = np.unique(self.quantized)
+        return float(np.min(np.diff(levels))) if levels.size > 1 else float("nan")
+
+    @property
+    def steps_near_full_scale(self) -> float:
+        levels = np.unique(self.quantized)
+        return float(levels[-1] - levels[-2]) if levels.size > 1 else float("nan")
+
+
+def companding_curve(bits: int = 8, mu: float = 255.0, n: int = 2001) -> CompandingCurve:
+    """The mu-law curve and its staircase at ``bits`` bits over n amplitudes in [-1, 1]."""
+    from .mulaw import mulaw_quantize
+
+    x = np.linspace(-1.0, 1.0, n)  # (n,)
+    y = np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu)  # (n,)
+    return CompandingCurve(x, y, mulaw_quantize(x, bits, mu).astype(np.float64), bits, mu)
+
+
+@dataclass
+class DepthResult:
+    bits: int  # per sample
+    levels: int  # 2 ** bits
+    bits_per_second: float  # bits x 16000
+    si_sdr: float  # dB against the input
+    si_sdr_linear: float  # dB of plain (uniform, no companding) quantization at the same bits
+    wave: np.ndarray  # (N,) float32 the mu-law decoded wave
+
+
+def _uniform(wave: np.ndarray, bits: int) -> np.ndarray:
+    half = 2 ** (bits - 1)
+    return np.clip(np.round(wave * half), -half, half - 1) / half
+
+
+def mulaw_depths(wave: np.ndarray, bits: Sequence[int] = (8, 6, 4), mu: float = 255.0) -> list[DepthResult]:
+    """The wave (N,) at 16 kHz through mu-law at each bit depth, with uniform quantization beside it."""
+    from ..metrics.audio import si_sdr
+    from .mulaw import mulaw_quantize
+
+    w = np.asarray(wave, dtype=np.float32)
+    if w.ndim != 1 or w.size == 0:
+        raise InvalidInput(f"mulaw_depths takes a mono wave shaped (N,), got shape {w.shape}")
+    out = []
+    for b in bits:
+        y = mulaw_quantize(w, b, mu)
+        out.append(DepthResult(b, 2 ** b, float(b * SAMPLE_RATE), float(si_sdr(w, y)),
+                               float(si_sdr(w, _uniform(w, b))), y))
+    return out
+
+
+@dataclass
+class ResidualLevels:
+    energy: np.ndarray  # (K + 1,) mean ||z - sum of the first k code vectors||^2 / mean ||z||^2, k = 0..K
+    code_norm: np.ndarray  # (K,) mean length of the code vector each level adds
+    codes: np.ndarray  # (K, T) the codes
+    latent_norm: float  # mean ||z|| per frame
+    bits_per_second: np.ndarray  # (K,) bitrate with the first k = 1..K levels
+
+
+@torch.inference_mode()
+def residual_levels(codec, wave: np.ndarray) -> ResidualLevels:
+    """Residual VQ level by level on one clip: the encoder's latents z (T, D), then what is left
+    of them after the first k levels' code vectors are subtracted, k = 0..K. ``codec`` is an
+    ``audio.codec.Codec`` or a ``CodecTokenizer``."""
+    model = getattr(codec, "model", codec)
+    w = torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32))[None]  # (1, N)
+    w = w.to(next(model.parameters()).device)
+    z = model.encode_latents(w).float()  # (1, T, D)
+    codes = model.quantizer(z).codes  # (1, T, K)
+    K = codes.shape[-1]
+    total = (z ** 2).sum(-1).mean()  # mean ||z||^2 per frame
+    energy, norms = [1.0], []
+    prev = torch.zeros_like(z)  # (1, T, D)
+    for k in range(1, K + 1):
+        zk = model.quantizer.decode_codes(codes, keep=k)  # (1, T, D)
+        energy.append(float(((z - zk) ** 2).sum(-1).mean() / total))
+        norms.append(float((zk - prev).norm(dim=-1).mean()))
+        prev = zk
+    c = model.config
+    return ResidualLevels(np.array(energy), np.array(norms), codes[0].T.cpu().numpy(),
+                          float(z.norm(dim=-1).mean()), np.array([c.bitrate(k) for k in range(1, K + 1)]))
+
+
+@dataclass
+class MelRoundTrip:
+    log_mel: np.ndarray  # (M, T) natural-log mel magnitudes of the input
+    wave: np.ndarray  # (N,) float32 Griffin-Lim from those (unquantized) log-mels
+    spectral_convergence: float  # Griffin-Lim's own fit to the magnitude (lower is better)
+
+
+def griffin_lim_bound(wave: np.ndarray, n_iter: int = 48) -> MelRoundTrip:
+    """The mel front end without units: log-mel (80 bands, 50 frames/s) and back by Griffin-Lim.
+    The best mel-units can do; the gap to it is what quantizing to V units costs."""
+    from .mel import GriffinLimConfig, MelConfig, log_mel, log_mel_to_wave
+
+    cfg = MelConfig()
+    w = np.asarray(wave, dtype=np.float32)
+    m = log_mel(w, cfg)  # (M, T)
+    gl = log_mel_to_wave(m, cfg, GriffinLimConfig(n_iter=n_iter), length=w.size)
+    return MelRoundTrip(m.numpy(), np.asarray(gl.wave, dtype=np.float32), float(gl.spectral_convergence))
