@@ -76,8 +76,9 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "cpu-tiny": {"model": dict(width=32, encoder_blocks=1, decoder_blocks=2, latent_dim=16, codebook_size=64),
                  "train": dict(steps=30, batch_size=4, lr=2e-3, warmup_steps=5, data_minutes=1.0, eval_clips=3,
                                log_every=10)},
-    "cpu": {"model": {}, "train": dict(steps=100000, minutes=40.0, batch_size=12, lr=1e-3, warmup_steps=200,
-                                       log_every=50)},
+    # the cpu preset is a narrower model (C=128) so that two CPU cores get through enough steps
+    "cpu": {"model": dict(width=128, encoder_blocks=3, decoder_blocks=4),
+            "train": dict(steps=100000, minutes=40.0, batch_size=16, lr=1.5e-3, warmup_steps=200, log_every=50)},
     "gpu": {"model": {}, "train": dict(steps=100000, minutes=8.0, batch_size=64, segment_seconds=2.0, lr=1e-3,
                                        warmup_steps=500, data_minutes=120.0, log_every=200)},
 }
@@ -308,8 +309,8 @@ def train_codec(cfg: CodecTrainConfig) -> CodecTrainResult:
         opt.step()
         step += 1
         if step % cfg.log_every == 0 or step == 1 or step == cfg.steps:
-            rec = _log("step", step=step, loss=round(float(loss.detach()), 4), mel=round(float(parts.mel), 4),
-                       stft=round(float(parts.stft), 4), complex=round(float(parts.complex), 5),
+            rec = _log("step", step=step, loss=round(float(loss.detach()), 4), mel=round(float(parts.mel.detach()), 4),
+                       stft=round(float(parts.stft.detach()), 4), complex=round(float(parts.complex.detach()), 5),
                        levels=o.keep, usage=round(o.stats.get("usage", 0.0), 3), lr=round(lr, 6),
                        grad_norm=round(float(gnorm), 3), elapsed=round(time.perf_counter() - t0, 1))
             history.append(rec)
