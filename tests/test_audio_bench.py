@@ -224,3 +224,13 @@ def test_bench_only_audio_runs_the_audio_rows(clips, tiny_codec, monkeypatch):
     assert tgt[1]["notes"] == "**NOT JUDGED**: codec2-3200 not run"  # not among the baselines asked for
     md = bench.to_markdown(report)
     assert "| audio | TARGET (e) encode+decode >= 30x real time on 2 CPU cores |" in md
+
+
+def test_codec_system_scores_only_the_ks_asked_for(clips, tiny_codec):
+    s = rq.CodecSystem(tiny_codec, ks=(8, 1, 99))
+    assert s.ks == [1, 8] and s.labels == ["rvq-speech16k k=1", "rvq-speech16k k=8"]
+    coded = s(clips[1].wave)
+    full = tiny_codec.decode_ladder(tiny_codec.encode((clips[1].wave, SAMPLE_RATE)))  # (K, N)
+    assert list(coded) == s.labels
+    np.testing.assert_allclose(coded["rvq-speech16k k=8"].wave, full[-1][:len(clips[1].wave)], atol=1e-5)
+    assert coded["rvq-speech16k k=8"].bits_per_second == pytest.approx(8 * coded["rvq-speech16k k=1"].bits_per_second)

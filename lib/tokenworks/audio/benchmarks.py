@@ -3,6 +3,7 @@ held-out speech (synthetic voices and sentences never trained on, and real recor
 targets of the audio issue, each PASS or FAIL with its numbers.
 
     tokenworks bench --only audio             # these rows alone (--quick: a few short clips)
+    TOKENWORKS_AUDIO_BENCH_CLIPS=8 tokenworks bench --only audio    # fewer held-out clips (default 20)
 
 What is measured, and how:
 
@@ -47,6 +48,7 @@ SPEED_TOKENIZERS = (MULAW, MEL, RVQ, VQ1)
 ANCHOR = "opus-8k"  # every quality row is compared with it, in the same run
 SPEED_TARGET = 30.0  # x real time, encode + decode on 2 CPU cores
 USAGE_TARGET = 0.9  # share of each codebook's codes used on the held-out codes
+CLIPS_ENV = "TOKENWORKS_AUDIO_BENCH_CLIPS"  # overrides AudioBenchConfig.clips (bounds the bench's time)
 
 
 @dataclass
@@ -362,7 +364,13 @@ def _state(ctx: BenchContext) -> dict[str, Any]:
         import os
 
         fast = ctx.quick or os.environ.get("TOKENWORKS_FAST", "0") == "1"
-        st["config"] = AudioBenchConfig.quick() if fast else AudioBenchConfig(repeats=max(3, ctx.repeats))
+        cfg = AudioBenchConfig.quick() if fast else AudioBenchConfig(repeats=max(3, ctx.repeats))
+        limit = os.environ.get(CLIPS_ENV, "").strip()
+        if limit:
+            if not limit.isdigit() or int(limit) < 1:
+                raise SystemExit(f"{CLIPS_ENV} must be a whole number of clips >= 1, got {limit!r}")
+            cfg.clips = int(limit)
+        st["config"] = cfg
     return st
 
 

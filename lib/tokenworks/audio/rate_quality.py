@@ -51,15 +51,15 @@ def _fit(y: np.ndarray, n: int) -> np.ndarray:
 
 
 class CodecSystem:
-    """A codec tokenizer: one encode per clip, every k = 1..K decoded in one batch."""
+    """A codec tokenizer: one encode per clip, every k = 1..K (or those in ``ks``) decoded in one batch."""
 
     family = "codec"
 
-    def __init__(self, tok, label: str | None = None) -> None:
+    def __init__(self, tok, label: str | None = None, ks: Sequence[int] | None = None) -> None:
         self.tok = tok
         self.short = label or short_name(tok.name)
         K = tok.num_codebooks
-        self.ks = list(range(1, K + 1))
+        self.ks = sorted({int(k) for k in ks if 1 <= int(k) <= K}) if ks else list(range(1, K + 1))  # scored k
         self.labels = [f"{self.short} k={k}" for k in self.ks] if K > 1 else [self.short]
         self.nominal = {lab: float(tok.bitrate(k)) for lab, k in zip(self.labels, self.ks)}
         self.codes: list[np.ndarray] = []  # (K, T) per clip coded, for codebook usage
@@ -68,11 +68,11 @@ class CodecSystem:
         seq = self.tok.encode((wave, SAMPLE_RATE))
         ids = np.asarray(seq.ids)  # (K, T)
         self.codes.append(ids)
-        ys = self.tok.decode_ladder(seq)  # (K, N)
+        ys = self.tok.decode_ladder(seq, self.ks)  # (len(ks), N)
         dur = wave.shape[0] / SAMPLE_RATE
         bits = math.log2(self.tok.vocab_size)
-        return {lab: Coded(_fit(ys[k - 1], wave.shape[0]), k * ids.shape[1] * bits / dur)
-                for lab, k in zip(self.labels, self.ks)}
+        return {lab: Coded(_fit(y, wave.shape[0]), k * ids.shape[1] * bits / dur)
+                for lab, k, y in zip(self.labels, self.ks, ys)}
 
 
 class TokenizerSystem:
