@@ -110,12 +110,12 @@ def test_bad_keep_and_ids(fitted):
 
 
 def test_save_load_exact(fitted, runs_dir):
-    from tokenworks.checkpoint import load_checkpoint
+    import tokenworks as tw
 
     tok, _ = fitted
     folder = tok.save(runs_dir / "mel-units-test", metrics={"note": "test"})
     assert (folder / "units.txt").read_text().count("\n") == 7
-    back = MelUnitsTokenizer.from_checkpoint(load_checkpoint("mel-units-test"))
+    back = tw.load_checkpoint("mel-units-test")  # through the registry's checkpoint kind
     assert isinstance(back, MelUnitsTokenizer) and back.config == tok.config
     for f in FREQS:
         x = (tone(f, 0.4) + 0.1 * tone(f * 1.5, 0.4)).astype(np.float32)
@@ -127,3 +127,22 @@ def test_save_load_exact(fitted, runs_dir):
 def test_fit_refuses_too_little_audio():
     with pytest.raises(InvalidInput, match="at least V=500 frames"):
         MelUnitsTokenizer.fit([tone(300.0, 0.5)])
+
+
+def test_shipped_checkpoint_is_small_and_loads():
+    import tokenworks as tw
+    from tokenworks.paths import data_dir
+
+    folder = data_dir() / "checkpoints" / "audio" / "mel-units"
+    assert sum(p.stat().st_size for p in folder.iterdir()) < 1_000_000
+    assert (folder / "README.md").is_file()
+    tok = tw.load("audio/mel-units")
+    assert isinstance(tok, MelUnitsTokenizer) and tok.vocab_size == 500 and tok.frame_rate == 50
+    assert tok.metrics["fit_minutes"] >= 9.5 and "heldout" in tok.metrics
+    x = tone(220.0, 1.0) + tone(660.0, 1.0, 0.2)
+    seq = tok.encode((x, SR))
+    assert seq.ids.shape == (1, 51)
+    y, sr = tok.decode(seq)
+    assert y.shape == x.shape and np.isfinite(y).all()
+    silent, _ = tok.decode(tok.encode((np.zeros(SR, np.float32), SR)))
+    assert np.abs(silent).max() < 0.01  # training speech has pauses: silence has a unit of its own

@@ -256,3 +256,4 @@ register(Entry("audio/vq1-speech16k", ".audio.codec_tokenizer:CodecTokenizer",
                kwargs={"checkpoint": "audio/vq1-speech16k", "name": "audio/vq1-speech16k",
                        "train_command": "PYTHONPATH=lib python3 -m tokenworks.audio.codec_train --design single --preset cpu "
                                         "--seed 0 --out data/checkpoints/audio/vq1-speech16k"}))
+register(Entry("audio/mel-units", ".audio.mel_units:MelUnitsTokenizer", "k-means units of 80-band log-mel frames: 1 token per 20 ms frame, V=500, 448 bit/s; decodes by Griffin-Lim (lossy)", kwargs={"checkpoint": "audio/mel-units", "name": "audio/mel-units"}), kind="audio/mel-units")

@@ -392,10 +392,12 @@ def evaluate(tok: MelUnitsTokenizer, waves: Sequence[np.ndarray], limit: int | N
     waves = list(waves)[:limit] if limit else list(waves)
     scores: dict[str, list[float]] = {}
     all_ids = []
-    t0, seconds = time.perf_counter(), 0.0
+    seconds = codec_seconds = 0.0
     for w in waves:
+        t0 = time.perf_counter()
         seq = tok.encode((w, SAMPLE_RATE))
         y, _ = tok.decode(seq)
+        codec_seconds += time.perf_counter() - t0
         all_ids.append(seq.ids[0])
         seconds += w.size / SAMPLE_RATE
         if am is not None:
@@ -408,7 +410,6 @@ def evaluate(tok: MelUnitsTokenizer, waves: Sequence[np.ndarray], limit: int | N
         a, b = log_mel(w, tok.mel_config), log_mel(y, tok.mel_config)
         T = min(a.shape[1], b.shape[1])
         scores.setdefault("log_mel_l1", []).append(float((a[:, :T] - b[:, :T]).abs().mean()))
-    elapsed = time.perf_counter() - t0
     ids = np.concatenate(all_ids) if all_ids else np.zeros(0, np.int64)
     counts = np.bincount(ids, minlength=tok.vocab_size)
     p = counts[counts > 0] / max(ids.size, 1)
@@ -417,28 +418,54 @@ def evaluate(tok: MelUnitsTokenizer, waves: Sequence[np.ndarray], limit: int | N
     out.update({k: round(float(np.nanmean(v)), 4) for k, v in scores.items()})
     out["unit_usage"] = round(float((counts > 0).mean()), 4)
     out["unit_entropy"] = round(float(-(p * np.log(p)).sum() / np.log(tok.vocab_size)), 4)
-    out["realtime_factor"] = round(seconds / max(elapsed, 1e-9), 2)
+    out["realtime_factor"] = round(seconds / max(codec_seconds, 1e-9), 2)  # audio seconds per encode+decode second
     return out
 
 
-def _train_waves(minutes: float, seed: int) -> tuple[list[np.ndarray], str]:
-    """The TRAIN split of tokenworks.audio.data, ``minutes`` of it, and its hash."""
-    import hashlib
+SPEECH_SOURCES = ("espeak", "flite")  # the synthetic speech of tokenworks.audio.data
+CORPUS_MINUTES = 20.0  # the corpus every audio trainer shares (cached); ~11 min of it is training speech
 
+
+def _speech(split: str, minutes: float | None, seed: int) -> list[Any]:
+    """Speech clips of one split of tokenworks.audio.data ("train", "heldout" or "real"), at most
+    ``minutes`` of them (None: all)."""
     from . import data
 
-    clips = data.speech_clips("train", minutes=minutes, seed=seed)
-    waves = [np.asarray(c.wave, dtype=np.float32) for c in clips]
+    train_share = 0.8 * 0.7  # speech share of the corpus (no music, no samples) x training share
+    need = CORPUS_MINUTES if minutes is None else max(CORPUS_MINUTES, minutes / train_share * 1.05)
+    corpus = data.build_corpus(minutes=need, seed=seed, log=lambda m: print(m, flush=True))
+    sources = ("arctic", "alsa") if split == "real" else SPEECH_SOURCES
+    clips, total = [], 0.0
+    for source in sources:
+        for c in corpus.clips(split=split, source=source):
+            clips.append(c)
+            total += c.seconds
+    clips.sort(key=lambda c: c.name)
+    if minutes is not None:
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(len(clips))  # an even mix of engines and languages
+        picked, got = [], 0.0
+        for i in order:
+            if got >= minutes * 60:
+                break
+            picked.append(clips[i])
+            got += clips[i].seconds
+        clips = sorted(picked, key=lambda c: c.name)
+    return clips
+
+
+def _train_waves(minutes: float, seed: int) -> tuple[list[np.ndarray], str]:
+    """``minutes`` of the TRAIN split's speech, and a hash of the waveforms."""
+    import hashlib
+
+    waves = [np.asarray(c.wave, dtype=np.float32) for c in _speech("train", minutes, seed)]
+    if not waves:
+        raise InvalidInput("tokenworks.audio.data gave no training speech; build it with "
+                           "`python -m tokenworks.audio.data --minutes 20` and check that espeak-ng and flite are installed")
     h = hashlib.sha256()
     for w in waves:
         h.update(w.tobytes())
     return waves, h.hexdigest()[:16]
-
-
-def _heldout_waves(seed: int) -> list[np.ndarray]:
-    from . import data
-
-    return [np.asarray(c.wave, dtype=np.float32) for c in data.speech_clips("heldout", minutes=None, seed=seed)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -466,8 +493,11 @@ def main(argv: list[str] | None = None) -> int:
                                "fit_clips": report.clips, "kmeans_iterations": km.iterations,
                                "kmeans_inertia": round(km.inertia[-1], 4), "fit_seconds": round(report.fit_seconds, 1)}
     if a.eval_clips:
-        metrics["heldout"] = evaluate(tok, _heldout_waves(a.seed), limit=a.eval_clips)
-        print(f"held-out: {metrics['heldout']}", flush=True)
+        for split in ("heldout", "real"):  # held-out synthetic speech; real recordings never trained on
+            waves_eval = [np.asarray(c.wave, dtype=np.float32) for c in _speech(split, None, a.seed)]
+            if waves_eval:
+                metrics[split] = evaluate(tok, waves_eval, limit=a.eval_clips)
+                print(f"{split}: {metrics[split]}", flush=True)
     args = sys.argv[1:] if argv is None else argv
     folder = tok.save(a.out, data_hash=data_hash, metrics=metrics,
                       extra={"fit_command": " ".join(["PYTHONPATH=lib python -m tokenworks.audio.mel_units", *args])})
