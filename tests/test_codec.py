@@ -79,8 +79,8 @@ def test_encode_contract(tok):
 def test_encode_resamples_and_downmixes(tok):
     stereo = np.stack([_tone(0.5, 48000), _tone(0.5, 48000, 330)], axis=1)  # (N, 2) at 48 kHz
     seq = tok.encode((stereo, 48000))
-    assert seq.meta["samples"] == 8000 and seq.meta.get("original_rate") == 48000
-    assert seq.meta.get("original_channels") == 2
+    assert seq.meta["samples"] == 8000 and seq.meta["resampled_from"] == 48000
+    assert seq.meta["original_channels"] == 2 and seq.meta["downmixed"]
 
 
 def test_bad_ids_and_keep(tok):

@@ -143,15 +143,11 @@ class CodecTokenizer:
         starts = np.arange(T, dtype=np.int64) * spt  # (T,)
         spans = SpanTable(np.minimum(starts, n), np.minimum(starts + spt, n))
         c = self.config
-        meta = {"input_type": "waveform", "sample_rate": self.sample_rate, "samples": n,
-                "duration_s": round(n / self.sample_rate, 3), "frame_rate": c.tokens_per_second,
-                "codebooks": c.num_levels, "vocab_size": c.codebook_size,
-                "bits_per_second": c.bitrate(), "bitrate_per_k": {k: c.bitrate(k) for k in range(1, c.num_levels + 1)},
-                "lossless": False, "note": "learned lossy codec: decode gives an approximation of the (resampled) input",
-                "notes": list(getattr(clip, "notes", []) or [])}
-        for key in ("original_rate", "original_channels"):
-            if getattr(clip, key, None) is not None:
-                meta[key] = getattr(clip, key)
+        meta = clip.meta()  # input_type, sample_rate, duration_s, resampled_from, downmixed, notes, ...
+        meta.update(samples=n, frame_rate=c.tokens_per_second, codebooks=c.num_levels, vocab_size=c.codebook_size,
+                    bits_per_second=c.bitrate(), bitrate_per_k={k: c.bitrate(k) for k in range(1, c.num_levels + 1)},
+                    lossless=False,
+                    note="learned lossy codec: decode gives an approximation of the (resampled) input")
         return TokenSeq(ids=ids, spans=spans, modality="audio", tokenizer=self.name, meta=meta)
 
     def _ids(self, seq: TokenSeq | np.ndarray | Sequence) -> np.ndarray:
@@ -186,7 +182,7 @@ class CodecTokenizer:
         ids = self._ids(seq)
         k = self._keep(keep, ids.shape[0])
         codes = torch.from_numpy(ids[:k].T.copy()).to(self.device)[None]  # (1, T, k)
-        y = self.model.decode(codes)[0]  # (T * spt,)
+        y = self.model.decode(codes)[0].clamp(-1.0, 1.0)  # (T * spt,)
         n = self._length(seq, ids.shape[1], self.config.samples_per_token)
         return y[:n].float().cpu().numpy(), self.sample_rate
 
@@ -198,7 +194,7 @@ class CodecTokenizer:
         ks = list(range(1, ids.shape[0] + 1)) if ks is None else [self._keep(k, ids.shape[0]) for k in ks]
         codes = torch.from_numpy(ids.T.copy()).to(self.device)[None]  # (1, T, k)
         z = torch.cat([self.model.quantizer.decode_codes(codes, keep=k) for k in ks])  # (len(ks), T, D)
-        y = self.model.decode_latents(z)  # (len(ks), T * spt)
+        y = self.model.decode_latents(z).clamp(-1.0, 1.0)  # (len(ks), T * spt)
         n = self._length(seq, ids.shape[1], self.config.samples_per_token)
         return y[:, :n].float().cpu().numpy()
 
