@@ -405,3 +405,14 @@ def test_without_the_families_asset_udhr_loads_with_no_families(udhr, monkeypatc
     assert [r.family for r in t] == ["unknown", "unknown"]
     with pytest.raises(InvalidInput, match="fetch uriel-families"):
         t.filter(family="Uralic")
+
+
+@needs_udhr
+def test_cli_families_filter(tmp_path):
+    out = tmp_path / "f.csv"
+    assert main(["eval", "parity", "--tokenizers", "text/chars", "--families", "Uralic", "--articles", "1",
+                 "--out", str(out), "--quiet"]) == 0
+    rows = list(csv.DictReader(open(out, newline="", encoding="utf-8")))
+    codes = {r["code"] for r in rows}
+    assert {"fin", "hun"} <= codes and "deu" not in codes
+    assert all(r["family"] == "Uralic" for r in rows if r["code"] != "eng")

@@ -164,6 +164,8 @@ def _eval_parity(argv: list[str]) -> int:
     ap.add_argument("--out", type=Path, required=True, help="CSV file to write")
     ap.add_argument("--languages", help="comma-separated UDHR codes, e.g. eng,fra,cmn_hans (default: all complete)")
     ap.add_argument("--scripts", help="keep languages in these scripts (ISO 15924 code or name), e.g. Cyrl,Arabic")
+    ap.add_argument("--families", help="keep languages of these top-level families (Glottolog via URIEL), "
+                                       "e.g. Uralic,Austronesian")
     ap.add_argument("--articles", help="articles to measure, e.g. 1-5,30 (default: all 30)")
     ap.add_argument("--include-incomplete", action="store_true",
                     help="also measure the 11 incomplete declarations (on the articles they have)")
@@ -176,7 +178,7 @@ def _eval_parity(argv: list[str]) -> int:
         except ValueError:
             ap.error(f"--articles takes numbers and ranges such as 1-5,30, not {args.articles!r}")
     table = parity_table(args.tokenizers, languages=args.languages, articles=articles, scripts=args.scripts,
-                         include_incomplete=args.include_incomplete,
+                         families=args.families, include_incomplete=args.include_incomplete,
                          progress=None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True)))
     table.to_csv(args.out)
     print(f"wrote {args.out}: {len(table)} rows = {len(table.languages)} languages x {len(table.tokenizers)} "
