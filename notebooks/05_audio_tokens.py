@@ -30,10 +30,16 @@
 # (`tokenworks bench --only audio`).
 
 # %%
+import os
+
+# Before torch loads: idle OpenMP threads sleep instead of spinning. On a CPU shared with other
+# jobs, spinning threads can slow torch down a hundredfold; on an idle machine it changes nothing.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+# %%
 import contextlib
 import io
 import json
-import os
 import sys
 import tempfile
 import time

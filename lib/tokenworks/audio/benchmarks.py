@@ -10,8 +10,10 @@ What is measured, and how:
 - Speed: encode + decode of ``speed_seconds`` (10 s) of held-out speech by each audio tokenizer
   that loads, median (and best) of ``repeats`` runs after a warm-up, as seconds of audio per
   second of wall time ("x real time"), on the CPU with torch's thread count stated, and on the
-  GPU when torch sees one. The anchor is Opus at 8 kbit/s (opusenc + opusdec) on the same audio
-  in the same run.
+  GPU when torch sees one; codec models also on one thread. The anchor is Opus at 8 kbit/s
+  (opusenc + opusdec) on the same audio in the same run. On a CPU shared with other jobs, set
+  ``OMP_WAIT_POLICY=PASSIVE``: spinning OpenMP threads that are not scheduled can make torch many
+  times slower (the rows say which policy was in force).
 - Quality: ``clips`` held-out clips of synthetic speech (``tokenworks.audio.data``: UDHR articles
   25-30, half in voices training never hears), each cut to ``max_seconds``, and separately the
   recorded speech (CMU ARCTIC, ALSA voices) when those assets are present. Every system codes
@@ -419,7 +421,19 @@ def bench_audio_speed(ctx: BenchContext) -> None:
             ctx.rows.append(Row("audio", f"{name} encode+decode {secs:.0f} s of held-out speech, {label}", r.realtime,
                                 "x real time", a_name, a_val, r.realtime / a_val if opus else float("nan"),
                                 f"median of {cfg.repeats} (best {r.realtime_best:.1f}x); torch threads {r.threads}, "
-                                f"{cores} CPU cores{target}"))
+                                f"{cores} CPU cores, OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}{target}"))
+            if dev == "cpu" and hasattr(ld.tok, "model") and torch.get_num_threads() > 1:
+                threads = torch.get_num_threads()  # the same on one thread: how much the second core adds
+                torch.set_num_threads(1)
+                try:
+                    r1 = measure_speed(name, _roundtrip(ld.tok, wave), secs, cfg.repeats, "CPU, 1 thread")
+                finally:
+                    torch.set_num_threads(threads)
+                ctx.rows.append(Row("audio", f"{name} encode+decode {secs:.0f} s of held-out speech, CPU, 1 torch thread",
+                                    r1.realtime, "x real time", a_name, a_val,
+                                    r1.realtime / a_val if opus else float("nan"),
+                                    f"median of {cfg.repeats} (best {r1.realtime_best:.1f}x); "
+                                    f"{threads} threads: {r.realtime:.1f}x"))
         if hasattr(ld.tok, "model"):
             ld.tok.model.to("cpu")
     _log(f"audio speed rows done ({secs:.0f} s of speech)")
