@@ -264,10 +264,18 @@ def monotone_target(result: QualityResult, why: str) -> Target:
     per_pesq = [[x.pesq for x in result.per_clip[lab]] for lab in labels]
     per_mel = [[x.mel_distance for x in result.per_clip[lab]] for lab in labels]
     share_p, share_m = monotone_share(per_pesq, True), monotone_share(per_mel, False)
-    share_p05 = monotone_share(per_pesq, True, 0.05)
-    detail = (f"mean PESQ over k: {', '.join(f'{v:.2f}' for v in pesq)}; mean mel distance: "
-              f"{', '.join(f'{v:.3f}' for v in mel)}; clips monotone in PESQ {share_p:.0%} "
-              f"({share_p05:.0%} within 0.05), in mel distance {share_m:.0%}; PASS needs both means monotone")
+    share_p05, share_m005 = monotone_share(per_pesq, True, 0.05), monotone_share(per_mel, False, 0.005)
+    ks = [int(lab.rsplit("=", 1)[1]) for lab in labels]
+
+    def worst(values: list[float], sign: int, fmt: str) -> str:
+        d = np.diff(values) * sign  # < 0: gets worse as k grows
+        i = int(np.argmin(d))
+        return "none" if d[i] >= 0 else f"{-d[i]:{fmt}} from k={ks[i]} to k={ks[i + 1]}"
+
+    detail = (f"mean PESQ over k: {', '.join(f'{v:.3f}' for v in pesq)} (largest fall: {worst(pesq, 1, '.3f')}); "
+              f"mean mel distance: {', '.join(f'{v:.4f}' for v in mel)} (largest rise: {worst(mel, -1, '.4f')}); "
+              f"clips monotone in PESQ {share_p:.0%} ({share_p05:.0%} within 0.05), in mel distance {share_m:.0%} "
+              f"({share_m005:.0%} within 0.005); PASS needs both means monotone, strictly")
     return Target("c", claim, result.split, means_ok, share_p, "clips monotone in mel distance", share_m, "share",
                   detail)
 
