@@ -60,7 +60,7 @@ from tokenworks.viz.audio import bitrate_quality, codebook_tokens, codebook_usag
 
 FAST = os.environ.get("TOKENWORKS_FAST", "0") == "1"
 N_EVAL = 2 if FAST else 8  # held-out clips for the quality table
-TRAIN_STEPS = 30 if FAST else 400  # live codec training
+TRAIN_STEPS = 60 if FAST else 400  # live codec training (a few seconds for 60 on two idle cores)
 SR = SAMPLE_RATE
 
 
