@@ -25,6 +25,8 @@ BROWSER_DEBS := chromium fonts-noto-color-emoji fonts-wqy-microhei
 AUDIO_DEBS := espeak-ng flite opus-tools codec2 lame fluidsynth timgm6mb-soundfont
 
 STAMP := $(VENV)/.tokenworks-installed
+# torch's OpenMP threads must not spin-wait on a shared CPU (see lib/tokenworks/__init__.py)
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: setup app test assets assets-minimal bench notebooks browser-deps audio-deps clean help
 
