@@ -24,6 +24,9 @@ TITLE = "tokenworks"
 CSS = TOKENS_CSS + """
 .tw-name { margin: 10px 0 2px 0; font-family: system-ui, sans-serif; }
 .tw-name small { color: #666; font-weight: normal; }
+/* wide result tables: headers break between words, never letter by letter */
+#tw-languages-table th, #tw-metrics-table th { min-width: 9ch; }
+#tw-languages-table th *, #tw-metrics-table th * { word-break: normal !important; overflow-wrap: normal !important; }
 """
 
 
