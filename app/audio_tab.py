@@ -28,6 +28,8 @@ import tokenworks as tw
 from tokenworks.errors import InvalidInput, TokenworksError
 from tokenworks.paths import data_dir
 
+from .shared import error_markdown
+
 SAMPLES_DIR = data_dir() / "samples" / "audio"
 DEFAULT_SAMPLE = "flite-slt.wav"
 DEFAULT_TOKENIZER = "audio/rvq-speech16k"
@@ -237,15 +239,6 @@ def status_markdown(view: AudioView) -> str:
     lines.append(f"<small>encode {t.get('encode', 0):.2f} s · decode every k {t.get('decode', 0):.2f} s · "
                  f"metrics {t.get('metrics', 0):.2f} s</small>")
     return "\n\n".join(lines)
-
-
-def error_markdown(e: Exception) -> str:
-    """A library error as Markdown: its first line in bold, indented lines (commands) as code."""
-    first, _, rest = str(e).partition("\n")
-    out = f"⚠️ **Could not tokenize this.** {first}"
-    for line in rest.splitlines():
-        out += f"\n\n    {line.strip()}" if line.startswith("  ") else f"\n\n{line}"
-    return out
 
 
 # ---- the views -----------------------------------------------------------------------------

@@ -26,6 +26,8 @@ import tokenworks as tw
 from tokenworks.errors import InvalidInput, TokenworksError
 from tokenworks.paths import data_dir
 
+from .shared import error_markdown
+
 SAMPLES_DIR = data_dir() / "samples" / "images"
 DEFAULT_SAMPLE = "emoji-fox.png"
 DEFAULT_TOKENIZER = "image/flex1d-emoji64"
@@ -263,15 +265,6 @@ def status_markdown(enc: Encoded) -> str:
     if enc.notes:
         lines.append("Input: " + " ".join(enc.notes))
     return "\n\n".join(lines)
-
-
-def error_markdown(e: Exception) -> str:
-    """A library error as Markdown: its first line in bold, indented lines (commands) as code."""
-    first, _, rest = str(e).partition("\n")
-    out = f"⚠️ **Could not tokenize this.** {first}"
-    for line in rest.splitlines():
-        out += f"\n\n    {line.strip()}" if line.startswith("  ") else f"\n\n{line}"
-    return out
 
 
 def default_tokenizer(names: list[str]) -> str:

@@ -21,3 +21,12 @@ def chosen_names(tokenizers: Any, limit: int, examples: list[str]) -> list[str]:
 def warnings_markdown(lines: list[str]) -> str:
     """One warning paragraph per line, escaped for Markdown/HTML."""
     return "\n\n".join(f"⚠️ {html.escape(s, quote=False)}" for s in lines)
+
+
+def error_markdown(e: Exception) -> str:
+    """A library error as Markdown: its first line in bold, indented lines (commands) as code."""
+    first, _, rest = str(e).partition("\n")
+    out = f"⚠️ **Could not tokenize this.** {first}"
+    for line in rest.splitlines():
+        out += f"\n\n    {line.strip()}" if line.startswith("  ") else f"\n\n{line}"
+    return out

@@ -246,3 +246,41 @@ def load_checkpoint(ref: str | os.PathLike, *, allow_outside: bool = False) -> C
     except (SafetensorError, OSError) as e:
         raise CorruptCheckpoint(f"{folder / WEIGHTS} cannot be read as safetensors: {e}") from e
     return Checkpoint(folder=folder, kind=str(info["kind"]), config=dict(info["config"]), tensors=tensors, info=info)
+
+
+def load_trained(checkpoint: str | os.PathLike, name: str | None = None, train_command: str | None = None) -> Checkpoint:
+    """``load_checkpoint`` for a shipped model: a missing folder says which tokenizer needs it and
+    the command that trains it."""
+    try:
+        return load_checkpoint(checkpoint)
+    except CheckpointNotFound as e:
+        how = f" Train it with:\n  {train_command}" if train_command else ""
+        raise CheckpointNotFound(
+            f"{name or checkpoint}: its checkpoint {str(checkpoint)!r} has not been trained yet.{how}\n({e})"
+        ) from None
+
+
+def round_to_half(model: Any) -> None:
+    """Round every float parameter of a torch module to the nearest float16 value (kept in its own dtype)."""
+    import torch
+
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.is_floating_point():
+                p.copy_(p.half().to(p.dtype))
+
+
+def model_tensors(model: Any, weights: str = "float32") -> dict[str, Any]:
+    """A torch module's state dict ready for ``save_checkpoint``. ``weights="float16"`` stores the
+    parameters in half precision; the module's own parameters are rounded to those values first,
+    so the live model and the one loaded back agree exactly. Buffers (codebooks) stay as they are."""
+    if weights not in ("float32", "float16"):
+        from .errors import InvalidInput
+
+        raise InvalidInput(f"weights must be float32 or float16, not {weights!r}")
+    params = {n for n, _ in model.named_parameters()}
+    if weights == "float16":
+        round_to_half(model)
+    return {k: (v.detach().cpu().half() if weights == "float16" and k in params and v.is_floating_point()
+                else v.detach().cpu())
+            for k, v in model.state_dict().items()}

@@ -19,19 +19,12 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from ..checkpoint import Checkpoint, config_from_dict, load_checkpoint, save_checkpoint
+from ..checkpoint import Checkpoint, config_from_dict, load_trained, model_tensors, save_checkpoint
 from ..core import SpanTable, TokenSeq, check_ids, ids_of
-from ..errors import CheckpointNotFound, CorruptCheckpoint, InvalidIds, InvalidInput
+from ..errors import CorruptCheckpoint, InvalidIds, InvalidInput
 from .codec import Codec, CodecConfig
 
 KIND = "audio/codec"
-
-
-def _round_half(model: torch.nn.Module) -> None:
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.is_floating_point():
-                p.copy_(p.half().to(p.dtype))
 
 
 class CodecTokenizer:
@@ -46,13 +39,7 @@ class CodecTokenizer:
         if (model is None) == (checkpoint is None):
             raise InvalidInput("give a codec model or a checkpoint, not both or neither")
         if checkpoint is not None:
-            try:
-                ckpt = load_checkpoint(checkpoint)
-            except CheckpointNotFound as e:
-                how = f" Train it with:\n  {train_command}" if train_command else ""
-                raise CheckpointNotFound(
-                    f"{name or checkpoint}: its checkpoint {str(checkpoint)!r} has not been trained yet.{how}\n({e})"
-                ) from None
+            ckpt = load_trained(checkpoint, name, train_command)
             model = _model_from(ckpt)
             data_hash = ckpt.info.get("data_hash")
             metrics = ckpt.info.get("metrics") or {}
@@ -72,13 +59,7 @@ class CodecTokenizer:
              extra: dict | None = None, weights: str = "float16") -> Path:
         """Write the checkpoint atomically; ``weights="float16"`` halves its size (the model's own
         parameters are rounded to those values first, so saved and live models agree exactly)."""
-        if weights not in ("float32", "float16"):
-            raise InvalidInput(f"weights must be float32 or float16, not {weights!r}")
-        params = {n for n, _ in self.model.named_parameters()}
-        if weights == "float16":
-            _round_half(self.model)
-        tensors = {k: (v.detach().cpu().half() if weights == "float16" and k in params and v.is_floating_point()
-                       else v.detach().cpu()) for k, v in self.model.state_dict().items()}
+        tensors = model_tensors(self.model, weights)
         return save_checkpoint(folder, kind=KIND, name=self.name, config=self.model.config, tensors=tensors,
                                data_hash=data_hash or self.data_hash,
                                metrics=metrics if metrics is not None else self.metrics,

@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import os
-import random
 import sys
 import time
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ import numpy as np
 import torch
 
 from ..errors import InvalidInput
+from ..train.common import log_event, lr_factor, pick_device, seed_everything
 from ..paths import runs_dir
 from .codec import Codec, CodecConfig
 from .codec_loss import CodecLoss, LossConfig
@@ -106,29 +105,6 @@ class CodecTrainResult:
     steps: int
     seconds: float  # training wall time (without eval and save)
     history: list[dict[str, Any]]  # the logged step events
-
-
-def _log(event: str, **fields: Any) -> dict[str, Any]:
-    rec = {"event": event, **fields}
-    print(json.dumps(rec), flush=True)
-    return rec
-
-
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name not in ("cuda", "cpu"):
-        raise InvalidInput(f"device must be auto, cuda or cpu, not {name!r}")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise InvalidInput("device cuda was asked for but torch sees no CUDA GPU; use --device cpu")
-    return torch.device(name)
-
-
-def lr_factor(step: int, progress: float, cfg: CodecTrainConfig) -> float:
-    """Linear warmup, then a cosine from 1 to min_lr_frac over ``progress`` in [0, 1]."""
-    warm = min(1.0, (step + 1) / max(1, cfg.warmup_steps))
-    cos = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-    return warm * (cfg.min_lr_frac + (1 - cfg.min_lr_frac) * cos)
 
 
 # ---- data -----------------------------------------------------------------------------------
@@ -260,10 +236,8 @@ def evaluate_codec(model: Codec, heldout: AudioSet, limit: int | None = None,
 def train_codec(cfg: CodecTrainConfig) -> CodecTrainResult:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    random.seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
-    device = _device(cfg.device)
+    seed_everything(cfg.seed)
+    device = pick_device(cfg.device)
     known = {f.name for f in dataclasses.fields(CodecConfig)}
     unknown = sorted(set(cfg.model_config) - known)
     if unknown:
@@ -283,7 +257,7 @@ def train_codec(cfg: CodecTrainConfig) -> CodecTrainResult:
     segment = int(cfg.segment_seconds * mcfg.sample_rate)
     batches = crops(train.waves, segment, cfg.batch_size, np.random.default_rng(cfg.seed))
     budget = cfg.minutes * 60.0 if cfg.minutes else None
-    _log("start", design=cfg.design, preset=cfg.preset, seed=cfg.seed, device=str(device),
+    log_event("start", design=cfg.design, preset=cfg.preset, seed=cfg.seed, device=str(device),
          train_clips=len(train.waves), train_seconds=round(sum(len(w) for w in train.waves) / mcfg.sample_rate, 1),
          heldout_clips=len(heldout.waves), out=str(out), **model.describe(),
          model_config=dataclasses.asdict(mcfg), train_config=dataclasses.asdict(cfg))
@@ -296,7 +270,7 @@ def train_codec(cfg: CodecTrainConfig) -> CodecTrainResult:
         if budget is not None and elapsed >= budget:
             break
         progress = max(step / cfg.steps, elapsed / budget if budget else 0.0)
-        lr = cfg.lr * lr_factor(step, progress, cfg)
+        lr = cfg.lr * lr_factor(step, progress, cfg.warmup_steps, cfg.min_lr_frac)
         for g in opt.param_groups:
             g["lr"] = lr
         x = torch.from_numpy(next(batches)).to(device)  # (B, S)
@@ -309,7 +283,7 @@ def train_codec(cfg: CodecTrainConfig) -> CodecTrainResult:
         opt.step()
         step += 1
         if step % cfg.log_every == 0 or step == 1 or step == cfg.steps:
-            rec = _log("step", step=step, loss=round(float(loss.detach()), 4), mel=round(float(parts.mel.detach()), 4),
+            rec = log_event("step", step=step, loss=round(float(loss.detach()), 4), mel=round(float(parts.mel.detach()), 4),
                        stft=round(float(parts.stft.detach()), 4), complex=round(float(parts.complex.detach()), 5),
                        levels=o.keep, usage=round(o.stats.get("usage", 0.0), 3), lr=round(lr, 6),
                        grad_norm=round(float(gnorm), 3), elapsed=round(time.perf_counter() - t0, 1))
@@ -322,7 +296,7 @@ def train_codec(cfg: CodecTrainConfig) -> CodecTrainResult:
     metrics.update(train_steps=step, train_seconds=round(seconds, 1), device=str(device), torch=torch.__version__,
                    params=model.describe()["params"],
                    gpu=torch.cuda.get_device_name(0) if device.type == "cuda" else None)
-    _log("eval", seconds=round(time.perf_counter() - t_eval, 1), **metrics)
+    log_event("eval", seconds=round(time.perf_counter() - t_eval, 1), **metrics)
     model.to("cpu")
     from .codec_tokenizer import CodecTokenizer
 
@@ -330,7 +304,7 @@ def train_codec(cfg: CodecTrainConfig) -> CodecTrainResult:
     folder = tok.save(out, data_hash=train.data_hash, metrics=metrics,
                       extra={"train": {**dataclasses.asdict(cfg), "out": str(out)},
                              "data": {"train_clips": len(train.waves), "heldout_hash": heldout.data_hash}})
-    _log("saved", folder=str(folder), bytes=sum(p.stat().st_size for p in Path(folder).iterdir()))
+    log_event("saved", folder=str(folder), bytes=sum(p.stat().st_size for p in Path(folder).iterdir()))
     return CodecTrainResult(Path(folder), model, metrics, step, seconds, history)
 
 

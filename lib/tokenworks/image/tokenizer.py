@@ -23,9 +23,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..checkpoint import Checkpoint, config_from_dict, load_checkpoint, save_checkpoint
+from ..checkpoint import (  # noqa: F401 - round_to_half is re-exported for image.train
+    Checkpoint, config_from_dict, load_trained, model_tensors, round_to_half, save_checkpoint,
+)
 from ..core import Span, TokenSeq, ids_of
-from ..errors import CheckpointNotFound, CorruptCheckpoint, InvalidIds, InvalidInput
+from ..errors import CorruptCheckpoint, InvalidIds, InvalidInput
 from ._io import to_rgb_array
 from ._nn import to_pixels, to_uint8
 from .flex1d import Flex1D, Flex1DConfig
@@ -84,13 +86,7 @@ class ImageTokenizer:
         if (model is None) == (checkpoint is None):
             raise InvalidInput("give an image model or a checkpoint, not both or neither")
         if checkpoint is not None:
-            try:
-                ckpt = load_checkpoint(checkpoint)
-            except CheckpointNotFound as e:
-                how = f" Train it with:\n  {train_command}" if train_command else ""
-                raise CheckpointNotFound(
-                    f"{name or checkpoint}: its checkpoint {str(checkpoint)!r} has not been trained yet.{how}\n({e})"
-                ) from None
+            ckpt = load_trained(checkpoint, name, train_command)
             if KINDS.get(ckpt.kind) != self._model_name():
                 raise CorruptCheckpoint(f"{ckpt.folder} holds a {ckpt.kind!r} checkpoint, not {self.kind!r}")
             model = _model_from(ckpt)
@@ -131,14 +127,7 @@ class ImageTokenizer:
         model's own parameters are rounded to those values first, so this tokenizer and the
         one loaded back give identical ids and images. Buffers (VQ codebooks) stay float32.
         """
-        if weights not in ("float32", "float16"):
-            raise InvalidInput(f"weights must be float32 or float16, not {weights!r}")
-        params = {n for n, _ in self.model.named_parameters()}
-        if weights == "float16":
-            round_to_half(self.model)
-        tensors = {k: (v.detach().cpu().half() if weights == "float16" and k in params and v.is_floating_point()
-                       else v.detach().cpu())
-                   for k, v in self.model.state_dict().items()}
+        tensors = model_tensors(self.model, weights)
         return save_checkpoint(folder, kind=self.kind, name=self.name, config=self.model.config,
                                tensors=tensors, data_hash=data_hash or self.data_hash,
                                metrics=metrics if metrics is not None else self.metrics,
@@ -355,14 +344,6 @@ class Flex1DTokenizer(ImageTokenizer):
         if not 0 <= int(i) < self.vocab_size:
             raise InvalidIds(f"{self.name}: token ids are 0..{self.vocab_size - 1}, got {i}")
         return self.decode(np.array([int(i)]))
-
-
-@torch.no_grad()
-def round_to_half(model: nn.Module) -> None:
-    """Round every float parameter to the nearest float16 value (kept in its own dtype)."""
-    for p in model.parameters():
-        if p.is_floating_point():
-            p.copy_(p.half().to(p.dtype))
 
 
 def _model_from(ckpt: Checkpoint) -> nn.Module:

@@ -25,7 +25,6 @@ import dataclasses
 import json
 import math
 import os
-import random
 import sys
 import time
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import InvalidInput
+from ..train.common import log_event, lr_factor, pick_device, seed_everything
 from ..paths import runs_dir
 from ..quantizers import CodebookHealth
 from ._nn import num_params, to_pixels
@@ -138,30 +138,6 @@ class TrainResult:
 # ---- helpers ----------------------------------------------------------------------------------
 
 
-def _log(event: str, **fields: Any) -> dict[str, Any]:
-    rec = {"event": event, **fields}
-    print(json.dumps(rec), flush=True)
-    return rec
-
-
-def _seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    if torch.cuda.is_available():
-        torch.cuda.manual_seed_all(seed)
-
-
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name not in ("cuda", "cpu") and not name.startswith("cuda:"):
-        raise InvalidInput(f"device must be auto, cuda or cpu, not {name!r}")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise InvalidInput("device cuda was asked for but torch sees no CUDA GPU; use --device cpu")
-    return torch.device(name)
-
-
 _PERMS = torch.tensor([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]])  # (6, 3)
 
 
@@ -184,13 +160,6 @@ def augment(x: torch.Tensor, shift: int, generator: torch.Generator) -> torch.Te
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # (B, S, S, 2)
         x = F.grid_sample(x, grid, mode="nearest", padding_mode="border", align_corners=False)
     return x
-
-
-def lr_factor(step: int, progress: float, cfg: TrainConfig) -> float:
-    """Linear warmup over warmup_steps, then a cosine from 1 to min_lr_frac over ``progress``."""
-    warm = min(1.0, (step + 1) / max(1, cfg.warmup_steps))
-    cos = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-    return warm * (cfg.min_lr_frac + (1 - cfg.min_lr_frac) * cos)
 
 
 def psnr_per_image(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -264,8 +233,8 @@ def train_image(cfg: TrainConfig) -> TrainResult:
         raise InvalidInput(f"loss must be mse or log_mse, not {cfg.loss!r}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    _seed_everything(cfg.seed)
-    device = _device(cfg.device)
+    seed_everything(cfg.seed)
+    device = pick_device(cfg.device)
     cuda = device.type == "cuda"
     if cuda:
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -298,7 +267,7 @@ def train_image(cfg: TrainConfig) -> TrainResult:
         device.type, enabled=False)
     budget = cfg.minutes * 60.0 if cfg.minutes else None
 
-    _log("start", model=cfg.model, data=cfg.data, preset=cfg.preset, seed=cfg.seed, device=str(device),
+    log_event("start", model=cfg.model, data=cfg.data, preset=cfg.preset, seed=cfg.seed, device=str(device),
          train_images=int(N), test_images=int(len(test.images)), params=num_params(model),
          vocab_size=model.vocab_size, tokens=model.num_tokens, out=str(out),
          model_config=dataclasses.asdict(mcfg), train_config=dataclasses.asdict(cfg))
@@ -311,7 +280,7 @@ def train_image(cfg: TrainConfig) -> TrainResult:
         if budget is not None and elapsed >= budget:
             break
         progress = max(step / cfg.steps, elapsed / budget if budget else 0.0)
-        lr = cfg.lr * lr_factor(step, progress, cfg)
+        lr = cfg.lr * lr_factor(step, progress, cfg.warmup_steps, cfg.min_lr_frac)
         for group in opt.param_groups:
             group["lr"] = lr
         idx = torch.randint(0, N, (cfg.batch_size,), device=device, generator=gen)  # (B,)
@@ -344,7 +313,7 @@ def train_image(cfg: TrainConfig) -> TrainResult:
         except Exception as e:  # noqa: BLE001 - a compiler failure must not cost the run
             if step_fn is model:
                 raise
-            _log("compile_failed", error=f"{type(e).__name__}: {e}"[:500])
+            log_event("compile_failed", error=f"{type(e).__name__}: {e}"[:500])
             step_fn = model
             out_, loss, mse = forward_backward(step_fn)
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -354,7 +323,7 @@ def train_image(cfg: TrainConfig) -> TrainResult:
         if step % cfg.log_every == 0 or step == 1 or step == cfg.steps:
             now = time.perf_counter()
             loss_, mse_ = float(loss.detach()), float(mse.detach())
-            rec_log = _log("step", step=step, loss=round(loss_, 5), mse=round(mse_, 5),
+            rec_log = log_event("step", step=step, loss=round(loss_, 5), mse=round(mse_, 5),
                        psnr_train=round(10 * math.log10(4.0 / max(mse_, 1e-10)), 2),
                        lr=round(lr, 7), grad_norm=round(float(gnorm), 3),
                        img_per_s=round(seen_log / max(now - t_log, 1e-9), 1), elapsed=round(now - t0, 1),
@@ -372,13 +341,13 @@ def train_image(cfg: TrainConfig) -> TrainResult:
     metrics.update(train_steps=step, train_seconds=round(seconds, 1), final_train_mse=history[-1]["mse"] if history else None,
                    params=num_params(model), device=str(device),
                    torch=torch.__version__, gpu=torch.cuda.get_device_name(0) if cuda else None)
-    _log("eval", seconds=round(time.perf_counter() - t_eval, 1), **metrics)
+    log_event("eval", seconds=round(time.perf_counter() - t_eval, 1), **metrics)
     tok.to("cpu")
     folder = tok.save(out, data_hash=train.data_hash, metrics=metrics,
                       extra={"train": {**dataclasses.asdict(cfg), "out": str(out)},
                              "data": {"name": cfg.data, "train_images": int(N), "test_hash": test.data_hash}},
                       weights=cfg.weights)
-    _log("saved", folder=str(folder), bytes=sum(p.stat().st_size for p in Path(folder).iterdir()))
+    log_event("saved", folder=str(folder), bytes=sum(p.stat().st_size for p in Path(folder).iterdir()))
     return TrainResult(folder=Path(folder), tokenizer=tok, metrics=metrics, steps=step, seconds=seconds, history=history)
 
 
