@@ -156,6 +156,20 @@ def test_targets_judge_the_numbers(result):
         assert row.notes.startswith(f"**{t.verdict}**") and t.verdict in ("PASS", "FAIL")
 
 
+def test_usage_sample_over_whole_clips_judges_target_d(result, clips, tiny_codec):
+    sample = ab.measure_usage({"rvq-speech16k": tiny_codec}, clips)
+    spt = tiny_codec.config.samples_per_token
+    assert sample.frames["rvq-speech16k"] == sum(int(np.ceil(len(c.wave) / spt)) for c in clips)
+    assert sample.clips == len(clips) and sample.seconds == pytest.approx(sum(len(c.wave) for c in clips) / 16000)
+    levels = [lv.usage for lv in sample.usage["rvq-speech16k"].levels]
+    fast = ab.SpeedResult(ab.RVQ, "CPU", 10.0, 0.1, 0.09, 2)
+    d = {t.key: t for t in ab.targets([result], fast, cores=2, usage=sample)}["d"]
+    assert d.value == min(levels) and d.passed == (min(levels) >= ab.USAGE_TARGET)
+    assert f"{sample.frames['rvq-speech16k']} frames" in d.detail
+    row = ab.usage_rows(sample)[0]
+    assert f"{len(clips)} whole clips" in row.name and row.value == min(levels)
+
+
 def test_targets_without_the_codec_are_not_judged(clips):
     _need_tools("opus-8k")
     res = rq.evaluate_split("heldout", clips[:1], [rq.ReferenceSystem(), rq.BaselineSystem("opus-8k")])
@@ -207,6 +221,7 @@ def test_bench_only_audio_runs_the_audio_rows(clips, tiny_codec, monkeypatch):
     monkeypatch.setattr(ab.AudioBenchConfig, "quick", classmethod(lambda cls: cfg))
     monkeypatch.setattr(ab, "heldout_speech", lambda n, max_seconds=6.0, seed=0: [ab._cut(clips[0], max_seconds)])
     monkeypatch.setattr(ab, "real_speech_clips", lambda limit=None, max_seconds=6.0: [])
+    monkeypatch.setattr(ab, "unseen_voice_speech", lambda n, max_seconds=6.0, seed=0: [])
     fake = {ab.RVQ: ab.Loaded(ab.RVQ, tiny_codec)}
     monkeypatch.setattr(ab, "load_tokenizer", lambda n: fake.get(n) or ab.Loaded(n, None, f"not trained: make {n}"))
     report = bench.run(quick=True, groups=("audio",))
@@ -217,6 +232,7 @@ def test_bench_only_audio_runs_the_audio_rows(clips, tiny_codec, monkeypatch):
     assert any(r["notes"] == "not trained: make audio/vq1-speech16k" for r in rows)
     assert any(n.startswith("rvq-speech16k k=8 PESQ-WB, held-out synthetic speech (1 clips)") for n in names)
     assert any("real recorded speech" in n and "skipped: no clips" in r["notes"] for n, r in zip(names, rows))
+    assert any(n.startswith("rvq-speech16k codebook usage, held-out synthetic speech, 1 whole clips") for n in names)
     tgt = [r for r in rows if r["name"].startswith("TARGET")]
     assert [r["name"][:10] for r in tgt] == ["TARGET (a)", "TARGET (b)", "TARGET (c)", "TARGET (d)", "TARGET (e)"]
     judged = [r for r in tgt if not r["name"].startswith("TARGET (b)")]

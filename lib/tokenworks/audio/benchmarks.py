@@ -15,14 +15,15 @@ What is measured, and how:
   ``OMP_WAIT_POLICY=PASSIVE``: spinning OpenMP threads that are not scheduled can make torch many
   times slower (the rows say which policy was in force).
 - Quality: ``clips`` held-out clips of synthetic speech (``tokenworks.audio.data``: UDHR articles
-  25-30, half in voices training never hears), each cut to ``max_seconds``, and separately the
-  recorded speech (CMU ARCTIC, ALSA voices) when those assets are present. Every system codes
+  25-30, half in voices training never hears), each cut to ``max_seconds``; then ``clips`` more
+  in unseen voices only (the harder half, judged on its own); and separately the recorded speech (CMU ARCTIC, ALSA voices) when those assets are present. Every system codes
   every clip: the codec at every k = 1..K, the single-codebook codec, mel-units and every
   baseline (Opus, MP3, Codec2, mu-law). Per clip: bits/s measured from what was coded (ids x
   bits per id, or the codec's payload bytes), PESQ-WB, STOI, SI-SDR, mel distance; WER with
   PocketSphinx on the English clips whose transcript still matches (a clip that had to be cut
   loses its transcript) for the subset ``wer_labels``. Rows give the mean over clips.
-- Targets (a)-(e) of the issue on these numbers (``targets``).
+- Codebook usage over ``usage_clips`` whole held-out clips (tens of thousands of frames).
+- Targets (a)-(e) of the issue on these numbers (``targets``): (a)-(c) on each split.
 
 The codec checkpoints may be missing (they are trained separately); each missing one gives a
 row saying "not trained: <the command that trains it>", and its targets "NOT JUDGED".
@@ -33,7 +34,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -63,11 +64,14 @@ class AudioBenchConfig:
     seed: int = 0  # of the held-out synthetic speech
     wer: bool = True  # PocketSphinx WER for the subset (the slowest metric)
     baselines: tuple[str, ...] | None = None  # None: every baseline in audio.baselines
+    # codebook usage is counted on more held-out speech than the quality rows score: V = 1024 codes
+    # need tens of thousands of frames before an unused code means anything (20 clips of 6 s: 6,000)
+    usage_clips: int = 120  # held-out clips encoded (uncut) for the usage rows and target (d)
 
     @classmethod
     def quick(cls) -> "AudioBenchConfig":
         """A few short clips: for tests and ``--quick``."""
-        return cls(clips=3, max_seconds=3.0, real_clips=2, speed_seconds=3.0, repeats=2)
+        return cls(clips=3, max_seconds=3.0, real_clips=2, speed_seconds=3.0, repeats=2, usage_clips=4)
 
 
 # ---- inputs ---------------------------------------------------------------------------------
@@ -90,6 +94,15 @@ def heldout_speech(n: int, max_seconds: float = 6.0, seed: int = 0) -> list:
     from .data import synth_speech
 
     clips = synth_speech(n + max(2, n // 5), "heldout", seed)  # a few spare: a voice may fail
+    return [_cut(c, max_seconds) for c in clips[:n]]
+
+
+def unseen_voice_speech(n: int, max_seconds: float = 6.0, seed: int = 0) -> list:
+    """``n`` held-out clips in voices training never hears (the harder half of the held-out split:
+    ``heldout_speech`` mixes them half and half with training voices saying unseen sentences)."""
+    from .data import synth_speech
+
+    clips = [c for c in synth_speech(2 * n + max(4, n // 2), "heldout", seed) if c.unseen_voice]
     return [_cut(c, max_seconds) for c in clips[:n]]
 
 
@@ -280,7 +293,17 @@ def monotone_target(result: QualityResult, why: str) -> Target:
                   detail)
 
 
-def usage_target(result: QualityResult, why: str) -> Target:
+@dataclass
+class UsageSample:
+    """Codebook usage of each codec over a set of held-out clips."""
+    split: str  # "heldout"
+    clips: int
+    seconds: float  # audio encoded
+    usage: dict[str, Any] = field(default_factory=dict)  # short name -> metrics.audio.CodebookUsage
+    frames: dict[str, int] = field(default_factory=dict)  # short name -> frames counted
+
+
+def usage_target(result: QualityResult | UsageSample, why: str) -> Target:
     claim = f">= {USAGE_TARGET:.0%} of each codebook used on the held-out codes"
     u = result.usage.get(short_name(RVQ))
     if u is None:
@@ -305,14 +328,17 @@ def speed_target(speed: SpeedResult | None, why: str, cores: int | None) -> Targ
 
 
 def targets(results: Sequence[QualityResult], speed: SpeedResult | None, why: str = "not loaded",
-            cores: int | None = None) -> list[Target]:
-    """Targets (a)-(c) on each split given, (d) on the first (the synthetic held-out) and (e)."""
+            cores: int | None = None, usage: UsageSample | None = None) -> list[Target]:
+    """Targets (a)-(c) on each split given, (d) on ``usage`` (else on the first split: the
+    synthetic held-out) and (e)."""
     out: list[Target] = []
     for res in results:
         out.append(_beats(res, 4000.0, "opus-8k", "a", "at <= 4 kbps the codec beats Opus 8 kbps on PESQ-WB and STOI", why))
         out.append(_beats(res, 1500.0, "codec2-3200", "b", "at <= 1.5 kbps the codec beats Codec2 3200 on PESQ-WB and STOI", why))
         out.append(monotone_target(res, why))
-    if results:
+    if usage is not None:
+        out.append(usage_target(usage, why))
+    elif results:
         out.append(usage_target(results[0], why))
     out.append(speed_target(speed, why, cores))
     return sorted(out, key=lambda t: t.key)
@@ -321,7 +347,8 @@ def targets(results: Sequence[QualityResult], speed: SpeedResult | None, why: st
 # ---- rows of make bench ---------------------------------------------------------------------
 
 
-SPLIT_TEXT = {"heldout": "held-out synthetic speech", "real": "real recorded speech (ARCTIC, ALSA)"}
+SPLIT_TEXT = {"heldout": "held-out synthetic speech", "unseen": "held-out synthetic speech, unseen voices only",
+              "real": "real recorded speech (ARCTIC, ALSA)"}
 
 
 def quality_rows(result: QualityResult) -> list[Row]:
@@ -340,12 +367,15 @@ def quality_rows(result: QualityResult) -> list[Row]:
     return out
 
 
-def usage_rows(result: QualityResult) -> list[Row]:
+def usage_rows(result: QualityResult | UsageSample) -> list[Row]:
     out = []
+    where = SPLIT_TEXT.get(result.split, result.split)
+    if isinstance(result, UsageSample):
+        where += f", {result.clips} whole clips ({result.seconds / 60:.1f} min)"
     for name, u in result.usage.items():
         levels = [lv.usage for lv in u.levels]
         frames = result.frames.get(name, 0)
-        out.append(Row("audio", f"{name} codebook usage, {SPLIT_TEXT.get(result.split, result.split)} "
+        out.append(Row("audio", f"{name} codebook usage, {where} "
                                 f"(min over {len(levels)} level{'s' if len(levels) > 1 else ''}, V={u.codebook_size})",
                        min(levels), "share", "target", USAGE_TARGET, min(levels) / USAGE_TARGET,
                        f"per level {', '.join(f'{x:.2f}' for x in levels)}; {frames} frames"
@@ -465,17 +495,20 @@ def _systems(st: dict[str, Any]) -> tuple[list, dict[str, str]]:
 
 
 def bench_audio_quality(ctx: BenchContext) -> None:
-    """Quality against bitrate on held-out synthetic speech and on real recorded speech."""
+    """Quality against bitrate on held-out synthetic speech (all of it, then its unseen voices alone)
+    and on real recorded speech."""
     st = _state(ctx)
     cfg: AudioBenchConfig = st["config"]
     systems, skipped = _systems(st)
-    splits = [("heldout", _heldout(st)), ("real", real_speech_clips(cfg.real_clips, cfg.max_seconds))]
+    splits = [("heldout", _heldout(st)), ("unseen", unseen_voice_speech(cfg.clips, cfg.max_seconds, cfg.seed)),
+              ("real", real_speech_clips(cfg.real_clips, cfg.max_seconds))]
     results = []
     for split, clips in splits:
         if not clips:
             ctx.rows.append(Row("audio", f"quality on {SPLIT_TEXT[split]}", float("nan"), "PESQ-WB", ANCHOR,
                                 float("nan"), float("nan"),
-                                "skipped: no clips (fetch them: tokenworks assets fetch arctic-a0007 arctic-a0009 alsa-sounds)"))
+                                "skipped: no clips" + (" (fetch them: tokenworks assets fetch arctic-a0007 arctic-a0009 "
+                                                       "alsa-sounds)" if split == "real" else " (is espeak-ng installed?)")))
             continue
         t0 = time.perf_counter()
         res = evaluate_split(split, clips, systems, None if cfg.wer else set(), log=_log)
@@ -488,6 +521,42 @@ def bench_audio_quality(ctx: BenchContext) -> None:
     st["results"] = results
 
 
+def measure_usage(tokenizers: dict[str, Any], clips: Sequence) -> UsageSample:
+    """Encode every clip with each codec (``tokenizers``: short name -> CodecTokenizer) and count
+    its codebooks' usage over all the frames."""
+    import torch
+
+    from ..metrics.audio import codebook_usage
+
+    sample = UsageSample("heldout", len(clips), sum(c.wave.shape[0] for c in clips) / SAMPLE_RATE)
+    for short, tok in tokenizers.items():
+        ids = []
+        with torch.inference_mode():
+            for c in clips:
+                x = torch.from_numpy(np.ascontiguousarray(c.wave, dtype=np.float32))[None]  # (1, N)
+                ids.append(tok.model.encode(x)[0].numpy().T)  # (K, T)
+        all_ids = np.concatenate(ids, axis=1)  # (K, sum T)
+        sample.usage[short] = codebook_usage(all_ids, tok.vocab_size)
+        sample.frames[short] = int(all_ids.shape[1])
+    return sample
+
+
+def bench_audio_usage(ctx: BenchContext) -> None:
+    """Codebook usage of the neural codecs over many whole held-out clips (target (d))."""
+    st = _state(ctx)
+    cfg: AudioBenchConfig = st["config"]
+    loaded = _tokenizers(st)
+    codecs = {short_name(n): loaded[n].tok for n in (RVQ, VQ1) if loaded[n].tok is not None}
+    if not codecs:
+        return
+    t0 = time.perf_counter()
+    clips = heldout_speech(cfg.usage_clips, 600.0, cfg.seed)
+    sample = measure_usage(codecs, clips)
+    st["usage"] = sample
+    ctx.rows.extend(usage_rows(sample))
+    _log(f"audio codebook usage: {sample.clips} clips, {sample.seconds:.0f} s in {time.perf_counter() - t0:.0f} s")
+
+
 def bench_audio_targets(ctx: BenchContext) -> None:
     """The issue's targets (a)-(e), each PASS / FAIL / NOT JUDGED with its numbers."""
     import os
@@ -496,8 +565,8 @@ def bench_audio_targets(ctx: BenchContext) -> None:
     ld = _tokenizers(st)[RVQ]
     why = ld.why or "not measured"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    for t in targets(st.get("results", []), st.get("rvq_speed"), why, cores):
+    for t in targets(st.get("results", []), st.get("rvq_speed"), why, cores, st.get("usage")):
         ctx.rows.append(target_row(t))
 
 
-BENCHES = [bench_audio_speed, bench_audio_quality, bench_audio_targets]
+BENCHES = [bench_audio_speed, bench_audio_quality, bench_audio_usage, bench_audio_targets]
