@@ -11,10 +11,19 @@ wall-clock budget, so the step count reached is recorded in config.json):
     --model grid   --data emoji32 --preset gpu             --out data/checkpoints/image/grid-emoji32
     --model grid   --data photo32 --preset gpu --minutes 8 --out data/checkpoints/image/grid-photo32
 
+Resumable: ``--checkpoint-every N`` writes ``<out>.run/last/`` (weights, optimizer, step, RNG
+states, config) every N steps and when training ends, and ``<out>.run/best/`` (lowest training
+loss over the last log window); after a crash or kill,
+
+    PYTHONPATH=lib python3 -m tokenworks.image.train --resume data/checkpoints/image/flex1d-emoji64.run
+
+continues with the saved config and, on the CPU and without a ``--minutes`` budget, ends with the
+same weights as a run never interrupted (tokenworks.train.loop).
+
 Self-contained on purpose: it imports only torch, numpy, pillow, safetensors and tokenworks
 modules that import only those, so it runs on a bare GPU machine with the data set caches
 (``.cache/tokenworks/datasets/*.npz``) copied over. It logs one JSON object per line to stdout
-(``"event": "start" | "step" | "eval" | "saved"``), stops at ``steps`` or at the ``minutes``
+(``"event": "start" | "step" | "checkpoint" | "done" | "eval" | "saved"``), stops at ``steps`` or at the ``minutes``
 budget (the learning-rate schedule follows whichever comes first), evaluates on the test split
 and saves the checkpoint atomically with the metrics in its config.json.
 """
@@ -29,14 +38,17 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generator
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..checkpoint import config_from_dict
 from ..errors import InvalidInput
 from ..train.common import log_event, lr_factor, pick_device, seed_everything
+from ..train.loop import (CheckpointEvent, DoneEvent, Event, LoopConfig, LoopState, SavedState, StepContext,
+                          StepEvent, StepOutput, StopFlag, load_last, restore, run_steps)
 from ..paths import runs_dir
 from ..quantizers import CodebookHealth
 from ._nn import num_params, to_pixels
@@ -45,6 +57,8 @@ from .flex1d import bytes_for_tokens, tokens_for_bytes
 from .tokenizer import MODELS, Flex1DTokenizer, GridTokenizer, ImageTokenizer, build_model, round_to_half
 
 BYTE_BUDGETS = (100, 200, 300)  # equal-bytes points compared against JPEG / WebP
+TRAINER = "tokenworks.image.train"  # recorded in the run checkpoints, checked by resume()
+RESUME_OVERRIDES = ("steps", "minutes", "threads", "device", "checkpoint_every", "eval_limit", "eval_batch")
 
 
 @dataclass
@@ -56,7 +70,7 @@ class TrainConfig:
     out: str | None = None  # checkpoint folder; None: runs/image/<model>-<data>-<preset>-s<seed>
     name: str | None = None  # the tokenizer name saved in the checkpoint; None: image/<model>-<data>
     steps: int = 300  # optimizer steps at most
-    minutes: float | None = None  # wall-clock budget for the training steps (eval and save come after)
+    minutes: float | None = None  # wall-clock budget for the training steps (eval and save come after); None or 0: none
     batch_size: int = 32
     lr: float = 2e-3  # peak learning rate of AdamW
     min_lr_frac: float = 0.05  # the cosine ends at lr * min_lr_frac
@@ -75,7 +89,9 @@ class TrainConfig:
     train_limit: int | None = None  # use only the first n training images
     eval_limit: int | None = None  # evaluate on the first n test images (None: all)
     eval_batch: int = 256
-    log_every: int = 25  # steps between log lines
+    log_every: int = 25  # steps between log lines (the logged losses are means over those steps)
+    checkpoint_every: int = 0  # write <run_dir>/last (weights, optimizer, RNGs) every n steps and at the end; 0: never
+    run_dir: str | None = None  # where last/ and best/ go; None: <out>.run when checkpoint_every > 0
     weights: str = "float32"  # float32 | float16: how the checkpoint stores the parameters (float16: half the size)
     threads: int | None = None  # torch CPU threads (None: torch's default)
     model_config: dict[str, Any] = field(default_factory=dict)  # overrides of the model config
@@ -133,6 +149,8 @@ class TrainResult:
     steps: int  # optimizer steps taken
     seconds: float  # wall-clock training time (without eval and save)
     history: list[dict[str, Any]]  # the logged step events
+    reason: str = "steps"  # why training ended: steps | minutes | stopped
+    run_dir: Path | None = None  # the folder of last/ and best/ (None: none were written)
 
 
 # ---- helpers ----------------------------------------------------------------------------------
@@ -225,8 +243,49 @@ def evaluate(tok: ImageTokenizer, images: np.ndarray, batch: int = 256) -> dict[
 # ---- training ---------------------------------------------------------------------------------
 
 
-def train_image(cfg: TrainConfig) -> TrainResult:
-    """Train, evaluate on the test split, save; see the module docstring."""
+def train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None, stop: StopFlag = None) -> TrainResult:
+    """Train, evaluate on the test split, save; see the module docstring. ``resume_from``
+    (``load_last(run_dir)``) continues a run; ``stop`` ends it cleanly between steps."""
+    run = iter_train_image(cfg, resume_from=resume_from, stop=stop)
+    while True:
+        try:
+            next(run)
+        except StopIteration as done:
+            return done.value
+
+
+def resume(run_dir: str | Path, *, stop: StopFlag = None, **overrides: Any) -> TrainResult:
+    """Continue the run whose ``last/`` is in ``run_dir`` with the config saved there.
+
+    Only ``RESUME_OVERRIDES`` may change (e.g. ``steps`` to train longer; that also stretches the
+    LR schedule, so the result is no longer the one of the original run)."""
+    bad = sorted(k for k, v in overrides.items() if v is not None and k not in RESUME_OVERRIDES)
+    if bad:
+        raise InvalidInput(f"a resumed run keeps its saved config; {', '.join(bad)} cannot change. "
+                           f"Allowed with --resume: {', '.join(RESUME_OVERRIDES)}")
+    saved = load_last(run_dir)
+    trainer = saved.info.get("trainer")
+    if trainer != TRAINER:
+        raise InvalidInput(f"{saved.folder} was written by {trainer or 'an unknown trainer'}, not {TRAINER}; "
+                           "resume it with the trainer that wrote it")
+    cfg = config_from_dict(TrainConfig, saved.config)
+    cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    return train_image(cfg, resume_from=saved, stop=stop)
+
+
+def _paths(cfg: TrainConfig) -> tuple[Path, Path | None]:
+    """The final checkpoint folder and the run folder of last/ and best/ (None: no run checkpoints)."""
+    out = (Path(cfg.out) if cfg.out else runs_dir() / "image" / f"{cfg.model}-{cfg.data}-{cfg.preset}-s{cfg.seed}")
+    out = out.expanduser().resolve()
+    if cfg.run_dir:
+        return out, Path(cfg.run_dir).expanduser().resolve()
+    return out, (out.parent / f"{out.name}.run" if cfg.checkpoint_every else None)
+
+
+def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
+                     stop: StopFlag = None) -> Generator[Event, None, TrainResult]:
+    """``train_image`` as a generator: yields the loop's events (and prints them as JSON lines),
+    then evaluates and saves, and returns the TrainResult (``StopIteration.value``)."""
     if cfg.model not in MODELS:
         raise InvalidInput(f"unknown image model {cfg.model!r}; choose one of {', '.join(MODELS)}")
     if cfg.loss not in ("mse", "log_mse"):
@@ -252,85 +311,92 @@ def train_image(cfg: TrainConfig) -> TrainResult:
     model = build_model(cfg.model, mcfg).to(device)
     tok_cls = GridTokenizer if cfg.model == "grid" else Flex1DTokenizer
     name = cfg.name or f"image/{cfg.model}-{cfg.data}"
-    out = Path(cfg.out) if cfg.out else runs_dir() / "image" / f"{cfg.model}-{cfg.data}-{cfg.preset}-s{cfg.seed}"
+    out, run_dir = _paths(cfg)
+    cfg = dataclasses.replace(cfg, out=str(out), run_dir=str(run_dir) if run_dir else None)
 
     images = torch.from_numpy(np.array(train.images)).to(device)  # (N, S, S, 3) uint8, all in memory
     N = images.shape[0]
-    gen = torch.Generator(device=device).manual_seed(cfg.seed)
+    gen = torch.Generator(device=device)  # augmentation; reseeded from the batch rng every step
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}],
                             lr=cfg.lr, betas=cfg.betas, fused=cuda)
-    step_fn = torch.compile(model) if (cfg.compile and cuda) else model
+    state = LoopState(model=model, optimizer=opt, rng=np.random.default_rng(cfg.seed),
+                      config=dataclasses.asdict(cfg), name=name, data_hash=train.data_hash, trainer=TRAINER)
+    if resume_from is not None:
+        restore(state, resume_from)
+    fns = [torch.compile(model) if (cfg.compile and cuda) else model]  # fns[0]: the model called in training
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if (cfg.bf16 and cuda) else torch.autocast(
         device.type, enabled=False)
-    budget = cfg.minutes * 60.0 if cfg.minutes else None
+    pairs = cfg.pairs and cfg.model == "flex1d"
 
+    def batches(rng: np.random.Generator) -> torch.Tensor:
+        """One training batch, every random choice drawn from ``rng`` (so a resumed run draws the same)."""
+        idx = torch.from_numpy(rng.integers(0, N, cfg.batch_size)).to(device)  # (B,)
+        x = to_pixels(images[idx])  # (B, 3, S, S)
+        if cfg.augment:
+            gen.manual_seed(int(rng.integers(0, 2**63 - 1)))
+            x = augment(x, cfg.shift, gen)
+        return x
+
+    def forward_backward(fn, x: torch.Tensor):
+        with autocast:
+            o = fn(x, pairs=True) if pairs else fn(x)
+        target = torch.cat([x, x]) if pairs else x  # (B or 2B, 3, S, S)
+        per_image = (o.recon.float() - target).pow(2).flatten(1).mean(1)  # (B or 2B,)
+        mse = per_image.mean()
+        log_mse = per_image.add(1e-4).log()  # (B or 2B,)
+        rec = log_mse.mean() if cfg.loss == "log_mse" else mse
+        loss = rec + o.aux_loss.float()
+        if pairs and cfg.monotone_weight > 0:
+            B = x.shape[0]
+            k1, k2 = o.keep[:B], o.keep[B:]  # (B,) each
+            l1, l2 = log_mse[:B], log_mse[B:]
+            worse = torch.where(k2 > k1, l2 - l1, torch.where(k1 > k2, l1 - l2, torch.zeros_like(l1)))  # (B,)
+            loss = loss + cfg.monotone_weight * torch.relu(worse).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        return o, loss, mse
+
+    def step_fn(x: torch.Tensor, ctx: StepContext) -> StepOutput:
+        lr = cfg.lr * lr_factor(ctx.step, ctx.progress, cfg.warmup_steps, cfg.min_lr_frac)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        try:
+            o, loss, mse = forward_backward(fns[0], x)
+        except Exception as e:  # noqa: BLE001 - a compiler failure must not cost the run
+            if fns[0] is model:
+                raise
+            log_event("compile_failed", error=f"{type(e).__name__}: {e}"[:500])
+            fns[0] = model
+            o, loss, mse = forward_backward(model, x)
+        gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        return StepOutput(losses={"loss": loss.detach(), "mse": mse.detach()}, metrics={"grad_norm": gnorm.detach()},
+                          codebook=dict(o.stats), items=int(x.shape[0]))
+
+    loop = LoopConfig(steps=cfg.steps, minutes=cfg.minutes or None, log_every=cfg.log_every,
+                      checkpoint_every=cfg.checkpoint_every, run_dir=str(run_dir) if run_dir else None,
+                      best_metric="loss", best_mode="min")
     log_event("start", model=cfg.model, data=cfg.data, preset=cfg.preset, seed=cfg.seed, device=str(device),
          train_images=int(N), test_images=int(len(test.images)), params=num_params(model),
          vocab_size=model.vocab_size, tokens=model.num_tokens, out=str(out),
+         run_dir=str(run_dir) if run_dir else None, resume_step=state.step,
          model_config=dataclasses.asdict(mcfg), train_config=dataclasses.asdict(cfg))
     history: list[dict[str, Any]] = []
     model.train()
-    t0 = time.perf_counter()
-    t_log, seen_log, step = t0, 0, 0
-    while step < cfg.steps:
-        elapsed = time.perf_counter() - t0
-        if budget is not None and elapsed >= budget:
-            break
-        progress = max(step / cfg.steps, elapsed / budget if budget else 0.0)
-        lr = cfg.lr * lr_factor(step, progress, cfg.warmup_steps, cfg.min_lr_frac)
-        for group in opt.param_groups:
-            group["lr"] = lr
-        idx = torch.randint(0, N, (cfg.batch_size,), device=device, generator=gen)  # (B,)
-        x = to_pixels(images[idx])  # (B, 3, S, S)
-        if cfg.augment:
-            x = augment(x, cfg.shift, gen)
-        pairs = cfg.pairs and cfg.model == "flex1d"
-
-        def forward_backward(fn):
-            with autocast:
-                o = fn(x, pairs=True) if pairs else fn(x)
-            target = torch.cat([x, x]) if pairs else x  # (B or 2B, 3, S, S)
-            per_image = (o.recon.float() - target).pow(2).flatten(1).mean(1)  # (B or 2B,)
-            mse = per_image.mean()
-            log_mse = per_image.add(1e-4).log()  # (B or 2B,)
-            rec = log_mse.mean() if cfg.loss == "log_mse" else mse
-            loss = rec + o.aux_loss.float()
-            if pairs and cfg.monotone_weight > 0:
-                B = x.shape[0]
-                k1, k2 = o.keep[:B], o.keep[B:]  # (B,) each
-                l1, l2 = log_mse[:B], log_mse[B:]
-                worse = torch.where(k2 > k1, l2 - l1, torch.where(k1 > k2, l1 - l2, torch.zeros_like(l1)))  # (B,)
-                loss = loss + cfg.monotone_weight * torch.relu(worse).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            return o, loss, mse
-
-        try:
-            out_, loss, mse = forward_backward(step_fn)
-        except Exception as e:  # noqa: BLE001 - a compiler failure must not cost the run
-            if step_fn is model:
-                raise
-            log_event("compile_failed", error=f"{type(e).__name__}: {e}"[:500])
-            step_fn = model
-            out_, loss, mse = forward_backward(step_fn)
-        gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
-        step += 1
-        seen_log += cfg.batch_size
-        if step % cfg.log_every == 0 or step == 1 or step == cfg.steps:
-            now = time.perf_counter()
-            loss_, mse_ = float(loss.detach()), float(mse.detach())
-            rec_log = log_event("step", step=step, loss=round(loss_, 5), mse=round(mse_, 5),
-                       psnr_train=round(10 * math.log10(4.0 / max(mse_, 1e-10)), 2),
-                       lr=round(lr, 7), grad_norm=round(float(gnorm), 3),
-                       img_per_s=round(seen_log / max(now - t_log, 1e-9), 1), elapsed=round(now - t0, 1),
-                       **{f"q_{k}": round(v, 4) for k, v in out_.stats.items()})
-            history.append(rec_log)
-            t_log, seen_log = now, 0
-    seconds = time.perf_counter() - t0
+    done = DoneEvent(reason="steps", steps=state.step, seconds=state.elapsed)
+    for ev in run_steps(state, step_fn, batches, loop, stop=stop):
+        if isinstance(ev, StepEvent):
+            history.append(step_record(ev))
+        elif isinstance(ev, CheckpointEvent):
+            log_event("checkpoint", kind=ev.kind, step=ev.step, path=str(ev.path),
+                      metric=None if ev.metric is None else round(ev.metric, 6))
+        elif isinstance(ev, DoneEvent):
+            done = ev
+            log_event("done", reason=ev.reason, steps=ev.steps, seconds=round(ev.seconds, 1))
+        yield ev
 
     model.eval()
     tok = tok_cls(model, name=name)
@@ -338,17 +404,30 @@ def train_image(cfg: TrainConfig) -> TrainResult:
         round_to_half(model)  # evaluate exactly the weights the checkpoint will hold
     t_eval = time.perf_counter()
     metrics = evaluate(tok, test.images, cfg.eval_batch)
-    metrics.update(train_steps=step, train_seconds=round(seconds, 1), final_train_mse=history[-1]["mse"] if history else None,
+    metrics.update(train_steps=done.steps, train_seconds=round(done.seconds, 1),
+                   final_train_mse=history[-1]["mse"] if history else None,
                    params=num_params(model), device=str(device),
                    torch=torch.__version__, gpu=torch.cuda.get_device_name(0) if cuda else None)
     log_event("eval", seconds=round(time.perf_counter() - t_eval, 1), **metrics)
     tok.to("cpu")
     folder = tok.save(out, data_hash=train.data_hash, metrics=metrics,
-                      extra={"train": {**dataclasses.asdict(cfg), "out": str(out)},
+                      extra={"train": dataclasses.asdict(cfg),
                              "data": {"name": cfg.data, "train_images": int(N), "test_hash": test.data_hash}},
                       weights=cfg.weights)
     log_event("saved", folder=str(folder), bytes=sum(p.stat().st_size for p in Path(folder).iterdir()))
-    return TrainResult(folder=Path(folder), tokenizer=tok, metrics=metrics, steps=step, seconds=seconds, history=history)
+    return TrainResult(folder=Path(folder), tokenizer=tok, metrics=metrics, steps=done.steps, seconds=done.seconds,
+                       history=history, reason=done.reason, run_dir=run_dir)
+
+
+def step_record(ev: StepEvent) -> dict[str, Any]:
+    """Print a StepEvent as the JSON line the image trainer has always logged, and return it."""
+    mse = ev.losses["mse"]
+    return log_event("step", step=ev.step, loss=round(ev.losses["loss"], 5), mse=round(mse, 5),
+                     psnr_train=round(10 * math.log10(4.0 / max(mse, 1e-10)), 2),
+                     lr=round(ev.lr, 7), grad_norm=round(ev.metrics["grad_norm"], 3),
+                     img_per_s=round(ev.items_per_s, 1), elapsed=round(ev.elapsed, 1),
+                     eta_s=None if ev.eta_seconds is None else round(ev.eta_seconds, 1),
+                     **{f"q_{k}": round(v, 4) for k, v in ev.codebook.items()})
 
 
 def train_command(model: str, data: str, out: str, preset: str = "gpu") -> str:
@@ -359,13 +438,13 @@ def train_command(model: str, data: str, out: str, preset: str = "gpu") -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tokenworks.image.train", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", choices=sorted(MODELS), default="flex1d")
-    ap.add_argument("--data", default="emoji64", help="emoji32 | emoji64 | photo32 | photo64 | mnist32")
-    ap.add_argument("--preset", choices=["cpu-tiny", "default", "gpu"], default="cpu-tiny")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--model", choices=sorted(MODELS), default=None, help="grid | flex1d (default flex1d)")
+    ap.add_argument("--data", default=None, help="emoji32 | emoji64 (default) | photo32 | photo64 | mnist32")
+    ap.add_argument("--preset", choices=["cpu-tiny", "default", "gpu"], default=None, help="default cpu-tiny")
+    ap.add_argument("--seed", type=int, default=None, help="default 0")
     ap.add_argument("--out", default=None, help="checkpoint folder (default: runs/image/<model>-<data>-<preset>-s<seed>)")
     ap.add_argument("--name", default=None, help="tokenizer name saved in the checkpoint (default image/<model>-<data>)")
-    ap.add_argument("--minutes", type=float, default=None, help="wall-clock budget for training")
+    ap.add_argument("--minutes", type=float, default=None, help="wall-clock budget for training (0: none)")
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--batch-size", type=int, default=None)
     ap.add_argument("--lr", type=float, default=None)
@@ -378,9 +457,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-augment", dest="augment", action="store_false", default=None)
     ap.add_argument("--train-limit", type=int, default=None)
     ap.add_argument("--eval-limit", type=int, default=None)
+    ap.add_argument("--log-every", type=int, default=None, help="steps between log lines")
+    ap.add_argument("--checkpoint-every", type=int, default=None,
+                    help="write <run-dir>/last every N steps and at the end, so the run can be resumed (0: never)")
+    ap.add_argument("--run-dir", default=None, help="folder of last/ and best/ (default <out>.run)")
+    ap.add_argument("--resume", default=None, metavar="RUN_DIR",
+                    help="continue the run in RUN_DIR with its saved config (may change: "
+                         + ", ".join(RESUME_OVERRIDES) + ")")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=JSON",
                     help="override a model config field, e.g. --set width=256 --set 'levels=[8,8,8,5]'")
     a = ap.parse_args(argv)
+    if a.resume:
+        given = {"steps": a.steps, "minutes": a.minutes, "threads": a.threads, "device": a.device,
+                 "checkpoint_every": a.checkpoint_every, "eval_limit": a.eval_limit}
+        others = {k: v for k, v in vars(a).items() if k not in given and k not in ("resume", "set") and v is not None}
+        if others or a.set:
+            bad = sorted(others) + (["set"] if a.set else [])
+            ap.error(f"--resume keeps the saved config; {', '.join('--' + b.replace('_', '-') for b in bad)} "
+                     f"cannot change (allowed: {', '.join('--' + k.replace('_', '-') for k in given)})")
+        resume(a.resume, **given)
+        return 0
     overrides: dict[str, Any] = {}
     for item in a.set:
         key, _, val = item.partition("=")
@@ -390,10 +486,12 @@ def main(argv: list[str] | None = None) -> int:
             overrides[key] = val
         if isinstance(overrides[key], list):
             overrides[key] = tuple(overrides[key])
-    cfg = preset_config(a.model, a.preset, data=a.data, seed=a.seed, out=a.out, name=a.name, minutes=a.minutes,
-                        steps=a.steps, batch_size=a.batch_size, lr=a.lr, device=a.device, threads=a.threads,
-                        compile=a.compile, bf16=a.bf16, pairs=a.pairs, monotone_weight=a.monotone_weight, augment=a.augment, train_limit=a.train_limit,
-                        eval_limit=a.eval_limit, model_config=overrides)
+    cfg = preset_config(a.model or "flex1d", a.preset or "cpu-tiny", data=a.data or "emoji64", seed=a.seed or 0,
+                        out=a.out, name=a.name, minutes=a.minutes, steps=a.steps, batch_size=a.batch_size, lr=a.lr,
+                        device=a.device, threads=a.threads, compile=a.compile, bf16=a.bf16, pairs=a.pairs,
+                        monotone_weight=a.monotone_weight, augment=a.augment, train_limit=a.train_limit,
+                        eval_limit=a.eval_limit, log_every=a.log_every, checkpoint_every=a.checkpoint_every,
+                        run_dir=a.run_dir, model_config=overrides)
     train_image(cfg)
     return 0
 
