@@ -45,7 +45,7 @@ import torch
 import torch.nn.functional as F
 
 from ..checkpoint import config_from_dict
-from ..errors import InvalidInput
+from ..errors import InvalidInput, TokenworksError
 from ..train.common import log_event, lr_factor, pick_device, seed_everything
 from ..train.loop import (CheckpointEvent, DoneEvent, Event, LoopConfig, LoopState, SavedState, StepContext,
                           StepEvent, StepOutput, StopFlag, load_last, restore, run_steps)
@@ -462,8 +462,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="write <run-dir>/last every N steps and at the end, so the run can be resumed (0: never)")
     ap.add_argument("--run-dir", default=None, help="folder of last/ and best/ (default <out>.run)")
     ap.add_argument("--resume", default=None, metavar="RUN_DIR",
-                    help="continue the run in RUN_DIR with its saved config (may change: "
-                         + ", ".join(RESUME_OVERRIDES) + ")")
+                    help="continue the run in RUN_DIR with its saved config (only --steps, --minutes, "
+                         "--threads, --device, --checkpoint-every and --eval-limit may change)")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=JSON",
                     help="override a model config field, e.g. --set width=256 --set 'levels=[8,8,8,5]'")
     a = ap.parse_args(argv)
@@ -475,7 +475,11 @@ def main(argv: list[str] | None = None) -> int:
             bad = sorted(others) + (["set"] if a.set else [])
             ap.error(f"--resume keeps the saved config; {', '.join('--' + b.replace('_', '-') for b in bad)} "
                      f"cannot change (allowed: {', '.join('--' + k.replace('_', '-') for k in given)})")
-        resume(a.resume, **given)
+        try:
+            resume(a.resume, **given)
+        except TokenworksError as e:  # a missing or foreign run folder: say so without a traceback
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         return 0
     overrides: dict[str, Any] = {}
     for item in a.set:
