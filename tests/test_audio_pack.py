@@ -127,3 +127,18 @@ def test_warm_start_continues_from_the_checkpoint_and_refuses_new_architecture(t
         train_codec(preset_config("cpu-tiny", "rvq", out=str(tmp_path / "bad"), wav_dir=str(tmp_path / "train.twpack.npz"),
                                   eval_clips=0, steps=1, init=str(first.folder), model_config={"width": 64}))
     assert not (tmp_path / "bad").exists()
+
+
+def test_cli_errors_are_messages_not_tracebacks(tmp_path, capsys):
+    from tokenworks.audio.codec_train import main
+
+    first = _train_tiny(tmp_path, "first", steps=1)
+    pack = str(tmp_path / "train.twpack.npz")
+    rc = main(["--preset", "cpu-tiny", "--wav-dir", pack, "--eval-clips", "0", "--steps", "1",
+               "--init", str(first.folder), "--set", "width=64", "--out", str(tmp_path / "bad")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: --init") and "width cannot change" in err and "Traceback" not in err
+    rc = main(["--evaluate", str(tmp_path / "nowhere")])
+    assert rc == 2 and capsys.readouterr().err.startswith("error: ")
+    rc = main(["--preset", "cpu-tiny", "--wav-dir", str(tmp_path / "missing.twpack.npz"), "--eval-clips", "0"])
+    assert rc == 2 and "no pack file" in capsys.readouterr().err

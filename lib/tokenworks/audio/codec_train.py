@@ -376,6 +376,17 @@ def train_command(design: str, out: str, preset: str = "cpu") -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The CLI; a bad argument, folder or checkpoint prints its message (exit 2), not a traceback."""
+    from ..errors import TokenworksError
+
+    try:
+        return _main(argv)
+    except TokenworksError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tokenworks.audio.codec_train", description=__doc__.split("\n\n")[0])
     ap.add_argument("--design", choices=sorted(DESIGNS), default="rvq")
     ap.add_argument("--preset", choices=sorted(PRESETS), default="cpu-tiny")
