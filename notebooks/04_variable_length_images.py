@@ -33,8 +33,6 @@
 
 # %%
 import contextlib
-import io
-import json
 import os
 import sys
 import tempfile
@@ -50,6 +48,7 @@ from tokenworks.image.codecs import budget_table, rd_curve
 from tokenworks.image.flex1d import bytes_for_tokens
 from tokenworks.image.inspect import attention_maps, default_ks, faithfulness, influence_maps, prefix_strip
 from tokenworks.quantizers.lab import images_or_shapes, synthetic_dataset
+from tokenworks.train.common import StepTable
 from tokenworks.viz.image import attention_figure, influence_figure, rd_figure, strip_figure
 
 FAST = os.environ.get("TOKENWORKS_FAST", "0") == "1"
@@ -86,28 +85,13 @@ cfg = image_train.preset_config(
 )
 
 
-class StepLog(io.TextIOBase):
-    """train_image prints one JSON object per line; show the step lines as a compact table."""
-
-    def __init__(self, out):
-        self.out = out
-
-    def write(self, text):
-        for line in text.splitlines():
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue
-            if e.get("event") == "start":
-                print(f"training {e['params']:,} parameters on {e['train_images']} {e['data']} images ({e['device']})", file=self.out)
-                print(f"{'step':>6}{'train PSNR':>12}{'lr':>10}{'img/s':>8}{'seconds':>9}", file=self.out)
-            elif e.get("event") == "step":
-                print(f"{e['step']:>6}{e['psnr_train']:>12.2f}{e['lr']:>10.5f}{e['img_per_s']:>8.0f}{e['elapsed']:>9.1f}", file=self.out, flush=True)
-        return len(text)
-
+# the trainer prints one JSON object per line; StepTable shows the step lines as a compact table
+log = StepTable(sys.stdout, lambda e: f"training {e['params']:,} parameters on {e['train_images']} {e['data']} images ({e['device']})",
+                [("step", "step", ">6"), ("train PSNR", "psnr_train", ">12.2f"), ("lr", "lr", ">10.5f"),
+                 ("img/s", "img_per_s", ">8.0f"), ("seconds", "elapsed", ">9.1f")])
 
 t0 = time.perf_counter()
-with contextlib.redirect_stdout(StepLog(sys.stdout)):
+with contextlib.redirect_stdout(log):
     if not test.synthetic:
         trained = image_train.train_image(cfg)
     else:  # the trainer reads data sets by name; hand it synthetic shapes under that name instead

@@ -38,8 +38,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # %%
 import contextlib
-import io
-import json
 import sys
 import tempfile
 import time
@@ -55,6 +53,7 @@ from tokenworks.audio.codec_train import preset_config, train_codec
 from tokenworks.audio.data import synth_speech
 from tokenworks.audio.inspect import companding_curve, griffin_lim_bound, mulaw_depths, residual_levels
 from tokenworks.audio.io import SAMPLE_RATE
+from tokenworks.train.common import StepTable
 from tokenworks.metrics.audio import mel_distance, si_sdr
 from tokenworks.viz.audio import bitrate_quality, codebook_tokens, codebook_usage, waveform_spectrogram
 
@@ -169,29 +168,13 @@ cfg = preset_config("cpu-tiny", "rvq", steps=TRAIN_STEPS, log_every=5 if FAST el
                     out=tempfile.mkdtemp(prefix="codec-tiny-"))
 
 
-class StepLog(io.TextIOBase):
-    """train_codec prints one JSON object per line: show the step lines as a compact table."""
-
-    def __init__(self, out):
-        self.out = out
-
-    def write(self, text):
-        for line in text.splitlines():
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue
-            if e.get("event") == "start":
-                print(f"training {e['params']:,} parameters on {e['train_seconds']:.0f} s of speech ({e['device']})", file=self.out)
-                print(f"{'step':>6}{'loss':>9}{'mel':>8}{'levels':>8}{'usage':>7}{'seconds':>9}", file=self.out)
-            elif e.get("event") == "step":
-                print(f"{e['step']:>6}{e['loss']:>9.3f}{e['mel']:>8.3f}{e['levels']:>8}{e['usage']:>7.2f}{e['elapsed']:>9.1f}",
-                      file=self.out, flush=True)
-        return len(text)
-
+# train_codec prints one JSON object per line; StepTable shows the step lines as a compact table
+log = StepTable(sys.stdout, lambda e: f"training {e['params']:,} parameters on {e['train_seconds']:.0f} s of speech ({e['device']})",
+                [("step", "step", ">6"), ("loss", "loss", ">9.3f"), ("mel", "mel", ">8.3f"), ("levels", "levels", ">8"),
+                 ("usage", "usage", ">7.2f"), ("seconds", "elapsed", ">9.1f")])
 
 t0 = time.perf_counter()
-with contextlib.redirect_stdout(StepLog(sys.stdout)):
+with contextlib.redirect_stdout(log):
     trained = train_codec(cfg)
 print(f"\n{trained.steps} steps in {trained.seconds:.0f} s (with data and evaluation {time.perf_counter() - t0:.0f} s)")
 steps = [h["step"] for h in trained.history]
@@ -289,5 +272,5 @@ display(codebook_usage(res.usage["codec"], title="Codebook usage per level on th
 # ### Where to go next
 # - `tokenworks bench --only audio` writes the full table (20 held-out clips, real recorded speech,
 #   PocketSphinx WER) and the issue's targets with PASS/FAIL to `reports/bench.md`.
-# - `PYTHONPATH=lib python -m tokenworks.audio.codec_train --preset cpu` trains the codec that ships
-#   (40 minutes on two CPU cores; `--preset gpu` for a short GPU run).
+# - `PYTHONPATH=lib python -m tokenworks.audio.codec_train --preset gpu` trains the codec that ships
+#   (8.9 minutes on one GPU); `--preset cpu` trains a narrower one on two CPU cores (22-40 minutes).

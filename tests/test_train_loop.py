@@ -185,8 +185,8 @@ def test_resume_refuses_other_data(tmp_path):
 
 LAUNCHER = '''
 import sys
-import numpy as np
 from tokenworks.image import train as T
+from test_image_models import smooth_images  # gradients with a disc (tests/ is on PYTHONPATH)
 
 
 class Data:
@@ -194,21 +194,7 @@ class Data:
         self.images, self.data_hash = images, "synthetic16-%d" % len(images)
 
 
-def images(n, seed, size=16):
-    """(n, 16, 16, 3) uint8 gradients with a disc."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size] / (size - 1)
-    out = []
-    for _ in range(n):
-        a, b, c = rng.uniform(0, 1, (3, 3))
-        img = a * xx[..., None] + b * yy[..., None] + c * (1 - xx[..., None]) * 0.5
-        cx, cy, r = rng.uniform(0.3, 0.7, 3) * [1, 1, 0.5]
-        img[(xx - cx) ** 2 + (yy - cy) ** 2 < r**2] = rng.uniform(0, 1, 3)
-        out.append(np.clip(img * 255, 0, 255).astype(np.uint8))
-    return np.stack(out)
-
-
-SETS = {"train": images(32, 1), "test": images(4, 2)}
+SETS = {"train": smooth_images(32, size=16, seed=1), "test": smooth_images(4, size=16, seed=2)}
 T.load_dataset = lambda name, split, limit=None: Data(SETS[split])
 sys.exit(T.main(sys.argv[1:]))
 '''
@@ -223,7 +209,7 @@ TINY = ["--model", "flex1d", "--preset", "cpu-tiny", "--data", "synthetic16", "-
 def _trainer(tmp_path: Path, args: list[str], log: str) -> subprocess.Popen:
     launcher = tmp_path / "launch.py"
     launcher.write_text(LAUNCHER)
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "lib"), "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1",
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "lib"), str(ROOT / "tests")]), "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1",
            "TOKENWORKS_RUNS": str(tmp_path / "runs"), "PYTHONUNBUFFERED": "1"}
     fh = open(tmp_path / log, "wb")
     return subprocess.Popen([sys.executable, str(launcher), *args], env=env, stdout=fh, stderr=subprocess.STDOUT)
@@ -281,3 +267,17 @@ def test_kill_and_resume_matches_uninterrupted_run(tmp_path):
     ref_steps = {e["step"]: e["loss"] for e in _events(tmp_path / "ref.log") if e["event"] == "step"}
     res_steps = {e["step"]: e["loss"] for e in evs if e["event"] == "step"}
     assert res_steps and all(ref_steps[s] == v for s, v in res_steps.items())
+
+
+def test_step_table_shows_start_and_step_lines_as_a_table():
+    import io
+
+    from tokenworks.train.common import StepTable, parse_set_overrides
+
+    out = io.StringIO()
+    table = StepTable(out, lambda e: f"training {e['params']:,} parameters",
+                      [("step", "step", ">6"), ("loss", "loss", ">9.3f")])
+    table.write('not json\n{"event": "start", "params": 12345}\n[1, 2]\n')
+    table.write('{"event": "step", "step": 5, "loss": 0.12345}\n{"event": "eval", "psnr": 20}\n')
+    assert out.getvalue().splitlines() == ["training 12,345 parameters", "  step     loss", "     5    0.123"]
+    assert parse_set_overrides(["a=1", "levels=[8,5]", "q=fsq", "x"]) == {"a": 1, "levels": (8, 5), "q": "fsq", "x": ""}

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import math
 import os
 import sys
@@ -46,7 +45,7 @@ import torch.nn.functional as F
 
 from ..checkpoint import config_from_dict
 from ..errors import InvalidInput, TokenworksError
-from ..train.common import log_event, lr_factor, pick_device, seed_everything
+from ..train.common import log_event, lr_factor, parse_set_overrides, pick_device, seed_everything
 from ..train.loop import (CheckpointEvent, DoneEvent, Event, LoopConfig, LoopState, SavedState, StepContext,
                           StepEvent, StepOutput, StopFlag, load_last, restore, run_steps)
 from ..paths import runs_dir
@@ -481,15 +480,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 2
         return 0
-    overrides: dict[str, Any] = {}
-    for item in a.set:
-        key, _, val = item.partition("=")
-        try:
-            overrides[key] = json.loads(val)
-        except json.JSONDecodeError:
-            overrides[key] = val
-        if isinstance(overrides[key], list):
-            overrides[key] = tuple(overrides[key])
+    overrides = parse_set_overrides(a.set)
     cfg = preset_config(a.model or "flex1d", a.preset or "cpu-tiny", data=a.data or "emoji64", seed=a.seed or 0,
                         out=a.out, name=a.name, minutes=a.minutes, steps=a.steps, batch_size=a.batch_size, lr=a.lr,
                         device=a.device, threads=a.threads, compile=a.compile, bf16=a.bf16, pairs=a.pairs,

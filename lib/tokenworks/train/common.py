@@ -1,14 +1,16 @@
-"""Pieces every training script shares: the JSON-lines log, seeding, the device, the LR schedule.
+"""Pieces every training script shares: the JSON-lines log (and a table view of it for
+notebooks), ``--set FIELD=JSON`` overrides, seeding, the device, the LR schedule.
 
 A training script prints one JSON object per line (``{"event": "start" | "step" | "eval" |
 "saved", ...}``), so a notebook, the app or a shell pipe can follow it.
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import random
-from typing import Any
+from typing import Any, Callable, Sequence, TextIO
 
 import numpy as np
 import torch
@@ -21,6 +23,52 @@ def log_event(event: str, **fields: Any) -> dict[str, Any]:
     rec = {"event": event, **fields}
     print(json.dumps(rec), flush=True)
     return rec
+
+
+class StepTable(io.TextIOBase):
+    """A text stream that shows a trainer's JSON-lines log as a table: the "start" event as one
+    line (``describe(event)``) and a header, then one row per "step" event; other lines are
+    dropped. For notebooks: ``with contextlib.redirect_stdout(StepTable(sys.stdout, ...)): train(cfg)``.
+    ``columns``: (header, event key, format spec with its width, e.g. ">9.3f")."""
+
+    def __init__(self, out: TextIO, describe: Callable[[dict[str, Any]], str],
+                 columns: Sequence[tuple[str, str, str]]) -> None:
+        self.out, self.describe, self.columns = out, describe, list(columns)
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(e, dict):
+                continue
+            if e.get("event") == "start":
+                print(self.describe(e), file=self.out)
+                print("".join(f"{h:>{_width(spec)}}" for h, _, spec in self.columns), file=self.out)
+            elif e.get("event") == "step":
+                print("".join(f"{e[k]:{spec}}" for _, k, spec in self.columns), file=self.out, flush=True)
+        return len(text)
+
+
+def _width(spec: str) -> int:
+    digits = "".join(ch for ch in spec.lstrip("<>^=").split(".")[0] if ch.isdigit())
+    return int(digits or 0)
+
+
+def parse_set_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``--set FIELD=JSON`` arguments as a dict: each value parsed as JSON (lists become tuples),
+    or kept as the raw string when it is not JSON."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, _, val = item.partition("=")
+        try:
+            overrides[key] = json.loads(val)
+        except json.JSONDecodeError:
+            overrides[key] = val
+        if isinstance(overrides[key], list):
+            overrides[key] = tuple(overrides[key])
+    return overrides
 
 
 def seed_everything(seed: int) -> None:
