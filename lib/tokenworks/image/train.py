@@ -421,10 +421,11 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
 def step_record(ev: StepEvent) -> dict[str, Any]:
     """Print a StepEvent as the JSON line the image trainer has always logged, and return it."""
     mse = ev.losses["mse"]
-    return log_event("step", step=ev.step, loss=round(ev.losses["loss"], 5), mse=round(mse, 5),
+    return log_event("step", step=ev.step, steps=ev.steps, loss=round(ev.losses["loss"], 5), mse=round(mse, 5),
                      psnr_train=round(10 * math.log10(4.0 / max(mse, 1e-10)), 2),
                      lr=round(ev.lr, 7), grad_norm=round(ev.metrics["grad_norm"], 3),
-                     img_per_s=round(ev.items_per_s, 1), elapsed=round(ev.elapsed, 1),
+                     img_per_s=round(ev.items_per_s, 1), items_per_s=round(ev.items_per_s, 1), unit="images",
+                     elapsed=round(ev.elapsed, 1),
                      eta_s=None if ev.eta_seconds is None else round(ev.eta_seconds, 1),
                      **{f"q_{k}": round(v, 4) for k, v in ev.codebook.items()})
 

@@ -6,11 +6,13 @@ A training script prints one JSON object per line (``{"event": "start" | "step" 
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
 import random
-from typing import Any, Callable, Sequence, TextIO
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence, TextIO
 
 import numpy as np
 import torch
@@ -18,11 +20,43 @@ import torch
 from ..errors import InvalidInput
 
 
+_SINKS: list[TextIO] = []  # files every event is also appended to (see event_file)
+_QUIET = [False]  # True on the ranks of a distributed run other than rank 0
+
+
 def log_event(event: str, **fields: Any) -> dict[str, Any]:
-    """Print ``{"event": event, **fields}`` as one JSON line and return it."""
+    """Print ``{"event": event, **fields}`` as one JSON line (and append it to the open
+    ``event_file`` sinks) and return it. Silent on non-zero ranks (``set_quiet``)."""
     rec = {"event": event, **fields}
-    print(json.dumps(rec), flush=True)
+    if _QUIET[0]:
+        return rec
+    line = json.dumps(rec)
+    print(line, flush=True)
+    for fh in _SINKS:
+        fh.write(line + "\n")
+        fh.flush()
     return rec
+
+
+def set_quiet(quiet: bool) -> None:
+    """Silence log_event in this process (the ranks of a distributed run other than rank 0)."""
+    _QUIET[0] = bool(quiet)
+
+
+@contextlib.contextmanager
+def event_file(path: str | Path | None) -> Iterator[None]:
+    """While open, every log_event line is also appended to ``path`` (a run's events.jsonl;
+    None: nothing). Appending keeps the lines of an earlier, resumed process."""
+    if path is None:
+        yield
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fh:
+        _SINKS.append(fh)
+        try:
+            yield
+        finally:
+            _SINKS.remove(fh)
 
 
 class StepTable(io.TextIOBase):
