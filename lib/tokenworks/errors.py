@@ -43,3 +43,7 @@ class NotYetAvailable(TokenworksError, RuntimeError):
 
 class CheckpointNotFound(TokenworksError, FileNotFoundError):
     """A checkpoint name that names no folder; the message lists the checkpoints there are."""
+
+
+class StorageFull(TokenworksError, OSError):
+    """The disk filled up while writing; what was written before is intact."""

@@ -100,16 +100,23 @@ def dataset_path(name: str, split: str) -> Path:
 
 
 def load_dataset(name: str, split: str = "train", limit: int | None = None) -> ImageDataset:
-    """The cached data set (built from its assets on first use); the first ``limit`` images."""
-    spec = _spec(name)
+    """The cached data set (built from its assets on first use); the first ``limit`` images.
+    ``name`` may also be a folder holding train.npz and test.npz (``tokenworks.image.upload``)."""
     if split not in SPLITS:
         raise InvalidInput(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
     if limit is not None and (not isinstance(limit, (int, np.integer)) or limit < 1):
         raise InvalidInput(f"limit must be a positive int or None, not {limit!r}")
-    full = _load_cached(spec, split)
-    if full is None:
-        build(spec.kind)
+    if name not in DATASETS and (Path(name) / f"{split}.npz").is_file():  # a folder of your own images
+        full = read_npz(Path(name) / f"{split}.npz", Path(name).name, split)
+        if full is None:
+            raise InvalidInput(f"{Path(name) / f'{split}.npz'} is damaged; build the data set again "
+                               "(tokenworks.image.upload)")
+    else:
+        spec = _spec(name)
         full = _load_cached(spec, split)
+        if full is None:
+            build(spec.kind)
+            full = _load_cached(spec, split)
     if limit is None or limit >= len(full):
         return full
     images = full.images[:limit]  # (limit, H, W, 3)
@@ -284,10 +291,18 @@ def _write(spec, split, images, names, sources, labels, meta) -> None:
     images = np.ascontiguousarray(images[order])  # (N, S, S, 3)
     names = [names[i] for i in order]
     sources = [sources[i] for i in order]
+    labels = None if labels is None else np.asarray(labels)[order]
+    meta = {**meta, "recipe": _recipe(spec.kind), "description": spec.description,
+            "assets": list(spec.assets)}
+    save_npz(dataset_path(spec.name, split), images, names, sources, labels, meta)
+
+
+def save_npz(path: Path, images: np.ndarray, names: list[str], sources: list[str],
+             labels: np.ndarray | None, meta: dict) -> None:
+    """Write one split atomically: (N, S, S, 3) uint8 images as lossless WebP, with names and sources."""
     blobs = [_webp(im) for im in images]
     offsets = np.cumsum([0] + [len(b) for b in blobs]).astype(np.int64)  # (N + 1,)
-    meta = {**meta, "recipe": _recipe(spec.kind), "description": spec.description,
-            "assets": list(spec.assets), "storage": "lossless WebP per image"}
+    meta = {**meta, "storage": "lossless WebP per image"}
     arrays = {
         "webp": np.frombuffer(b"".join(blobs), dtype=np.uint8),
         "offsets": offsets,
@@ -298,8 +313,7 @@ def _write(spec, split, images, names, sources, labels, meta) -> None:
         "meta": np.asarray(json.dumps(meta)),
     }
     if labels is not None:
-        arrays["labels"] = np.asarray(labels, dtype=np.int64)[order]
-    path = dataset_path(spec.name, split)
+        arrays["labels"] = np.asarray(labels, dtype=np.int64)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -329,10 +343,19 @@ def _load_cached(spec: DatasetSpec, split: str) -> ImageDataset | None:
     memo = _MEMO.get((spec.name, split))
     if memo is not None and memo[0] == mtime:
         return memo[1]
+    ds = read_npz(path, spec.name, split, recipe=json.loads(json.dumps(_recipe(spec.kind))))
+    if ds is not None:
+        _MEMO[(spec.name, split)] = (mtime, ds)
+    return ds
+
+
+def read_npz(path: Path, name: str, split: str, recipe: dict | None = None) -> ImageDataset | None:
+    """One split written by save_npz, or None when absent, damaged or (``recipe`` given) built
+    with other settings."""
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
-            if json.loads(json.dumps(_recipe(spec.kind))) != meta.get("recipe"):
+            if recipe is not None and recipe != meta.get("recipe"):
                 return None  # built with other settings
             blob, offsets = z["webp"].tobytes(), z["offsets"]
             shape = tuple(int(v) for v in z["shape"])
@@ -348,10 +371,8 @@ def _load_cached(spec: DatasetSpec, split: str) -> ImageDataset | None:
     if _hash(images) != want:
         return None  # damaged: rebuild
     images.flags.writeable = False
-    ds = ImageDataset(name=spec.name, split=split, images=images, names=names,
-                      sources=sources, data_hash=want, labels=labels, meta=meta)
-    _MEMO[(spec.name, split)] = (mtime, ds)
-    return ds
+    return ImageDataset(name=name, split=split, images=images, names=names,
+                        sources=sources, data_hash=want, labels=labels, meta=meta)
 
 
 def _spec(name: str) -> DatasetSpec:

@@ -49,6 +49,7 @@ from ..train.common import log_event, lr_factor, parse_set_overrides, pick_devic
 from ..train.loop import (CheckpointEvent, DoneEvent, Event, LoopConfig, LoopState, SavedState, StepContext,
                           StepEvent, StepOutput, StopFlag, load_last, restore, run_steps)
 from ..paths import runs_dir
+from ..train.memory import check_fits, estimate_training_memory
 from ..quantizers import CodebookHealth
 from ._nn import num_params, to_pixels
 from .data import load_dataset
@@ -63,7 +64,8 @@ RESUME_OVERRIDES = ("steps", "minutes", "threads", "device", "checkpoint_every",
 @dataclass
 class TrainConfig:
     model: str = "flex1d"  # grid | flex1d
-    data: str = "emoji64"  # a data set of tokenworks.image.data (emoji32, emoji64, photo32, photo64, mnist32)
+    data: str = "emoji64"  # a data set of tokenworks.image.data (emoji32, emoji64, photo32, photo64, mnist32),
+    # or a folder with train.npz and test.npz (tokenworks.image.upload: your own pictures)
     preset: str = "cpu-tiny"  # cpu-tiny | default | gpu: the model size and training settings
     seed: int = 0
     out: str | None = None  # checkpoint folder; None: runs/image/<model>-<data>-<preset>-s<seed>
@@ -274,7 +276,7 @@ def resume(run_dir: str | Path, *, stop: StopFlag = None, **overrides: Any) -> T
 
 def _paths(cfg: TrainConfig) -> tuple[Path, Path | None]:
     """The final checkpoint folder and the run folder of last/ and best/ (None: no run checkpoints)."""
-    out = (Path(cfg.out) if cfg.out else runs_dir() / "image" / f"{cfg.model}-{cfg.data}-{cfg.preset}-s{cfg.seed}")
+    out = (Path(cfg.out) if cfg.out else runs_dir() / "image" / f"{cfg.model}-{Path(cfg.data).name}-{cfg.preset}-s{cfg.seed}")
     out = out.expanduser().resolve()
     if cfg.run_dir:
         return out, Path(cfg.run_dir).expanduser().resolve()
@@ -307,9 +309,13 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
     if unknown:
         raise InvalidInput(f"{cfg.model} has no config field {', '.join(unknown)}; its fields are {', '.join(sorted(known))}")
     mcfg = dataclasses.replace(config_cls(), **{**cfg.model_config, "image_size": S})
+    check_fits(estimate_training_memory(  # refuse a config too large for the memory before allocating it
+        lambda: build_model(cfg.model, mcfg), lambda m, n: m(torch.zeros(n, 3, S, S)),
+        batch_size=cfg.batch_size, data_bytes=int(train.images.nbytes), device=device),
+        hint="the model (--set width=..., channels=...)")
     model = build_model(cfg.model, mcfg).to(device)
     tok_cls = GridTokenizer if cfg.model == "grid" else Flex1DTokenizer
-    name = cfg.name or f"image/{cfg.model}-{cfg.data}"
+    name = cfg.name or f"image/{cfg.model}-{Path(cfg.data).name}"  # data: a data set name or a folder of yours
     out, run_dir = _paths(cfg)
     cfg = dataclasses.replace(cfg, out=str(out), run_dir=str(run_dir) if run_dir else None)
 
@@ -482,6 +488,14 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
     overrides = parse_set_overrides(a.set)
+    try:
+        return _train_from_args(a, overrides)
+    except TokenworksError as e:  # an unknown data set, a config too big for the memory, a full disk
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _train_from_args(a: argparse.Namespace, overrides: dict[str, Any]) -> int:
     cfg = preset_config(a.model or "flex1d", a.preset or "cpu-tiny", data=a.data or "emoji64", seed=a.seed or 0,
                         out=a.out, name=a.name, minutes=a.minutes, steps=a.steps, batch_size=a.batch_size, lr=a.lr,
                         device=a.device, threads=a.threads, compile=a.compile, bf16=a.bf16, pairs=a.pairs,

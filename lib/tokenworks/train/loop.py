@@ -23,6 +23,7 @@ and where the run ends, to the clock).
 """
 from __future__ import annotations
 
+import errno
 import random
 import shutil
 import threading
@@ -36,7 +37,7 @@ import numpy as np
 import torch
 
 from ..checkpoint import load_checkpoint, read_info, save_checkpoint, verify_files
-from ..errors import CheckpointNotFound, CorruptCheckpoint, InvalidInput
+from ..errors import CheckpointNotFound, CorruptCheckpoint, InvalidInput, StorageFull
 
 STATE_KIND = "train/state"  # the `kind` of a last/ or best/ checkpoint
 STATE_FILE = "state.safetensors"  # optimizer tensors and the torch RNG, beside model.safetensors
@@ -112,6 +113,13 @@ class DoneEvent:
 
 Event = StepEvent | PreviewEvent | CheckpointEvent | DoneEvent
 StopFlag = threading.Event | Callable[[], bool] | None
+PROCESS_STOP = threading.Event()  # set by a job runner (signal, STOP file): ends every run_steps of
+# this process that was given no stop flag of its own, cleanly, at the next step
+
+
+def request_stop() -> None:
+    """Ask the runs of this process that have no stop flag of their own to end at the next step."""
+    PROCESS_STOP.set()
 
 
 @dataclass
@@ -164,8 +172,13 @@ def run_steps(
 
     ``stop`` (a threading.Event or a callable returning True) is checked before every step; the
     run then ends cleanly: <run>/last is written and DoneEvent(reason="stopped") comes last.
+    Without ``stop``, the process-wide ``PROCESS_STOP`` (``request_stop``) is checked instead.
+    A disk that fills up while a checkpoint is written raises ``StorageFull``; the checkpoint
+    written before it stays whole.
     """
     _check(cfg)
+    if stop is None:
+        stop = PROCESS_STOP
     run_dir = Path(cfg.run_dir).expanduser().resolve() if cfg.run_dir else None
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -183,7 +196,17 @@ def run_steps(
     def save(kind: Literal["last", "best"], metric: float | None) -> CheckpointEvent:
         assert run_dir is not None
         state.recent = [float(v) for v in recent]
-        path = save_state(run_dir / kind, state, cfg, elapsed())
+        try:
+            path = save_state(run_dir / kind, state, cfg, elapsed())
+        except OSError as e:
+            if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            kept = _complete(run_dir / kind)
+            before = (f"the {kind}/ checkpoint of step {kept['train_state']['step']} is intact"
+                      if kept else f"no earlier {kind}/ checkpoint was written")
+            raise StorageFull(f"the disk is full: writing the {kind}/ checkpoint of step {state.step} to "
+                              f"{run_dir} failed ({e.strerror}); {before}. Free some space, then resume "
+                              "the run from its last checkpoint") from None
         return CheckpointEvent(path=path, kind=kind, step=state.step, metric=metric)
 
     def checkpoints() -> Iterator[CheckpointEvent]:
@@ -420,6 +443,6 @@ def restore(state: LoopState, saved: SavedState) -> LoopState:
     return state
 
 
-__all__ = ["LoopConfig", "LoopState", "StepContext", "StepOutput", "StepEvent", "PreviewEvent",
+__all__ = ["PROCESS_STOP", "request_stop", "LoopConfig", "LoopState", "StepContext", "StepOutput", "StepEvent", "PreviewEvent",
            "CheckpointEvent", "DoneEvent", "Event", "StopFlag", "SavedState", "run_steps", "save_state",
            "load_last", "find_last", "restore", "clean_stale"]
