@@ -10,9 +10,21 @@ Training audio: the train split of ``tokenworks.audio.data`` (synthetic multilin
 or ``--wav-dir`` (any folder of audio files, e.g. your own recordings). Held-out evaluation:
 that module's held-out split (sentences and a voice never trained on), or ``--eval-dir``.
 
-It logs one JSON object per line (``"event": "start" | "step" | "eval" | "saved"``), stops at
-``steps`` or at ``minutes``, evaluates every k = 1..K codebooks on the held-out clips and saves
-the checkpoint atomically with those metrics in its config.json.
+Resumable (``tokenworks.train.loop``): ``--checkpoint-every N`` writes ``<out>.run/last/``
+(weights, codebooks, optimizer, step, RNG states, config) every N steps and when training ends,
+and ``<out>.run/best/`` (lowest training loss over the last log window); after a crash or kill,
+
+    PYTHONPATH=lib python3 -m tokenworks.audio.codec_train --resume runs/audio/rvq-cpu-s0.run
+
+continues with the saved config and, on the CPU and without a ``--minutes`` budget, ends with the
+same weights as a run never interrupted (every crop, gain and quantizer-dropout draw comes from
+the saved RNG states).
+
+It logs one JSON object per line (``"event": "start" | "step" | "checkpoint" | "done" | "eval" |
+"saved"``; the numbers of a "step" line are means over the steps since the last one), stops at
+``steps`` or at ``minutes`` (the learning-rate schedule follows whichever comes first), evaluates
+every k = 1..K codebooks on the held-out clips and saves the checkpoint atomically with those
+metrics in its config.json.
 """
 from __future__ import annotations
 
@@ -24,17 +36,21 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Generator, Sequence
 
 import numpy as np
 import torch
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, TokenworksError
 from ..train.common import log_event, lr_factor, parse_set_overrides, pick_device, seed_everything
+from ..train.loop import (CheckpointEvent, DoneEvent, Event, LoopConfig, LoopState, SavedState, StepContext,
+                          StepEvent, StepOutput, StopFlag, load_last, restore, run_steps)
 from ..paths import runs_dir
 from .codec import Codec, CodecConfig
 from .codec_loss import CodecLoss, LossConfig
 
+TRAINER = "tokenworks.audio.codec_train"  # recorded in the run checkpoints, checked by resume()
+RESUME_OVERRIDES = ("steps", "minutes", "threads", "device", "checkpoint_every", "eval_clips", "eval_dir")
 
 @dataclass
 class CodecTrainConfig:
@@ -61,7 +77,9 @@ class CodecTrainConfig:
     eval_dir: str | None = None  # evaluate on this folder instead of the held-out split
     eval_clips: int = 24  # held-out clips evaluated (PESQ/STOI on each, every k); 0: no evaluation
     # (e.g. on a GPU machine without pesq/pystoi: run ``--evaluate FOLDER`` later)
-    log_every: int = 25
+    log_every: int = 25  # steps between log lines (the logged numbers are means over those steps)
+    checkpoint_every: int = 0  # write <run_dir>/last (weights, optimizer, RNGs) every n steps and at the end; 0: never
+    run_dir: str | None = None  # where last/ and best/ go; None: <out>.run when checkpoint_every > 0
     loss: dict[str, Any] = field(default_factory=dict)  # overrides of LossConfig
     model_config: dict[str, Any] = field(default_factory=dict)  # overrides of CodecConfig
 
@@ -110,6 +128,8 @@ class CodecTrainResult:
     steps: int
     seconds: float  # training wall time (without eval and save)
     history: list[dict[str, Any]]  # the logged step events
+    reason: str = "steps"  # why training ended: steps | minutes | stopped
+    run_dir: Path | None = None  # the folder of last/ and best/ (None: none were written)
 
 
 # ---- data -----------------------------------------------------------------------------------
@@ -175,26 +195,26 @@ def load_split(split: str, cfg: CodecTrainConfig) -> AudioSet:
     return AudioSet(waves, [c.name for c in clips], [c.text for c in clips], _hash_waves(waves))
 
 
-def crops(waves: list[np.ndarray], segment: int, batch: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
-    """Endless batches (B, segment) of random crops, weighted by clip length, with random gain;
-    near-silent crops are redrawn (up to 4 times) so batches hold speech."""
-    lengths = np.array([len(w) for w in waves], dtype=np.float64)
+def crop_batch(waves: list[np.ndarray], segment: int, batch: int, rng: np.random.Generator) -> np.ndarray:
+    """One batch (B, segment) of random crops, clips drawn in proportion to their length, each
+    with a random gain; near-silent crops are redrawn (up to 4 times) so batches hold speech.
+    Every random choice comes from ``rng``, so a resumed run (whose rng state was saved) draws the same."""
+    lengths = np.array([len(w) for w in waves], dtype=np.float64)  # (n clips,)
     p = lengths / lengths.sum()
-    while True:
-        out = np.zeros((batch, segment), np.float32)  # (B, S)
-        for b in range(batch):
-            for _ in range(5):
-                w = waves[rng.choice(len(waves), p=p)]
-                if len(w) <= segment:
-                    seg = np.pad(w, (0, segment - len(w)))
-                else:
-                    start = rng.integers(0, len(w) - segment)
-                    seg = w[start:start + segment]
-                if np.sqrt(np.mean(seg**2)) > 1e-3:
-                    break
-            peak = max(float(np.abs(seg).max()), 1e-4)
-            out[b] = seg / peak * rng.uniform(0.3, 0.95)
-        yield out
+    out = np.zeros((batch, segment), np.float32)  # (B, S)
+    for b in range(batch):
+        for _ in range(5):
+            w = waves[rng.choice(len(waves), p=p)]
+            if len(w) <= segment:
+                seg = np.pad(w, (0, segment - len(w)))
+            else:
+                start = rng.integers(0, len(w) - segment)
+                seg = w[start:start + segment]
+            if np.sqrt(np.mean(seg**2)) > 1e-3:
+                break
+        peak = max(float(np.abs(seg).max()), 1e-4)
+        out[b] = seg / peak * rng.uniform(0.3, 0.95)
+    return out
 
 
 # ---- evaluation ------------------------------------------------------------------------------
@@ -266,7 +286,57 @@ def _warm_start(folder: str, overrides: dict[str, Any]) -> tuple[CodecConfig, di
 
 
 
-def train_codec(cfg: CodecTrainConfig) -> CodecTrainResult:
+def train_codec(cfg: CodecTrainConfig, *, resume_from: SavedState | None = None,
+                stop: StopFlag = None) -> CodecTrainResult:
+    """Train, evaluate on the held-out clips, save; see the module docstring. ``resume_from``
+    (``load_last(run_dir)``) continues a run; ``stop`` ends it cleanly between steps."""
+    run = iter_train_codec(cfg, resume_from=resume_from, stop=stop)
+    while True:
+        try:
+            next(run)
+        except StopIteration as done:
+            return done.value
+
+
+def resume(run_dir: str | Path, *, stop: StopFlag = None, **overrides: Any) -> CodecTrainResult:
+    """Continue the run whose ``last/`` is in ``run_dir`` with the config saved there.
+
+    Only ``RESUME_OVERRIDES`` may change (e.g. ``steps`` to train longer; that also stretches the
+    LR schedule, so the result is no longer the one of the original run)."""
+    from ..checkpoint import config_from_dict
+
+    bad = sorted(k for k, v in overrides.items() if v is not None and k not in RESUME_OVERRIDES)
+    if bad:
+        raise InvalidInput(f"a resumed run keeps its saved config; {', '.join(bad)} cannot change. "
+                           f"Allowed with --resume: {', '.join(RESUME_OVERRIDES)}")
+    saved = load_last(run_dir)
+    trainer = saved.info.get("trainer")
+    if trainer != TRAINER:
+        raise InvalidInput(f"{saved.folder} was written by {trainer or 'an unknown trainer'}, not {TRAINER}; "
+                           "resume it with the trainer that wrote it")
+    cfg = config_from_dict(CodecTrainConfig, saved.config)
+    cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    return train_codec(cfg, resume_from=saved, stop=stop)
+
+
+def _paths(cfg: CodecTrainConfig) -> tuple[Path, Path | None]:
+    """The final checkpoint folder and the run folder of last/ and best/ (None: no run checkpoints)."""
+    out = Path(cfg.out) if cfg.out else runs_dir() / "audio" / f"{cfg.design}-{cfg.preset}-s{cfg.seed}"
+    out = out.expanduser().resolve()
+    if cfg.run_dir:
+        return out, Path(cfg.run_dir).expanduser().resolve()
+    return out, (out.parent / f"{out.name}.run" if cfg.checkpoint_every else None)
+
+
+def iter_train_codec(cfg: CodecTrainConfig, *, resume_from: SavedState | None = None,
+                     stop: StopFlag = None) -> Generator[Event, None, CodecTrainResult]:
+    """``train_codec`` as a generator: yields the loop's events (and prints them as JSON lines),
+    then evaluates and saves, and returns the CodecTrainResult (``StopIteration.value``).
+    ``steps=0`` trains nothing (e.g. ``--init`` to re-save a checkpoint with new metrics)."""
+    if cfg.design not in DESIGNS:
+        raise InvalidInput(f"unknown codec design {cfg.design!r}; choose one of {', '.join(DESIGNS)}")
+    if cfg.steps < 0:
+        raise InvalidInput(f"steps must be 0 (no training) or more, not {cfg.steps}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
@@ -276,9 +346,9 @@ def train_codec(cfg: CodecTrainConfig) -> CodecTrainResult:
     if unknown:
         raise InvalidInput(f"the codec has no config field {', '.join(unknown)}; its fields are {', '.join(sorted(known))}")
     if cfg.init:
-        mcfg, state = _warm_start(cfg.init, cfg.model_config)
+        mcfg, init_state = _warm_start(cfg.init, cfg.model_config)
         model = Codec(mcfg)
-        model.load_state_dict(state, strict=True)
+        model.load_state_dict(init_state, strict=True)
         model = model.to(device)
     else:
         mcfg = CodecConfig(**cfg.model_config)
@@ -288,53 +358,69 @@ def train_codec(cfg: CodecTrainConfig) -> CodecTrainResult:
     heldout = (AudioSet([], [], [], "") if not cfg.eval_clips else
                read_folder(cfg.eval_dir, cfg.eval_clips) if cfg.eval_dir else load_split("heldout", cfg))
     name = cfg.name or NAMES[cfg.design]
-    out = Path(cfg.out) if cfg.out else runs_dir() / "audio" / f"{cfg.design}-{cfg.preset}-s{cfg.seed}"
+    out, run_dir = _paths(cfg)
+    cfg = dataclasses.replace(cfg, out=str(out), run_dir=str(run_dir) if run_dir else None)
 
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.8, 0.99))
+    state = LoopState(model=model, optimizer=opt, rng=np.random.default_rng(cfg.seed),
+                      config=dataclasses.asdict(cfg), name=name, data_hash=train.data_hash, trainer=TRAINER)
+    if resume_from is not None:
+        restore(state, resume_from)
     segment = int(cfg.segment_seconds * mcfg.sample_rate)
-    batches = crops(train.waves, segment, cfg.batch_size, np.random.default_rng(cfg.seed))
-    budget = cfg.minutes * 60.0 if cfg.minutes else None
-    log_event("start", design=cfg.design, preset=cfg.preset, seed=cfg.seed, device=str(device),
-         train_clips=len(train.waves), train_seconds=round(sum(len(w) for w in train.waves) / mcfg.sample_rate, 1),
-         heldout_clips=len(heldout.waves), out=str(out), **model.describe(),
-         model_config=dataclasses.asdict(mcfg), train_config=dataclasses.asdict(cfg))
-    history: list[dict[str, Any]] = []
-    model.train()
-    t0 = time.perf_counter()
-    step = 0
-    while step < cfg.steps:
-        elapsed = time.perf_counter() - t0
-        if budget is not None and elapsed >= budget:
-            break
-        progress = max(step / cfg.steps, elapsed / budget if budget else 0.0)
-        lr = cfg.lr * lr_factor(step, progress, cfg.warmup_steps, cfg.min_lr_frac)
+    sr = mcfg.sample_rate
+
+    def batches(rng: np.random.Generator) -> torch.Tensor:
+        """One training batch (B, S), every random choice drawn from ``rng``."""
+        return torch.from_numpy(crop_batch(train.waves, segment, cfg.batch_size, rng)).to(device)  # (B, S)
+
+    def step_fn(x: torch.Tensor, ctx: StepContext) -> StepOutput:
+        lr = cfg.lr * lr_factor(ctx.step, ctx.progress, cfg.warmup_steps, cfg.min_lr_frac)
         for g in opt.param_groups:
             g["lr"] = lr
-        x = torch.from_numpy(next(batches)).to(device)  # (B, S)
-        o = model(x)
+        o = model(x)  # quantizer dropout draws k from the torch RNG (saved with the run)
         parts = loss_fn(o.recon, x)
         loss = parts.total + o.aux_loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
-        step += 1
-        if step % cfg.log_every == 0 or step == 1 or step == cfg.steps:
-            rec = log_event("step", step=step, loss=round(float(loss.detach()), 4), mel=round(float(parts.mel.detach()), 4),
-                       stft=round(float(parts.stft.detach()), 4), complex=round(float(parts.complex.detach()), 5),
-                       levels=o.keep, usage=round(o.stats.get("usage", 0.0), 3), lr=round(lr, 6),
-                       grad_norm=round(float(gnorm), 3), elapsed=round(time.perf_counter() - t0, 1))
-            history.append(rec)
-    seconds = time.perf_counter() - t0
+        return StepOutput(losses={"loss": loss.detach(), "mel": parts.mel.detach(), "stft": parts.stft.detach(),
+                                  "complex": parts.complex.detach()},
+                          metrics={"grad_norm": gnorm.detach(), "levels": float(o.keep)},
+                          codebook={k: o.stats[k] for k in ("usage", "perplexity") if k in o.stats},
+                          items=int(x.numel()))  # samples: step_record turns them into audio seconds
+
+    loop = LoopConfig(steps=max(cfg.steps, 1), minutes=cfg.minutes or None, log_every=cfg.log_every,
+                      checkpoint_every=cfg.checkpoint_every, run_dir=str(run_dir) if run_dir else None,
+                      best_metric="loss", best_mode="min")
+    log_event("start", design=cfg.design, preset=cfg.preset, seed=cfg.seed, device=str(device),
+         train_clips=len(train.waves), train_seconds=round(sum(len(w) for w in train.waves) / sr, 1),
+         heldout_clips=len(heldout.waves), out=str(out), run_dir=str(run_dir) if run_dir else None,
+         resume_step=state.step, **model.describe(),
+         model_config=dataclasses.asdict(mcfg), train_config=dataclasses.asdict(cfg))
+    history: list[dict[str, Any]] = []
+    model.train()
+    done = DoneEvent(reason="steps", steps=state.step, seconds=state.elapsed)
+    events = run_steps(state, step_fn, batches, loop, stop=stop) if cfg.steps > 0 else iter([done])
+    for ev in events:
+        if isinstance(ev, StepEvent):
+            history.append(step_record(ev, sr))
+        elif isinstance(ev, CheckpointEvent):
+            log_event("checkpoint", kind=ev.kind, step=ev.step, path=str(ev.path),
+                      metric=None if ev.metric is None else round(ev.metric, 6))
+        elif isinstance(ev, DoneEvent):
+            done = ev
+            log_event("done", reason=ev.reason, steps=ev.steps, seconds=round(ev.seconds, 1))
+        yield ev
 
     model.eval()
     t_eval = time.perf_counter()
-    metrics = evaluate_codec(model, heldout, cfg.eval_clips, mcfg.sample_rate) if cfg.eval_clips else {"evaluated": False}
-    metrics.update(train_steps=step, train_seconds=round(seconds, 1), device=str(device), torch=torch.__version__,
-                   params=model.describe()["params"],
+    metrics = evaluate_codec(model, heldout, cfg.eval_clips, sr) if cfg.eval_clips else {"evaluated": False}
+    metrics.update(train_steps=done.steps, train_seconds=round(done.seconds, 1), device=str(device),
+                   torch=torch.__version__, params=model.describe()["params"],
                    gpu=torch.cuda.get_device_name(0) if device.type == "cuda" else None)
     log_event("eval", seconds=round(time.perf_counter() - t_eval, 1), **metrics)
     model.to("cpu")
@@ -342,10 +428,25 @@ def train_codec(cfg: CodecTrainConfig) -> CodecTrainResult:
 
     tok = CodecTokenizer(model, name=name)
     folder = tok.save(out, data_hash=train.data_hash, metrics=metrics,
-                      extra={"train": {**dataclasses.asdict(cfg), "out": str(out)},
+                      extra={"train": dataclasses.asdict(cfg),
                              "data": {"train_clips": len(train.waves), "heldout_hash": heldout.data_hash}})
     log_event("saved", folder=str(folder), bytes=sum(p.stat().st_size for p in Path(folder).iterdir()))
-    return CodecTrainResult(Path(folder), model, metrics, step, seconds, history)
+    return CodecTrainResult(Path(folder), model, metrics, done.steps, done.seconds, history, reason=done.reason,
+                            run_dir=run_dir)
+
+
+def step_record(ev: StepEvent, sample_rate: int) -> dict[str, Any]:
+    """Print a StepEvent as the codec trainer's "step" JSON line (means over the log window) and
+    return it; ``items_per_s`` is seconds of audio trained per wall-clock second."""
+    lo = ev.losses
+    return log_event("step", step=ev.step, steps=ev.steps, loss=round(lo["loss"], 4), mel=round(lo["mel"], 4),
+                     stft=round(lo["stft"], 4), complex=round(lo["complex"], 5),
+                     levels=round(ev.metrics["levels"], 2), usage=round(ev.codebook.get("usage", 0.0), 3),
+                     lr=round(ev.lr, 6), grad_norm=round(ev.metrics["grad_norm"], 3),
+                     items_per_s=round(ev.items_per_s / sample_rate, 1), unit="audio seconds",
+                     elapsed=round(ev.elapsed, 1),
+                     eta_s=None if ev.eta_seconds is None else round(ev.eta_seconds, 1),
+                     **{f"q_{k}": round(v, 4) for k, v in ev.codebook.items()})
 
 
 def evaluate_checkpoint(folder: str | Path, eval_clips: int = 24, data_minutes: float = 30.0,
@@ -376,9 +477,7 @@ def train_command(design: str, out: str, preset: str = "cpu") -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The CLI; a bad argument, folder or checkpoint prints its message (exit 2), not a traceback."""
-    from ..errors import TokenworksError
-
+    """The CLI; a bad argument, folder, checkpoint or run folder prints its message (exit 2), not a traceback."""
     try:
         return _main(argv)
     except TokenworksError as e:
@@ -388,22 +487,29 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tokenworks.audio.codec_train", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--design", choices=sorted(DESIGNS), default="rvq")
-    ap.add_argument("--preset", choices=sorted(PRESETS), default="cpu-tiny")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=None)
+    ap.add_argument("--design", choices=sorted(DESIGNS), default=None, help="rvq (default) | single")
+    ap.add_argument("--preset", choices=sorted(PRESETS), default=None, help="default cpu-tiny")
+    ap.add_argument("--seed", type=int, default=None, help="default 0")
+    ap.add_argument("--out", default=None, help="checkpoint folder (default: runs/audio/<design>-<preset>-s<seed>)")
     ap.add_argument("--name", default=None)
-    ap.add_argument("--minutes", type=float, default=None)
+    ap.add_argument("--minutes", type=float, default=None, help="wall-clock budget for training (0: none)")
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--batch-size", type=int, default=None)
     ap.add_argument("--lr", type=float, default=None)
-    ap.add_argument("--device", default=None)
-    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--device", default=None, help="auto | cuda | cpu")
+    ap.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     ap.add_argument("--data-minutes", type=float, default=None)
-    ap.add_argument("--wav-dir", default=None, help="train on this folder of audio files")
+    ap.add_argument("--wav-dir", default=None, help="train on this folder of audio files (or a .twpack.npz)")
     ap.add_argument("--eval-dir", default=None, help="evaluate on this folder of audio files")
-    ap.add_argument("--eval-clips", type=int, default=None)
+    ap.add_argument("--eval-clips", type=int, default=None, help="held-out clips evaluated (0: no evaluation)")
     ap.add_argument("--init", metavar="FOLDER", default=None, help="warm start from this codec checkpoint")
+    ap.add_argument("--log-every", type=int, default=None, help="steps between log lines")
+    ap.add_argument("--checkpoint-every", type=int, default=None,
+                    help="write <run-dir>/last every N steps and at the end, so the run can be resumed (0: never)")
+    ap.add_argument("--run-dir", default=None, help="folder of last/ and best/ (default <out>.run)")
+    ap.add_argument("--resume", default=None, metavar="RUN_DIR",
+                    help="continue the run in RUN_DIR with its saved config (only --steps, --minutes, --threads, "
+                         "--device, --checkpoint-every, --eval-clips and --eval-dir may change)")
     ap.add_argument("--evaluate", metavar="FOLDER", default=None,
                     help="do not train: evaluate this checkpoint and write the metrics into its config.json")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=JSON", help="override a CodecConfig field")
@@ -412,11 +518,22 @@ def _main(argv: list[str] | None = None) -> int:
         m = evaluate_checkpoint(a.evaluate, a.eval_clips or 24, a.data_minutes or 30.0, a.eval_dir)
         log_event("eval", folder=a.evaluate, **m)
         return 0
+    if a.resume:
+        given = {"steps": a.steps, "minutes": a.minutes, "threads": a.threads, "device": a.device,
+                 "checkpoint_every": a.checkpoint_every, "eval_clips": a.eval_clips, "eval_dir": a.eval_dir}
+        others = {k: v for k, v in vars(a).items() if k not in given and k not in ("resume", "set") and v is not None}
+        if others or a.set:
+            bad = sorted(others) + (["set"] if a.set else [])
+            raise InvalidInput(f"--resume keeps the saved config; {', '.join('--' + b.replace('_', '-') for b in bad)} "
+                               f"cannot change (allowed: {', '.join('--' + k.replace('_', '-') for k in given)})")
+        resume(a.resume, **given)
+        return 0
     overrides = parse_set_overrides(a.set)
-    cfg = preset_config(a.preset, a.design, seed=a.seed, out=a.out, name=a.name, minutes=a.minutes, steps=a.steps,
-                        batch_size=a.batch_size, lr=a.lr, device=a.device, threads=a.threads,
-                        data_minutes=a.data_minutes, wav_dir=a.wav_dir, eval_dir=a.eval_dir,
-                        eval_clips=a.eval_clips, init=a.init, model_config=overrides)
+    cfg = preset_config(a.preset or "cpu-tiny", a.design or "rvq", seed=a.seed or 0, out=a.out, name=a.name,
+                        minutes=a.minutes, steps=a.steps, batch_size=a.batch_size, lr=a.lr, device=a.device,
+                        threads=a.threads, data_minutes=a.data_minutes, wav_dir=a.wav_dir, eval_dir=a.eval_dir,
+                        eval_clips=a.eval_clips, init=a.init, log_every=a.log_every,
+                        checkpoint_every=a.checkpoint_every, run_dir=a.run_dir, model_config=overrides)
     train_codec(cfg)
     return 0
 
