@@ -302,7 +302,8 @@ def resume(run_dir: str | Path, *, stop: StopFlag = None, **overrides: Any) -> C
     """Continue the run whose ``last/`` is in ``run_dir`` with the config saved there.
 
     Only ``RESUME_OVERRIDES`` may change (e.g. ``steps`` to train longer; that also stretches the
-    LR schedule, so the result is no longer the one of the original run)."""
+    LR schedule, so the result is no longer the one of the original run). A run warm-started with
+    ``init`` reads that checkpoint's model config again (its weights come from ``last/``)."""
     from ..checkpoint import config_from_dict
 
     bad = sorted(k for k, v in overrides.items() if v is not None and k not in RESUME_OVERRIDES)
@@ -393,7 +394,7 @@ def iter_train_codec(cfg: CodecTrainConfig, *, resume_from: SavedState | None = 
                           codebook={k: o.stats[k] for k in ("usage", "perplexity") if k in o.stats},
                           items=int(x.numel()))  # samples: step_record turns them into audio seconds
 
-    loop = LoopConfig(steps=max(cfg.steps, 1), minutes=cfg.minutes or None, log_every=cfg.log_every,
+    loop = LoopConfig(steps=cfg.steps, minutes=cfg.minutes or None, log_every=cfg.log_every,
                       checkpoint_every=cfg.checkpoint_every, run_dir=str(run_dir) if run_dir else None,
                       best_metric="loss", best_mode="min")
     log_event("start", design=cfg.design, preset=cfg.preset, seed=cfg.seed, device=str(device),
