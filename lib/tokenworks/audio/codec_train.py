@@ -46,6 +46,7 @@ from ..train.common import log_event, lr_factor, parse_set_overrides, pick_devic
 from ..train.loop import (CheckpointEvent, DoneEvent, Event, LoopConfig, LoopState, SavedState, StepContext,
                           StepEvent, StepOutput, StopFlag, load_last, restore, run_steps)
 from ..paths import runs_dir
+from ..train.memory import check_fits, estimate_training_memory
 from .codec import Codec, CodecConfig
 from .codec_loss import CodecLoss, LossConfig
 
@@ -353,6 +354,11 @@ def iter_train_codec(cfg: CodecTrainConfig, *, resume_from: SavedState | None = 
         model = model.to(device)
     else:
         mcfg = CodecConfig(**cfg.model_config)
+        samples = int(cfg.segment_seconds * mcfg.sample_rate)
+        check_fits(estimate_training_memory(  # refuse a config too large for the memory before allocating it
+            lambda: Codec(mcfg), lambda m, n: m(torch.zeros(n, samples)),
+            batch_size=cfg.batch_size, data_bytes=int(cfg.data_minutes * 60 * mcfg.sample_rate * 4), device=device),
+            hint="the codec (--set width=...) or segment_seconds")
         model = Codec(mcfg).to(device)
     loss_fn = CodecLoss(LossConfig(**{"n_fft": mcfg.n_fft, "hop": mcfg.hop, **cfg.loss}), mcfg.sample_rate).to(device)
     train = read_folder(cfg.wav_dir) if cfg.wav_dir else load_split("train", cfg)

@@ -16,8 +16,10 @@ runs the same code in the foreground). It
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
+import io
 import json
 import os
 import signal
@@ -28,7 +30,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, TextIO
 
 from ..errors import InvalidInput, StorageFull, TokenworksError
 from . import runs as R
@@ -265,14 +267,15 @@ def _train_holding_lock(folder: Path, *, resume: bool, extra: list[str] | None) 
     watcher.start()
     old = {s: signal.signal(s, lambda *_: request_stop()) for s in (signal.SIGTERM, signal.SIGINT)}
     status, error = "failed", None
+    tee = _Tail(sys.stderr)
     try:
         argv = trainer_argv(info, resume=resume, extra=extra)
         module = importlib.import_module(TRAINERS[info.modality])
-        with event_file(folder / R.EVENTS_FILE):
+        with event_file(folder / R.EVENTS_FILE), contextlib.redirect_stderr(tee):
             rc = module.main(argv)
         status = "stopped" if _last_done_reason(folder) == "stopped" else ("done" if rc == 0 else "failed")
         if rc != 0:
-            error = _stderr_tail(folder) or f"the trainer exited with status {rc}"
+            error = tee.error() or f"the trainer exited with status {rc}"
     except StorageFull as e:
         error = str(e)
     except TokenworksError as e:
@@ -286,8 +289,8 @@ def _train_holding_lock(folder: Path, *, resume: bool, extra: list[str] | None) 
         else:
             error = f"{type(e).__name__}: {e}"
         traceback.print_exc()
-    except SystemExit as e:  # argparse rejected the arguments (its message is in stderr.log)
-        error = _stderr_tail(folder) or f"the trainer's arguments were refused (exit {e.code})"
+    except SystemExit as e:  # argparse rejected the arguments (it said why on stderr)
+        error = tee.error() or f"the trainer's arguments were refused (exit {e.code})"
     except Exception as e:  # noqa: BLE001 - recorded for the person, traceback in stderr.log
         msg = str(e)
         if "out of memory" in msg.lower() or "can't allocate memory" in msg.lower():
@@ -302,6 +305,26 @@ def _train_holding_lock(folder: Path, *, resume: bool, extra: list[str] | None) 
             signal.signal(s, h)
     _finish(folder, status, error)
     return 0 if status in ("done", "stopped") else 1
+
+
+class _Tail(io.TextIOBase):
+    """stderr passed through, its last lines kept: a trainer says why it gave up as "error: ..."."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out, self.buf = out, ""
+
+    def write(self, text: str) -> int:
+        self.out.write(text)
+        self.buf = (self.buf + text)[-4000:]
+        return len(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def error(self) -> str | None:
+        lines = [t.strip() for t in self.buf.splitlines() if t.strip()]
+        said = [t[len("error: "):] for t in lines if t.startswith("error: ")]
+        return said[-1] if said else (lines[-1][-600:] if lines else None)
 
 
 def _finish(folder: Path, status: str, error: str | None) -> None:
@@ -320,15 +343,6 @@ def _finish(folder: Path, status: str, error: str | None) -> None:
 def _last_done_reason(folder: Path) -> str | None:
     done = [e for e in R.read_events(folder) if e.get("event") == "done"]
     return done[-1].get("reason") if done else None
-
-
-def _stderr_tail(folder: Path, lines: int = 3) -> str | None:
-    try:
-        text = (folder / "stderr.log").read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    except OSError:
-        return None
-    tail = [t for t in text if t.strip()][-lines:]
-    return " ".join(tail)[-600:] or None
 
 
 def _watch_stop(path: Path, done: threading.Event) -> None:
