@@ -18,7 +18,7 @@ import gradio as gr
 from tokenworks.viz.text import CSS as TOKENS_CSS
 
 from . import attention_tab, audio_tab, image_tab, languages_tab, library_tab, metrics_tab, text_tab
-from . import learn_tab
+from . import learn_tab, train_tab
 
 TITLE = "tokenworks"
 CSS = TOKENS_CSS + """
@@ -49,6 +49,8 @@ def build_app() -> gr.Blocks:
                 image_tab.build()
             with gr.Tab("Audio", id="audio", elem_id="tw-tab-audio") as audio:
                 audio_tab.build(audio)
+            with gr.Tab("Train", id="train", elem_id="tw-tab-train") as train:
+                train_tab.build(train)
             with gr.Tab("Library", id="library", elem_id="tw-tab-library"):
                 library_tab.build()
             with gr.Tab("Attention", id="attention", elem_id="tw-tab-attention") as attention:

@@ -420,3 +420,57 @@ def test_audio_tab_upload_and_codebook_slider(page):
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
         page.get_by_role("tab", name="Text").click()
+
+
+def test_train_tab_runs_watches_stops_and_lists_a_cpu_tiny_run(page):
+    """Start a cpu-tiny run in the Train tab, see its curve grow, stop it, find it in the registry."""
+    import re
+
+    from tokenworks.train import runs as R
+
+    page.get_by_role("tab", name="Train").click()
+    page.locator("#tw-train-start").wait_for(timeout=30_000)
+    assert page.locator("#tw-train-preset input").input_value() == "cpu-tiny"
+    page.locator("#tw-train-start").click()
+    message = page.locator("#tw-train-message")
+    message.get_by_text("Run ").wait_for(timeout=60_000)
+    run_id = re.search(r"Run (\S+)", message.inner_text()).group(1)
+    status = page.locator("#tw-train-status")
+    try:
+        def step_shown() -> int:
+            m = re.search(r"step ([\d,]+)", status.inner_text())
+            return int(m.group(1).replace(",", "")) if m else 0
+
+        page.wait_for_function(  # the job started and logged its first window
+            "id => { const s = document.querySelector('#tw-train-status').innerText;"
+            " return s.includes(id) && s.includes('running') && /step [\\d,]+/.test(s); }", arg=run_id, timeout=120_000)
+        first = step_shown()
+        points = "document.querySelectorAll('#tw-train-dashboard .scatterlayer .trace path.js-line').length"
+        page.wait_for_function(f"() => {points} > 0", timeout=60_000)
+        page.wait_for_function(  # the curve grows: a later step is shown
+            "s0 => { const m = document.querySelector('#tw-train-status').innerText.match(/step ([\\d,]+)/);"
+            " return m && parseInt(m[1].replace(/,/g, '')) > s0; }", arg=first, timeout=120_000)
+        assert step_shown() > first
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(SHOTS / "train_tab.png"), full_page=True)
+        page.locator("#tw-train-stop").click()
+        page.wait_for_function(
+            "() => document.querySelector('#tw-train-status').innerText.includes('stopped')", timeout=120_000)
+        table = page.locator("#tw-train-runs")
+        row = table.locator("tr", has_text=run_id)
+        row.get_by_text("stopped").wait_for(timeout=30_000)
+        info = R.read_run(R.run_folder(run_id))
+        assert info.status == "stopped" and info.resumable and info.step > 0
+        assert "can be resumed" in status.inner_text()
+        page.locator("#tw-train-delete").click()
+        page.wait_for_function(
+            "id => ![...document.querySelectorAll('#tw-train-runs tr')].some(r => r.innerText.includes(id))",
+            arg=run_id, timeout=30_000)
+    finally:
+        try:
+            folder = R.run_folder(run_id)
+        except Exception:  # noqa: BLE001 - deleted by the test
+            folder = None
+        if folder is not None:
+            if R.read_run(folder).status in R.ACTIVE:
+                R.request_stop(run_id)
