@@ -95,7 +95,7 @@ def trainer_args(req: NewRun, files: Sequence[str] | None = None) -> tuple[list[
     if req.model not in model_choices(m):
         raise InvalidInput(f"{m} model must be one of {', '.join(model_choices(m))}, not {req.model!r}")
     if req.steps is not None and not 1 <= int(req.steps) <= MAX_STEPS:
-        raise InvalidInput(f"steps must be between 1 and {MAX_STEPS:,} (or empty for the preset's), not {req.steps}")
+        raise InvalidInput(f"steps must be between 1 and {MAX_STEPS:,} (or 0 for the preset's), not {req.steps}")
     if not 0 <= int(req.seed) < 2**31:
         raise InvalidInput(f"seed must be between 0 and {2**31 - 1}, not {req.seed}")
     note = ""
@@ -170,6 +170,9 @@ RUN_HEADERS = ["run", "status", "step", "model", "data", "preset", "started"]
 def runs_table() -> list[list[str]]:
     rows = []
     for r in R.list_runs():
+        if r.status == "running":  # run.json has the step of the end; a running one's is in its log
+            last = (R.step_history(r.folder) or [{}])[-1]
+            r.step, r.steps = int(last.get("step", 0)), last.get("steps")
         steps = f"{r.step:,}/{r.steps:,}" if r.steps else (f"{r.step:,}" if r.step else "")
         rows.append([r.id, r.status, steps, r.summary.get("model", ""), r.summary.get("data", ""),
                      r.summary.get("preset", ""), r.created.replace("T", " ")[:19]])
@@ -279,7 +282,7 @@ def build(tab: Any = None) -> None:
             data = gr.Dropdown(data_choices("image"), value="emoji32", label="data", elem_id="tw-train-data")
             vocab = gr.Number(value=2000, precision=0, label="vocabulary size (text)", visible=False)
             with gr.Row():
-                steps = gr.Number(value=None, precision=0, label="steps (empty: the preset's)", elem_id="tw-train-steps")
+                steps = gr.Number(value=0, precision=0, minimum=0, label="steps (0: the preset's)", elem_id="tw-train-steps")
                 seed = gr.Number(value=0, precision=0, label="seed")
             files = gr.File(file_count="multiple", label="your own data (choose 'uploaded files' above)",
                             type="filepath")
@@ -331,7 +334,7 @@ def build(tab: Any = None) -> None:
 
     def on_start(m, mdl, q, p, d, v, st, sd, fs):
         req = NewRun(modality=m, model=mdl, quantizer=q or "preset", preset=p or "", data=d,
-                     steps=int(st) if st not in (None, "") else None, seed=int(sd or 0), vocab_size=int(v or 2000))
+                     steps=int(st) if st not in (None, "", 0) else None, seed=int(sd or 0), vocab_size=int(v or 2000))
         run_id, msg = start_run(req, fs)
         ids = run_ids()
         return msg, gr.update(choices=ids, value=run_id), gr.update(choices=ids), runs_table()

@@ -456,15 +456,15 @@ def test_train_tab_runs_watches_stops_and_lists_a_cpu_tiny_run(page):
         page.locator("#tw-train-stop").click()
         page.wait_for_function(
             "() => document.querySelector('#tw-train-status').innerText.includes('stopped')", timeout=120_000)
-        table = page.locator("#tw-train-runs")
-        row = table.locator("tr", has_text=run_id)
-        row.get_by_text("stopped").wait_for(timeout=30_000)
+        page.wait_for_function(  # the registry lists it as stopped (one cell per line)
+            "id => document.querySelector('#tw-train-runs').innerText.includes(id + '\\nstopped')",
+            arg=run_id, timeout=30_000)
         info = R.read_run(R.run_folder(run_id))
         assert info.status == "stopped" and info.resumable and info.step > 0
         assert "can be resumed" in status.inner_text()
         page.locator("#tw-train-delete").click()
         page.wait_for_function(
-            "id => ![...document.querySelectorAll('#tw-train-runs tr')].some(r => r.innerText.includes(id))",
+            "id => !document.querySelector('#tw-train-runs').innerText.includes(id)",
             arg=run_id, timeout=30_000)
     finally:
         try:

@@ -132,7 +132,8 @@ def _run_toy(tmp_path, steps, stop_at=None, resume=False):
 def test_exact_resume_in_process(tmp_path):
     ref, ref_logs = _run_toy(tmp_path / "a", 13)
     stopped, first = _run_toy(tmp_path / "b", 13, stop_at=5)  # stops mid log window (log_every=4)
-    assert stopped.step == 5 and first[-1][0] == 4 and load_last(tmp_path / "b" / "run").step == 5
+    assert stopped.step == 5 and load_last(tmp_path / "b" / "run").step == 5
+    assert first[-2][0] == 4 and first[-1][0] == 5 and first[-1][2] == 1  # the curve ends at the stop: step 5 alone
     res, rest = _run_toy(tmp_path / "b", 13, resume=True)
     assert rest[0][0] == 8 and rest[0][2] == 4  # the log window 5..8 spans the resume
     for k, v in ref.model.state_dict().items():

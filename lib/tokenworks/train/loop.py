@@ -220,6 +220,14 @@ def run_steps(
             state.best, state.best_step = metric, state.step
             yield save("best", metric)
 
+    def window_event(now: float, eta: float | None) -> StepEvent:
+        """The log window's means as a StepEvent (throughput over the steps of this process)."""
+        means = {g: {k: float(v) / state.window_steps for k, v in d.items()} for g, d in state.sums.items()}
+        return StepEvent(step=state.step, steps=cfg.steps, losses=means.get("losses", {}),
+                         metrics=means.get("metrics", {}), codebook=means.get("codebook", {}), lr=lr,
+                         items_per_s=items_log / max(now - t_log, 1e-9), elapsed=elapsed(), eta_seconds=eta,
+                         window=state.window_steps)
+
     reason: Literal["steps", "minutes", "stopped"]
     while True:
         if state.step >= cfg.steps:
@@ -247,15 +255,10 @@ def run_steps(
 
         if state.step % cfg.log_every == 0 or state.step == 1 or state.step == cfg.steps:
             now = time.perf_counter()
-            dt = max(now - t_log, 1e-9)
-            means = {g: {k: float(v) / state.window_steps for k, v in d.items()} for g, d in state.sums.items()}
-            eta = (cfg.steps - state.step) * dt / steps_log
+            eta = (cfg.steps - state.step) * max(now - t_log, 1e-9) / steps_log
             if budget is not None:
                 eta = min(eta, max(0.0, budget - elapsed()))
-            yield StepEvent(step=state.step, steps=cfg.steps, losses=means.get("losses", {}),
-                            metrics=means.get("metrics", {}), codebook=means.get("codebook", {}), lr=lr,
-                            items_per_s=items_log / dt, elapsed=elapsed(), eta_seconds=eta,
-                            window=state.window_steps)
+            yield window_event(now, eta)
             state.sums, state.window_steps = {}, 0
             t_log, items_log, steps_log = now, 0, 0
         if preview_fn is not None and cfg.preview_every and state.step % cfg.preview_every == 0:
@@ -263,6 +266,9 @@ def run_steps(
         if cfg.checkpoint_every and state.step % cfg.checkpoint_every == 0 and state.step < cfg.steps:
             yield from checkpoints()
 
+    if reason != "steps" and state.window_steps and steps_log:  # the curve ends where the run stopped
+        yield window_event(time.perf_counter(), None)
+        # the window is kept: a resumed run goes on averaging it, as a run never stopped would
     yield from checkpoints()
     yield DoneEvent(reason=reason, steps=state.step, seconds=elapsed())
 
