@@ -46,14 +46,15 @@ import torch.nn.functional as F
 from ..checkpoint import config_from_dict
 from ..errors import InvalidInput, TokenworksError
 from ..train.common import log_event, lr_factor, parse_set_overrides, pick_device, seed_everything
-from ..train.loop import (CheckpointEvent, DoneEvent, Event, LoopConfig, LoopState, SavedState, StepContext,
-                          StepEvent, StepOutput, StopFlag, load_last, restore, run_steps)
+from ..train.loop import (CheckpointEvent, DoneEvent, Event, LoopConfig, LoopState, PreviewEvent, SavedState,
+                          StepContext, StepEvent, StepOutput, StopFlag, load_last, restore, run_steps)
 from ..paths import runs_dir
 from ..train.memory import check_fits, estimate_training_memory
 from ..quantizers import CodebookHealth
 from ._nn import num_params, to_pixels
 from .data import load_dataset
 from .flex1d import bytes_for_tokens, tokens_for_bytes
+from .preview import PREVIEW_IMAGES, Preview, write_preview
 from .tokenizer import MODELS, Flex1DTokenizer, GridTokenizer, ImageTokenizer, build_model, round_to_half
 
 BYTE_BUDGETS = (100, 200, 300)  # equal-bytes points compared against JPEG / WebP
@@ -93,6 +94,7 @@ class TrainConfig:
     log_every: int = 25  # steps between log lines (the logged losses are means over those steps)
     checkpoint_every: int = 0  # write <run_dir>/last (weights, optimizer, RNGs) every n steps and at the end; 0: never
     run_dir: str | None = None  # where last/ and best/ go; None: <out>.run when checkpoint_every > 0
+    preview_every: int = 0  # write <run_dir>/preview.png (test images and their reconstructions) every n steps; 0: never
     weights: str = "float32"  # float32 | float16: how the checkpoint stores the parameters (float16: half the size)
     threads: int | None = None  # torch CPU threads (None: torch's default)
     model_config: dict[str, Any] = field(default_factory=dict)  # overrides of the model config
@@ -383,7 +385,13 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
 
     loop = LoopConfig(steps=cfg.steps, minutes=cfg.minutes or None, log_every=cfg.log_every,
                       checkpoint_every=cfg.checkpoint_every, run_dir=str(run_dir) if run_dir else None,
-                      best_metric="loss", best_mode="min")
+                      best_metric="loss", best_mode="min", preview_every=cfg.preview_every if run_dir else 0)
+
+    def preview_fn(st: LoopState) -> Preview:
+        """The first test images reconstructed by the model as it is now (the loop restores its mode and RNGs)."""
+        st.model.eval()
+        return write_preview(tok_cls(st.model, name=name), test.images[:PREVIEW_IMAGES], run_dir)
+
     log_event("start", model=cfg.model, data=cfg.data, preset=cfg.preset, seed=cfg.seed, device=str(device),
          train_images=int(N), test_images=int(len(test.images)), params=num_params(model),
          vocab_size=model.vocab_size, tokens=model.num_tokens, out=str(out),
@@ -392,9 +400,11 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
     history: list[dict[str, Any]] = []
     model.train()
     done = DoneEvent(reason="steps", steps=state.step, seconds=state.elapsed)
-    for ev in run_steps(state, step_fn, batches, loop, stop=stop):
+    for ev in run_steps(state, step_fn, batches, loop, stop=stop, preview_fn=preview_fn):
         if isinstance(ev, StepEvent):
             history.append(step_record(ev))
+        elif isinstance(ev, PreviewEvent):
+            log_event("preview", step=ev.step, path=str(ev.data.path), rows=ev.data.rows)
         elif isinstance(ev, CheckpointEvent):
             log_event("checkpoint", kind=ev.kind, step=ev.step, path=str(ev.path),
                       metric=None if ev.metric is None else round(ev.metric, 6))
@@ -467,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--checkpoint-every", type=int, default=None,
                     help="write <run-dir>/last every N steps and at the end, so the run can be resumed (0: never)")
     ap.add_argument("--run-dir", default=None, help="folder of last/ and best/ (default <out>.run)")
+    ap.add_argument("--preview-every", type=int, default=None,
+                    help="write <run-dir>/preview.png (test images reconstructed) every N steps (0: never)")
     ap.add_argument("--resume", default=None, metavar="RUN_DIR",
                     help="continue the run in RUN_DIR with its saved config (only --steps, --minutes, "
                          "--threads, --device, --checkpoint-every and --eval-limit may change)")
@@ -501,7 +513,7 @@ def _train_from_args(a: argparse.Namespace, overrides: dict[str, Any]) -> int:
                         device=a.device, threads=a.threads, compile=a.compile, bf16=a.bf16, pairs=a.pairs,
                         monotone_weight=a.monotone_weight, augment=a.augment, train_limit=a.train_limit,
                         eval_limit=a.eval_limit, log_every=a.log_every, checkpoint_every=a.checkpoint_every,
-                        run_dir=a.run_dir, model_config=overrides)
+                        run_dir=a.run_dir, preview_every=a.preview_every, model_config=overrides)
     train_image(cfg)
     return 0
 

@@ -223,6 +223,8 @@ def trainer_argv(info: R.RunInfo, *, resume: bool, extra: list[str] | None = Non
         argv += ["--run-dir", str(folder)]
         if _option(argv, "--checkpoint-every") is None:
             argv += ["--checkpoint-every", str(CHECKPOINT_EVERY)]
+        if info.modality == "image" and _option(argv, "--preview-every") is None:
+            argv += ["--preview-every", _option(argv, "--checkpoint-every")]  # a picture per checkpoint
     return argv
 
 
