@@ -146,9 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         if a.cmd == "job":
             return jobs.run_job(folder)
         raw = R.read_run(folder, check_alive=False)
-        if not (raw.status == "queued" and raw.pid is None):  # else: queued for resuming by resume_run
-            jobs.check_resumable(R.read_run(folder))
-        (folder / R.STOP_FILE).unlink(missing_ok=True)
+        if not (raw.status == "queued" and raw.pid is None):  # else: queued for resuming by resume_run,
+            jobs.check_resumable(R.read_run(folder))  # which cleared STOP (a STOP now is a new request)
+            (folder / R.STOP_FILE).unlink(missing_ok=True)
         rc = jobs.run_job(folder, resume=True, extra=(["--steps", str(a.steps)] if a.steps else None))
         _say_end(a.run_id)
         return rc

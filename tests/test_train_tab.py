@@ -1,0 +1,90 @@
+"""The Train tab's handlers (app/train_tab.py) without a browser: arguments, bad input, and a run
+started, stopped and resumed through them."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app import train_tab as T
+from tokenworks.errors import InvalidInput
+from tokenworks.train import jobs
+from tokenworks.train import runs as R
+
+
+@pytest.fixture()
+def registry(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOKENWORKS_RUNS", str(tmp_path / "runs"))
+    return tmp_path / "runs" / "train"
+
+
+def test_trainer_arguments_follow_the_form():
+    argv, summary, _ = T.trainer_args(T.NewRun("image", "flex1d", "lfq", "default", "emoji64", steps=500, seed=3))
+    assert argv == ["--model", "flex1d", "--preset", "default", "--data", "emoji64", "--seed", "3",
+                    "--set", 'quantizer="lfq"', "--steps", "500"]
+    assert summary == {"model": "flex1d", "data": "emoji64", "preset": "default", "quantizer": "lfq"}
+    argv, _, _ = T.trainer_args(T.NewRun("audio", "rvq", preset="cpu-tiny", data=T.BUNDLED_AUDIO))
+    assert argv == ["--design", "rvq", "--preset", "cpu-tiny", "--seed", "0"]
+    argv, _, _ = T.trainer_args(T.NewRun("text", "unigram", data="austen", vocab_size=3000))
+    assert argv == ["--algo", "unigram", "--vocab", "3000", "--corpus", "austen"]
+    assert T.model_choices("audio") == ["rvq", "single"] and "emoji32" in T.data_choices("image")
+
+
+@pytest.mark.parametrize("req, message", [
+    (T.NewRun(modality="video"), "modality must be one of image, audio, text"),
+    (T.NewRun(model="resnet"), "image model must be one of grid, flex1d"),
+    (T.NewRun(preset="huge"), "image preset must be one of cpu-tiny, default, gpu"),
+    (T.NewRun(steps=-5), "steps must be between 1 and"),
+    (T.NewRun(steps=10**9), "steps must be between 1 and"),
+    (T.NewRun(data="imagenet"), "image data must be one of emoji32"),
+    (T.NewRun(quantizer="pq"), "quantizer must be one of preset, vq, fsq"),
+    (T.NewRun(data=T.UPLOADED), "choose files to upload first"),
+    (T.NewRun("text", "bpe", data="shakespeare", vocab_size=10), "vocab size must be between 260"),
+    (T.NewRun("audio", "rvq", preset="cpu", data=T.UPLOADED), "choose files to upload first"),
+])
+def test_bad_requests_name_what_is_allowed(req, message):
+    with pytest.raises(InvalidInput, match=message):
+        T.trainer_args(req)
+
+
+def test_uploads_with_no_usable_file_start_nothing(registry, tmp_path):
+    junk = tmp_path / "a.txt"
+    junk.write_text("hello")
+    with pytest.raises(InvalidInput, match="none of the 1 uploaded files is a usable picture"):
+        T.start_run(T.NewRun(data=T.UPLOADED), [str(junk)])
+    with pytest.raises(InvalidInput, match="none of the 1 uploaded files is a usable recording"):
+        T.start_run(T.NewRun("audio", "rvq", data=T.UPLOADED), [str(junk)])
+    assert R.list_runs() == []
+
+
+def test_start_watch_stop_resume_and_compare_through_the_handlers(registry, tmp_path):
+    rng = np.random.default_rng(0)
+    pics = []
+    for i in range(2):
+        pics.append(tmp_path / f"p{i}.png")
+        Image.fromarray((rng.random((80, 80, 3)) * 255).astype(np.uint8)).save(pics[-1])
+    run_id, msg = T.start_run(T.NewRun("image", "grid", "preset", "cpu-tiny", T.UPLOADED, steps=100000),
+                              [str(p) for p in pics])
+    assert run_id in msg and "2 pictures -> 64 training and 64 test crops" in msg
+    deadline = time.time() + 120
+    while not R.step_history(R.run_folder(run_id)):
+        assert time.time() < deadline
+        time.sleep(0.2)
+    view = T.run_view(run_id)
+    assert "running" in view.status and "step" in view.status and view.figure.data
+    assert T.runs_table()[0][:2] == [run_id, "running"]
+    assert "Asked run" in T.stop_run(run_id)
+    end = jobs.wait_for(run_id, ("stopped", "done", "failed"))
+    assert end.status == "stopped", end
+    view = T.run_view(run_id)
+    assert "can be resumed" in view.status and f"run:train/{run_id}/model" in view.status
+    assert "resumes from its last checkpoint" in T.resume(run_id)
+    R.request_stop(run_id)  # stop it again right away: a queued or running run honours it
+    assert jobs.wait_for(run_id, ("stopped", "done", "failed")).status == "stopped"
+    fig = T.compare([run_id], "loss", "elapsed")
+    assert fig.data and fig.data[0].name.startswith(run_id[:8])
+    with pytest.raises(InvalidInput, match="pick one or more runs"):
+        T.compare([], "loss")
+    assert "Deleted" in T.delete_run(run_id) and T.runs_table() == []
