@@ -103,34 +103,13 @@ def _cmd_train(argv: list[str]) -> int:
 
 
 def _train_text(argv: list[str]) -> int:
-    from .text.corpora import CORPORA
-    from .text.train_text import ALGOS, ENGINES, PRESETS, TextTrainRequest, train_text
+    from .text.train_text import add_arguments, request_from_args, train_text
 
-    ap = argparse.ArgumentParser(
-        prog="tokenworks train text", description="Train a text tokenizer on an offline corpus; save it as a run.",
-        epilog="presets: " + "; ".join(f"{p.name} ({p.description}: {p.algo}, {p.vocab_size}, {p.corpus})"
-                                       for p in PRESETS.values()))
-    ap.add_argument("--preset", choices=sorted(PRESETS), help="a named recipe (flags below override it)")
-    ap.add_argument("--algo", choices=ALGOS, help="bpe (byte-level), bytebpe (tokenworks' own trainer), superbpe, "
-                    "charbpe, wordpiece, unigram")
-    ap.add_argument("--vocab", type=int, help="exact vocabulary size")
-    ap.add_argument("--corpus", choices=CORPORA)
-    ap.add_argument("--engine", choices=ENGINES, default="hf", help="for bpe: hf (fast) or tokenworks (traced)")
-    ap.add_argument("--limit-mb", type=float, help="training megabytes taken from the corpus")
-    ap.add_argument("--transition", type=int, help="superbpe: vocabulary size where superword merges start")
-    ap.add_argument("--out", help="checkpoint folder (default: runs/text/<corpus>-<algo>-<vocab>)")
+    ap = add_arguments(argparse.ArgumentParser(
+        prog="tokenworks train text", description="Train a text tokenizer on an offline corpus; save it as a run."))
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
-    preset = PRESETS[args.preset] if args.preset else None
-    req = TextTrainRequest(
-        algo=args.algo or (preset.algo if preset else "bpe"),
-        vocab_size=args.vocab or (preset.vocab_size if preset else 8000),
-        corpus=args.corpus or (preset.corpus if preset else "shakespeare"),
-        engine=args.engine,
-        limit_mb=args.limit_mb or (preset.limit_mb if preset else 8.0),
-        transition_vocab_size=args.transition,
-        out=args.out,
-    )
+    req = request_from_args(args)
     res = train_text(req, progress=None if args.quiet else (lambda m: print(m, flush=True)))
     h = res.heldout
     print(f"{res.tokenizer.name}: vocab {res.tokenizer.vocab_size:,}, trained on {res.train_bytes:,} bytes in "
