@@ -106,6 +106,10 @@ def check_request(req: TextTrainRequest) -> None:
     if req.engine == "tokenworks" and req.algo not in ("bpe", "bytebpe", "superbpe"):
         raise InvalidInput(f"the tokenworks engine trains byte-level BPE (bpe, bytebpe, superbpe); "
                            f"{req.algo} trains with engine 'hf'")
+    lo = 257 if req.algo == "superbpe" else 256 if req.algo in ("bpe", "bytebpe") else 2
+    if isinstance(req.vocab_size, bool) or not isinstance(req.vocab_size, int) or req.vocab_size < lo:
+        raise InvalidInput(f"vocab_size for {req.algo} must be an integer of at least {lo}"
+                           f"{' (256 byte tokens)' if lo >= 256 else ''}, got {req.vocab_size!r}")
     if not (0 < req.limit_mb <= 1024):
         raise InvalidInput(f"limit_mb must be between 0 and 1024, got {req.limit_mb}")
     if req.corpus == "elf" and req.algo not in ("bpe", "bytebpe", "superbpe"):

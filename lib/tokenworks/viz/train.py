@@ -34,7 +34,8 @@ LABELS = {"loss": "loss", "train_bytes_per_token": "training bytes per token", "
 
 
 def step_dicts(steps: Sequence[Any]) -> list[dict[str, Any]]:
-    """The "step" records among ``steps`` (dicts or loop StepEvents), as flat dicts."""
+    """The "step" records among ``steps`` (log-line dicts or loop events), as flat dicts; other
+    lines and events (start, eval, checkpoints, done) are passed over."""
     out: list[dict[str, Any]] = []
     for s in steps:
         if isinstance(s, Mapping):
@@ -49,7 +50,7 @@ def step_dicts(steps: Sequence[Any]) -> list[dict[str, Any]]:
             out.append({"step": s.step, "steps": s.steps, **s.losses, **s.metrics,
                         **{f"q_{k}": v for k, v in s.codebook.items()}, "lr": s.lr, "items_per_s": s.items_per_s,
                         "unit": "items", "elapsed": s.elapsed, "eta_s": s.eta_seconds})
-        else:
+        elif type(s).__name__ not in ("CheckpointEvent", "DoneEvent", "PreviewEvent"):  # other loop events: skipped
             raise InvalidInput(f"steps must be dicts (log lines) or StepEvents, got {type(s).__name__}")
     return out
 
