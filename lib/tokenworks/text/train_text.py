@@ -33,6 +33,7 @@ from typing import Any, Callable, Generator
 from ..errors import InvalidInput, TokenworksError
 from ..train.common import log_event
 from ..train.loop import CheckpointEvent, DoneEvent, Event, StopFlag
+from ..train.watch import drain
 from .corpora import CORPORA, Corpus, load_corpus
 from .train_counts import TrainTokenCount
 from .train_events import MergeEvents, hf_step_event, text_step_record
@@ -332,12 +333,7 @@ def iter_train_text(req: TextTrainRequest, *, stop: StopFlag = None, say: Callab
 def train_text(req: TextTrainRequest, progress: Callable[[str], None] | None = None) -> TextTrainResult:
     """Train, save atomically as a run, and measure on the held-out split (``iter_train_text``
     run to the end; ``progress`` gets its prose lines)."""
-    run = iter_train_text(req, say=progress)
-    while True:
-        try:
-            next(run)
-        except StopIteration as done:
-            return done.value
+    return drain(iter_train_text(req, say=progress))
 
 
 # ---- the command line: `tokenworks train text` (prose) and this module (JSON lines) -----------
@@ -386,12 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         req = request_from_args(args)
         check_request(req)
-        run = iter_train_text(req, log=True)
-        while True:
-            try:
-                next(run)
-            except StopIteration:
-                return 0
+        drain(iter_train_text(req, log=True))
+        return 0
     except InvalidInput as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
