@@ -37,7 +37,8 @@ def test_tokenize_a_file_as_bytes(tmp_path, capsys):
     [
         (["tokenize", "text/nope", "x"], 1, "Did you mean 'text/"),
         (["tokenize", "text/bytes", "--file", "/no/such/file"], 1, "cannot read /no/such/file"),
-        (["train", "audio"], 1, "only `text` trains"),
+        (["train", "resume", "../x"], 2, "not a run id"),
+        (["train", "video"], 2, "invalid choice"),
         (["eval"], 1, "not available yet"),
         (["frobnicate"], 2, "choose one of app, assets"),
     ],

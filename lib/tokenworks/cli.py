@@ -6,6 +6,8 @@
     tokenworks list [--modality M]                registered tokenizers
     tokenworks bench [--out reports] [--only audio]   write reports/bench.json and bench.md
     tokenworks train text --algo A --vocab V --corpus C   train a text tokenizer (or --preset P)
+    tokenworks train image|audio [options]        a registered training run (python -m tokenworks.train)
+    tokenworks train list|show|stop|resume|delete the run registry
     tokenworks eval parity --tokenizers A,B --out parity.csv   token premium across UDHR languages
 
 Errors print one clear line on stderr and exit 1 (2 for usage errors); never a traceback.
@@ -94,12 +96,14 @@ def _cmd_bench(argv: list[str]) -> int:
 
 def _cmd_train(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: tokenworks train text [options]   (tokenworks train text --help)")
+        print("usage: tokenworks train text|image|audio [options]   (tokenworks train image --help)\n"
+              "       tokenworks train list|show|stop|resume|delete ...")
         return 0 if argv else 2
-    if argv[0] != "text":
-        raise TokenworksError(f"`tokenworks train {argv[0]}`: only `text` trains from the command line so far "
-                              "(images: python -m tokenworks.image.train)")
-    return _train_text(argv[1:])
+    if argv[0] == "text":
+        return _train_text(argv[1:])
+    from .train.__main__ import main as train_main  # image | audio runs, and the run registry
+
+    return train_main(argv)
 
 
 def _train_text(argv: list[str]) -> int:

@@ -382,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         req = request_from_args(args)
         check_request(req)
-        drain(iter_train_text(req, log=True))
+        from ..train.loop import PROCESS_STOP
+
+        drain(iter_train_text(req, log=True, stop=PROCESS_STOP))  # a job's stop request ends it after a merge
         return 0
     except InvalidInput as e:
         print(f"error: {e}", file=sys.stderr)

@@ -27,7 +27,7 @@ from . import jobs
 from . import runs as R
 
 SUMMARY_KEYS = {"--model": "model", "--data": "data", "--preset": "preset", "--design": "design",
-                "--algo": "algo", "--corpus": "corpus", "--vocab": "vocab_size", "--seed": "seed",
+                "--algo": "algo", "--corpus": "data", "--vocab": "vocab_size", "--seed": "seed",
                 "--wav-dir": "data"}
 
 
@@ -127,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("resume", help="continue a stopped or interrupted run from its last checkpoint")
     p.add_argument("run_id")
     p.add_argument("--steps", type=int, default=None, help="a new step budget (default: the saved one)")
-    a = ap.parse_args(argv)
+    try:
+        a = ap.parse_args(argv)
+    except SystemExit as e:  # argparse said what was wrong (or printed --help)
+        return int(e.code or 0)
     try:
         if a.cmd == "list":
             return _list(a.modality, a.json)
