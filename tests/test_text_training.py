@@ -210,7 +210,7 @@ def test_cli_train_errors_are_one_line(capsys):
     assert cli(["train", "text", "--algo", "bpe", "--vocab", "10", "--corpus", "stdlib", "--limit-mb", "0.1"]) == 1
     err = capsys.readouterr().err
     assert "vocab" in err and "Traceback" not in err
-    assert cli(["train", "audio"]) == 1
+    assert cli(["train", "video"]) == 2 and "invalid choice" in capsys.readouterr().err
 
 
 def test_ten_megabyte_inputs_encode_correctly():
