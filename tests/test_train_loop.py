@@ -9,17 +9,16 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from kill_helpers import kill_after_first_checkpoint  # tests/ is on sys.path
 from safetensors.torch import load_file
 from torch import nn
 
@@ -236,15 +235,7 @@ def test_kill_and_resume_matches_uninterrupted_run(tmp_path):
     _finish(ref, tmp_path / "ref.log")  # one run at a time: two cores are shared
 
     proc = _trainer(tmp_path, [*TINY, "--out", str(out)], "killed.log")
-    last = Path(f"{out}.run") / "last"
-    deadline = time.time() + 120
-    while not last.exists():  # last/ appears by a rename, so once it exists it is complete
-        assert proc.poll() is None, (tmp_path / "killed.log").read_text()[-3000:]
-        assert time.time() < deadline, "no checkpoint within 120 s"
-        time.sleep(0.005)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    kill_after_first_checkpoint(proc, Path(f"{out}.run"), tmp_path / "killed.log")
     assert not out.exists(), "the trainer finished before it was killed; the test proves nothing"
     killed_at = load_last(f"{out}.run").step
     assert 4 <= killed_at < STEPS
