@@ -3,12 +3,13 @@ on disk, and read a trainer's JSON-lines log. (tests/test_train_loop.py's kill t
 same wait-and-kill; it can call ``kill_after_first_checkpoint`` instead.)"""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import time
 from pathlib import Path
+
+from tokenworks.train.common import json_events
 
 
 def kill_after_first_checkpoint(proc: subprocess.Popen, run_dir: Path, log: Path, timeout: float = 120) -> None:
@@ -27,12 +28,4 @@ def kill_after_first_checkpoint(proc: subprocess.Popen, run_dir: Path, log: Path
 
 def read_events(text: str) -> list[dict]:
     """The JSON objects of a trainer's log, one a line; other lines are skipped."""
-    out = []
-    for line in text.splitlines():
-        try:
-            e = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(e, dict):
-            out.append(e)
-    return out
+    return list(json_events(text.splitlines()))

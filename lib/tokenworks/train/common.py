@@ -12,7 +12,7 @@ import json
 import math
 import random
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence, TextIO
+from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
 
 import numpy as np
 import torch
@@ -59,6 +59,17 @@ def event_file(path: str | Path | None) -> Iterator[None]:
             _SINKS.remove(fh)
 
 
+def json_events(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The JSON objects among ``lines`` (a log's lines); other lines, and one cut short by a kill, are skipped."""
+    for line in lines:
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(e, dict):
+            yield e
+
+
 class StepTable(io.TextIOBase):
     """A text stream that shows a trainer's JSON-lines log as a table: the "start" event as one
     line (``describe(event)``) and a header, then one row per "step" event; other lines are
@@ -70,13 +81,7 @@ class StepTable(io.TextIOBase):
         self.out, self.describe, self.columns = out, describe, list(columns)
 
     def write(self, text: str) -> int:
-        for line in text.splitlines():
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(e, dict):
-                continue
+        for e in json_events(text.splitlines()):
             if e.get("event") == "start":
                 print(self.describe(e), file=self.out)
                 print("".join(f"{h:>{_width(spec)}}" for h, _, spec in self.columns), file=self.out)

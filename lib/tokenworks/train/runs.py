@@ -28,6 +28,7 @@ from typing import Any
 
 from ..errors import CheckpointNotFound, InvalidInput
 from ..paths import runs_dir
+from .common import json_events
 
 RUN_FILE = "run.json"
 EVENTS_FILE = "events.jsonl"
@@ -213,13 +214,7 @@ def read_events(folder: str | Path) -> list[dict[str, Any]]:
     except FileNotFoundError:
         return []
     events: list[dict[str, Any]] = []
-    for line in lines:
-        try:
-            e = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(e, dict):
-            continue
+    for e in json_events(lines):
         if e.get("event") == "start" and e.get("resume_step"):
             s = int(e["resume_step"])
             events = [x for x in events if not (x.get("event") == "step" and int(x.get("step", 0)) > s)]
