@@ -44,7 +44,7 @@ import torch
 from ..errors import InvalidInput, TokenworksError
 from ..train.common import log_event, lr_factor, parse_set_overrides, pick_device, seed_everything
 from ..train.loop import (CheckpointEvent, DoneEvent, Event, LoopConfig, LoopState, SavedState, StepContext,
-                          StepEvent, StepOutput, StopFlag, load_last, restore, run_steps)
+                          StepEvent, StepOutput, StopFlag, load_for_resume, restore, run_paths, run_steps)
 from ..paths import runs_dir
 from ..train.memory import check_fits, estimate_training_memory
 from .codec import Codec, CodecConfig
@@ -305,29 +305,14 @@ def resume(run_dir: str | Path, *, stop: StopFlag = None, **overrides: Any) -> C
     Only ``RESUME_OVERRIDES`` may change (e.g. ``steps`` to train longer; that also stretches the
     LR schedule, so the result is no longer the one of the original run). A run warm-started with
     ``init`` reads that checkpoint's model config again (its weights come from ``last/``)."""
-    from ..checkpoint import config_from_dict
-
-    bad = sorted(k for k, v in overrides.items() if v is not None and k not in RESUME_OVERRIDES)
-    if bad:
-        raise InvalidInput(f"a resumed run keeps its saved config; {', '.join(bad)} cannot change. "
-                           f"Allowed with --resume: {', '.join(RESUME_OVERRIDES)}")
-    saved = load_last(run_dir)
-    trainer = saved.info.get("trainer")
-    if trainer != TRAINER:
-        raise InvalidInput(f"{saved.folder} was written by {trainer or 'an unknown trainer'}, not {TRAINER}; "
-                           "resume it with the trainer that wrote it")
-    cfg = config_from_dict(CodecTrainConfig, saved.config)
-    cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    cfg, saved = load_for_resume(run_dir, TRAINER, CodecTrainConfig, overrides, RESUME_OVERRIDES)
     return train_codec(cfg, resume_from=saved, stop=stop)
 
 
 def _paths(cfg: CodecTrainConfig) -> tuple[Path, Path | None]:
     """The final checkpoint folder and the run folder of last/ and best/ (None: no run checkpoints)."""
-    out = Path(cfg.out) if cfg.out else runs_dir() / "audio" / f"{cfg.design}-{cfg.preset}-s{cfg.seed}"
-    out = out.expanduser().resolve()
-    if cfg.run_dir:
-        return out, Path(cfg.run_dir).expanduser().resolve()
-    return out, (out.parent / f"{out.name}.run" if cfg.checkpoint_every else None)
+    return run_paths(cfg.out, runs_dir() / "audio" / f"{cfg.design}-{cfg.preset}-s{cfg.seed}", cfg.run_dir,
+                     cfg.checkpoint_every)
 
 
 def iter_train_codec(cfg: CodecTrainConfig, *, resume_from: SavedState | None = None,

@@ -23,6 +23,7 @@ and where the run ends, to the clock).
 """
 from __future__ import annotations
 
+import dataclasses
 import errno
 import random
 import shutil
@@ -415,6 +416,36 @@ def load_last(run_dir: str | Path, slot: str = "last") -> SavedState:
                       tensors=load_file(str(folder / STATE_FILE)))
 
 
+def load_for_resume(run_dir: str | Path, trainer: str, config_cls: type, overrides: dict[str, Any],
+                    allowed: tuple[str, ...]) -> tuple[Any, SavedState]:
+    """A trainer's saved config (with ``overrides`` of the ``allowed`` fields) and its last state.
+
+    Refuses a run written by another trainer, and a change of any other field (the saved config
+    is what the run was, so that it continues as it was)."""
+    from ..checkpoint import config_from_dict
+
+    bad = sorted(k for k, v in overrides.items() if v is not None and k not in allowed)
+    if bad:
+        raise InvalidInput(f"a resumed run keeps its saved config; {', '.join(bad)} cannot change. "
+                           f"Allowed with --resume: {', '.join(allowed)}")
+    saved = load_last(run_dir)
+    wrote = saved.info.get("trainer")
+    if wrote != trainer:
+        raise InvalidInput(f"{saved.folder} was written by {wrote or 'an unknown trainer'}, not {trainer}; "
+                           "resume it with the trainer that wrote it")
+    cfg = config_from_dict(config_cls, saved.config)
+    return dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None}), saved
+
+
+def run_paths(out: str | None, default_out: Path, run_dir: str | None, checkpoint_every: int) -> tuple[Path, Path | None]:
+    """A trainer's final checkpoint folder and its run folder of last/ and best/: ``run_dir``, or
+    ``<out>.run`` when checkpoints are asked for (None: no run checkpoints)."""
+    final = (Path(out) if out else default_out).expanduser().resolve()
+    if run_dir:
+        return final, Path(run_dir).expanduser().resolve()
+    return final, (final.parent / f"{final.name}.run" if checkpoint_every else None)
+
+
 def restore(state: LoopState, saved: SavedState) -> LoopState:
     """Put a saved run back into ``state``: weights, optimizer, step, seconds, RNGs, log window."""
     if saved.data_hash is not None and state.data_hash is not None and saved.data_hash != state.data_hash:
@@ -451,4 +482,4 @@ def restore(state: LoopState, saved: SavedState) -> LoopState:
 
 __all__ = ["PROCESS_STOP", "request_stop", "LoopConfig", "LoopState", "StepContext", "StepOutput", "StepEvent", "PreviewEvent",
            "CheckpointEvent", "DoneEvent", "Event", "StopFlag", "SavedState", "run_steps", "save_state",
-           "load_last", "find_last", "restore", "clean_stale"]
+           "load_last", "find_last", "restore", "clean_stale", "load_for_resume", "run_paths"]
