@@ -27,7 +27,9 @@
 # 3. inspects the trained model with the views of notebooks 03 and 04 (reconstructions, token
 #    grid, codebook usage),
 # 4. trains a small byte-level BPE and a SuperBPE through the same kind of events, and plots the
-#    training corpus's bytes per token as merges are learned.
+#    training corpus's bytes per token as merges are learned,
+# 5. runs two image runs as jobs through the run registry (what the Train tab does), queued one
+#    behind the other, and compares their curves.
 #
 # The loop lives in `tokenworks.train.loop`, the trainers in `tokenworks.image.train` and
 # `tokenworks.text.train_text`, the live view in `tokenworks.train.watch`, the figures in
@@ -241,3 +243,46 @@ for algo, r in text_runs.items():
     seq = r.tokenizer.encode(code)
     print(f"{algo}: {len(seq)} tokens for {len(code.encode())} bytes")
     display(HTML(tokens_html(seq, code)))
+
+# %% [markdown]
+# ## 5 · The run registry: runs as jobs
+# The Train tab does not train inside the app: it registers a run in `runs/train/<run id>/`
+# (`tokenworks.train.runs`) and starts it as a job of its own (`tokenworks.train.jobs`), which
+# holds the device while it trains; a run started meanwhile waits as *queued*. The job appends
+# every event to the run's `events.jsonl`, so anything (the tab, this notebook, a shell) can follow
+# it. The same from a shell: `python -m tokenworks.train image --model grid --preset cpu-tiny`,
+# then `python -m tokenworks.train list | stop | resume | delete`.
+#
+# Two short runs, differing only in their quantizer (the grid model's VQ against FSQ), queued one
+# behind the other, then their curves compared. (A registry of its own here, under the runs folder
+# of this notebook.)
+
+# %%
+from tokenworks.train import jobs
+from tokenworks.train import runs as R
+
+os.environ["TOKENWORKS_RUNS"] = str(RUNS)  # the jobs find the registry through the environment
+data_arg = DATA
+if test.synthetic:  # a job is a process of its own: hand it the shapes as a data set folder
+    from tokenworks.image.data import save_npz
+
+    for split in ("train", "test"):
+        ds = synthetic_dataset(split, sizes[split], size=32)
+        save_npz(RUNS / "shapes32" / f"{split}.npz", ds.images, ds.names, ds.sources, None, {"synthetic": True})
+    data_arg = str(RUNS / "shapes32")
+steps = 60 if FAST else 1500
+common = ["--model", "grid", "--data", data_arg, "--preset", "cpu-tiny",
+          "--steps", str(steps), "--log-every", "10" if FAST else "50", "--threads", "2",
+          "--train-limit", "256" if FAST else "1024", "--eval-limit", "16" if FAST else "64"]
+queued = [jobs.submit("image", common + extra, {"model": "grid", "quantizer": q})
+          for q, extra in (("vq", []), ("fsq", ["--set", 'quantizer="fsq"']))]
+for info in queued:
+    print(f"{info.id}: {R.read_run(info.folder).status}")
+finished = [jobs.wait_for(info.id, ("done", "failed", "stopped"), timeout=600) for info in queued]
+for r in R.list_runs():
+    print(f"{r.id:52} {r.status:8} step {r.step}/{r.steps}  psnr {r.metrics.get('psnr', float('nan')):.2f} dB  "
+          f"usage {r.metrics.get('codebook', {}).get('usage', float('nan')):.2f}")
+
+# %%
+compare_runs({f"{info.id.split('-image-')[0]} {q}": R.step_history(info.folder)
+              for info, q in zip(queued, ("vq", "fsq"))}, metric="loss")
