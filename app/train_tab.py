@@ -221,8 +221,9 @@ def run_view(run_id: str | None) -> RunView:
     preview = folder / "preview.png"
     title = " ".join(str(info.summary.get(k)) for k in ("model", "data", "preset") if info.summary.get(k))
     sig = (info.id, info.status, len(events), preview.stat().st_mtime_ns if preview.is_file() else 0)
-    return RunView(line, training_dashboard(steps, title=title or info.id),
-                   str(preview) if preview.is_file() else None, sig)
+    fig = training_dashboard(steps, title=title or info.id)
+    fig.update_layout(width=None, autosize=True)  # as wide as the column
+    return RunView(line, fig, str(preview) if preview.is_file() else None, sig)
 
 
 def stop_run(run_id: str | None) -> str:
@@ -255,7 +256,7 @@ def compare(run_ids: Sequence[str] | None, metric: str = "loss", x: str = "step"
     if len(chosen) > 12:
         raise InvalidInput(f"compare at most 12 runs at once (got {len(chosen)})")
     curves = {r: R.step_history(R.run_folder(r)) for r in chosen}
-    return compare_runs(curves, metric=metric, x=x)
+    return compare_runs(curves, metric=metric, x=x).update_layout(width=None, autosize=True)
 
 
 # ---- the UI ---------------------------------------------------------------------------------

@@ -451,6 +451,9 @@ def test_train_tab_runs_watches_stops_and_lists_a_cpu_tiny_run(page):
             "s0 => { const m = document.querySelector('#tw-train-status').innerText.match(/step ([\\d,]+)/);"
             " return m && parseInt(m[1].replace(/,/g, '')) > s0; }", arg=first, timeout=120_000)
         assert step_shown() > first
+        # the first checkpoint brings the reconstructions of test images
+        page.wait_for_function("() => { const i = document.querySelector('#tw-train-preview img');"
+                               " return i && i.complete && i.naturalWidth > 0; }", timeout=120_000)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(SHOTS / "train_tab.png"), full_page=True)
         page.locator("#tw-train-stop").click()
