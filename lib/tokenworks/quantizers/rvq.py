@@ -18,8 +18,9 @@ import torch
 from torch import nn
 
 from ..errors import InvalidInput
+from ..train.distributed import broadcast_tensor
 from .base import Quantizer, QuantizerOutput
-from .vq import VQ, VQConfig, _broadcast
+from .vq import VQ, VQConfig
 
 
 @dataclass
@@ -79,7 +80,7 @@ class RVQ(Quantizer):
         if self.training and keep is None and self.config.dropout > 0:
             drop = torch.rand((), device=z.device) < self.config.dropout
             k_drop = torch.randint(1, self.num_codebooks + 1, (), device=z.device)
-            k = int(_broadcast(torch.where(drop, k_drop, torch.tensor(k, device=z.device))))  # same on all ranks
+            k = int(broadcast_tensor(torch.where(drop, k_drop, torch.tensor(k, device=z.device))))  # same on all ranks
         residual = z.float()  # (B, N, D)
         total = torch.zeros_like(residual)  # (B, N, D) sum of code vectors so far
         loss = torch.zeros((), device=z.device)

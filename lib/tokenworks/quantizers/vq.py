@@ -15,19 +15,25 @@ initialised yet, (2) quantizes, (3) updates the EMA codebook and the unused-step
 probability proportional to their squared quantization error (k-means++ style). All this
 state lives in registered buffers, so it is saved in a state_dict / safetensors file. In training
 mode the codebook moves after the lookup, so ``decode_codes`` equals ``quantized`` exactly in
-eval mode (and up to that one update in training mode). Under DDP the counts, sums and restarts
-are all-reduced / broadcast so every rank keeps the same codebook.
+eval mode (and up to that one update in training mode).
+
+Under DDP (torch.distributed initialised, more than one rank; rank r holds the items r::W of the
+global batch) the codebook stays identical on every rank and equal to the one a single process
+computes on the whole global batch: the EMA counts and sums are all-reduced before the update;
+k-means and dead-code restarts run on every rank on the vectors of the global batch (all-gathered
+in global order), which keeps the torch RNG in step everywhere, and rank 0's result is broadcast.
+In a single process none of this does anything.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
 from ..errors import InvalidInput
+from ..train.distributed import all_reduce_sum, broadcast_tensor, gather_shards
 from .base import Quantizer, QuantizerOutput, code_stats
 
 
@@ -46,22 +52,6 @@ class VQConfig:
     kmeans_init: bool = True  # initialise the codes by k-means on the first training batch
     kmeans_iters: int = 10  # Lloyd iterations of that k-means
     dead_code_steps: int = 20  # restart codes unused for this many training steps; 0: never
-
-
-def _distributed() -> bool:
-    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
-
-
-def _all_reduce(t: torch.Tensor) -> torch.Tensor:
-    if _distributed():
-        dist.all_reduce(t)
-    return t
-
-
-def _broadcast(t: torch.Tensor) -> torch.Tensor:
-    if _distributed():
-        dist.broadcast(t, src=0)
-    return t
 
 
 def _sample_rows(x: torch.Tensor, n: int) -> torch.Tensor:
@@ -141,7 +131,8 @@ class VQ(Quantizer):
 
     @torch.no_grad()
     def _kmeans_init(self, x: torch.Tensor) -> None:
-        """A few Lloyd iterations on x (M, C) from V random rows; empty clusters keep their centre."""
+        """A few Lloyd iterations on x (M, C) from V random rows; empty clusters keep their centre.
+        Under DDP x is the global batch's (every rank computes the same) and rank 0's result is kept."""
         V, cos = self.codebook_size, self.config.cosine
         centres = _sample_rows(x, V)  # (V, C)
         counts = torch.ones(V, device=x.device)
@@ -153,31 +144,34 @@ class VQ(Quantizer):
             sums = torch.zeros_like(centres).index_add_(0, assign, x)  # (V, C)
             full = counts > 0
             centres[full] = sums[full] / counts[full, None]
-        centres = _broadcast(centres.contiguous())
-        counts = _broadcast(counts.contiguous())
+        centres = broadcast_tensor(centres.contiguous())
+        counts = broadcast_tensor(counts.contiguous())
         self._set_codes(torch.arange(V, device=x.device), centres, counts.clamp_min(1.0))
         self.initialised.fill_(True)
 
     @torch.no_grad()
     def _restart_dead(self, x: torch.Tensor, dist: torch.Tensor) -> int:
-        """Replace codes unused for dead_code_steps steps with rows of x (M, C).
+        """Replace codes unused for dead_code_steps steps with vectors of x (B, N, C).
 
-        Rows are drawn with probability proportional to their squared distance dist (M,) to their
-        code (as k-means++ seeds), so new codes go where the data is served worst.
+        Vectors are drawn with probability proportional to their squared distance dist (B, N) to their
+        code (as k-means++ seeds), so new codes go where the data is served worst. Under DDP x and
+        dist are the global batch's (every rank draws the same) and rank 0's draw is kept.
         """
         steps = self.config.dead_code_steps
-        if steps <= 0 or x.shape[0] == 0:
+        if steps <= 0 or x.numel() == 0:
             return 0
         dead = (self.unused_steps >= steps).nonzero().squeeze(-1)  # (n,)
         if dead.numel() == 0:
             return 0
         n = dead.numel()
+        x = gather_shards(x).reshape(-1, x.shape[-1])  # (M, C); DDP: the global batch's (W * M, C)
+        dist = gather_shards(dist).reshape(-1)  # (M,) or (W * M,)
         if float(dist.sum()) > 0:
             rows = torch.multinomial(dist, n, replacement=n > int((dist > 0).sum()))  # (n,)
             vectors = x[rows]  # (n, C)
         else:
             vectors = _sample_rows(x, n)  # (n, C)
-        vectors = _broadcast(vectors.contiguous())
+        vectors = broadcast_tensor(vectors.contiguous())
         self._set_codes(dead, vectors)
         self.unused_steps[dead] = 0
         self.restarts += dead.numel()
@@ -187,12 +181,12 @@ class VQ(Quantizer):
     def _update(self, x: torch.Tensor, codes: torch.Tensor) -> None:
         """EMA update of the codebook from x (M, C) and its codes (M,); unused-step counters."""
         V, c = self.codebook_size, self.config
-        counts = _all_reduce(torch.bincount(codes, minlength=V).to(x.dtype))  # (V,)
+        counts = all_reduce_sum(torch.bincount(codes, minlength=V).to(x.dtype))  # (V,) over the global batch
         self.unused_steps += 1
         self.unused_steps[counts > 0] = 0
         if not c.ema:
             return
-        sums = _all_reduce(torch.zeros(V, x.shape[1], device=x.device).index_add_(0, codes, x))  # (V, C)
+        sums = all_reduce_sum(torch.zeros(V, x.shape[1], device=x.device).index_add_(0, codes, x))  # (V, C)
         self.ema_count.mul_(c.decay).add_(counts, alpha=1 - c.decay)
         self.ema_sum.mul_(c.decay).add_(sums, alpha=1 - c.decay)
         n = self.ema_count.sum()
@@ -209,8 +203,8 @@ class VQ(Quantizer):
         if c.cosine:
             x = F.normalize(x, dim=-1)
         flat = x.reshape(B * N, self.code_dim)  # (M, C) with M = B * N
-        if self.training and not bool(self.initialised):
-            self._kmeans_init(flat.detach())
+        if self.training and not bool(self.initialised):  # DDP: on the global batch, (W * M, C)
+            self._kmeans_init(gather_shards(x.detach()).reshape(-1, self.code_dim))
         codes, dist = nearest_codes(flat.detach(), self._table().detach(), c.cosine)  # (M,), (M,)
         e = self._table()[codes]  # (M, C) with gradients to a learned codebook
         commit = F.mse_loss(flat, e.detach())
@@ -220,7 +214,7 @@ class VQ(Quantizer):
         restarted = 0
         if self.training:
             self._update(flat.detach(), codes)
-            restarted = self._restart_dead(flat.detach(), dist)
+            restarted = self._restart_dead(x.detach(), dist.view(B, N))
         q = flat + (e - flat).detach()  # (M, C) straight-through: value e, gradient to z
         quantized = self.project_out(q.view(B, N, self.code_dim)).to(z.dtype)  # (B, N, D)
         codes = codes.view(B, N)
