@@ -20,6 +20,14 @@ loss over the last log window); after a crash or kill,
 continues with the saved config and, on the CPU and without a ``--minutes`` budget, ends with the
 same weights as a run never interrupted (tokenworks.train.loop).
 
+Several processes, one model (DistributedDataParallel, tokenworks.train.distributed):
+
+    PYTHONPATH=lib torchrun --nproc_per_node=4 -m tokenworks.image.train --model flex1d --data emoji64 \
+        --preset gpu --seed 0 --out runs/image/flex1d-emoji64-4gpu
+
+trains on 4 GPUs (nccl), each on batch_size / 4 images of every global batch (``--device cpu``:
+CPU processes, gloo). Only rank 0 logs and writes checkpoints; ``--resume`` works the same way.
+
 Self-contained on purpose: it imports only torch, numpy, pillow, safetensors and tokenworks
 modules that import only those, so it runs on a bare GPU machine with the data set caches
 (``.cache/tokenworks/datasets/*.npz``) copied over. It logs one JSON object per line to stdout
@@ -34,6 +42,7 @@ import dataclasses
 import math
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,9 +54,11 @@ import torch.nn.functional as F
 
 from ..checkpoint import config_from_dict
 from ..errors import InvalidInput, TokenworksError
-from ..train.common import log_event, lr_factor, parse_set_overrides, pick_device, seed_everything
-from ..train.loop import (CheckpointEvent, DoneEvent, Event, LoopConfig, LoopState, PreviewEvent, SavedState,
-                          StepContext, StepEvent, StepOutput, StopFlag, load_last, restore, run_steps)
+from ..train.common import log_event, lr_factor, parse_set_overrides, seed_everything, set_quiet
+from ..train.distributed import (agree, all_reduce_mean, broadcast_object, cleanup, init_distributed,
+                                 local_batch_size, main_first, same_on_all_ranks, shard, wrap_ddp)
+from ..train.loop import (PROCESS_STOP, CheckpointEvent, DoneEvent, Event, LoopConfig, LoopState, PreviewEvent,
+                          SavedState, StepContext, StepEvent, StepOutput, StopFlag, load_last, restore, run_steps)
 from ..paths import runs_dir
 from ..train.memory import check_fits, estimate_training_memory
 from ..quantizers import CodebookHealth
@@ -154,6 +165,7 @@ class TrainResult:
     history: list[dict[str, Any]]  # the logged step events
     reason: str = "steps"  # why training ended: steps | minutes | stopped
     run_dir: Path | None = None  # the folder of last/ and best/ (None: none were written)
+    world_size: int = 1  # processes that trained it (torchrun); only rank 0 evaluated and saved
 
 
 # ---- helpers ----------------------------------------------------------------------------------
@@ -162,19 +174,41 @@ class TrainResult:
 _PERMS = torch.tensor([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]])  # (6, 3)
 
 
-def augment(x: torch.Tensor, shift: int, generator: torch.Generator) -> torch.Tensor:
+@dataclass
+class AugmentDraws:
+    """The random choices of ``augment`` for B images (drawn for a global batch, then sharded)."""
+
+    flip: torch.Tensor  # (B,) bool: mirror left-right
+    perm: torch.Tensor  # (B,) int64: row of _PERMS (0: colours unchanged)
+    shift: torch.Tensor | None  # (B, 2) int64 pixels (x, y); None: no shift
+
+    def shard(self, rank: int, world: int) -> "AugmentDraws":
+        """The draws of this rank's images (global[rank::world])."""
+        return AugmentDraws(shard(self.flip, rank, world), shard(self.perm, rank, world),
+                            None if self.shift is None else shard(self.shift, rank, world))
+
+
+def draw_augment(B: int, shift: int, generator: torch.Generator, device: torch.device) -> AugmentDraws:
+    """Random flips, colour permutations (half the images) and shifts of up to ``shift`` pixels."""
+    flip = torch.rand(B, device=device, generator=generator) < 0.5  # (B,)
+    perm_id = torch.randint(0, 6, (B,), device=device, generator=generator)  # (B,)
+    perm_id = torch.where(torch.rand(B, device=device, generator=generator) < 0.5, perm_id, 0)
+    t = torch.randint(-shift, shift + 1, (B, 2), device=device, generator=generator) if shift > 0 else None  # (B, 2)
+    return AugmentDraws(flip, perm_id, t)
+
+
+def augment(x: torch.Tensor, shift: int, generator: torch.Generator, draws: AugmentDraws | None = None) -> torch.Tensor:
     """Random horizontal flip, colour-channel permutation (half the images) and an integer
-    shift of up to ``shift`` pixels (edges repeated), per image. x: (B, 3, S, S) in [-1, 1]."""
+    shift of up to ``shift`` pixels (edges repeated), per image. x: (B, 3, S, S) in [-1, 1].
+    ``draws``: use these choices (one per image of x) instead of drawing them from ``generator``."""
     B, _, S, _ = x.shape
     dev = x.device
-    flip = torch.rand(B, device=dev, generator=generator) < 0.5  # (B,)
-    x = torch.where(flip[:, None, None, None], x.flip(-1), x)
-    perm_id = torch.randint(0, 6, (B,), device=dev, generator=generator)  # (B,)
-    perm_id = torch.where(torch.rand(B, device=dev, generator=generator) < 0.5, perm_id, 0)
-    idx = _PERMS.to(dev)[perm_id][:, :, None, None].expand(-1, -1, S, S)  # (B, 3, S, S)
+    d = draws if draws is not None else draw_augment(B, shift, generator, dev)
+    x = torch.where(d.flip[:, None, None, None], x.flip(-1), x)
+    idx = _PERMS.to(dev)[d.perm][:, :, None, None].expand(-1, -1, S, S)  # (B, 3, S, S)
     x = torch.gather(x, 1, idx)
-    if shift > 0:
-        t = torch.randint(-shift, shift + 1, (B, 2), device=dev, generator=generator).float() * (2.0 / S)  # (B, 2)
+    if d.shift is not None:
+        t = d.shift.float() * (2.0 / S)  # (B, 2)
         theta = torch.zeros(B, 2, 3, device=dev)
         theta[:, 0, 0] = theta[:, 1, 1] = 1.0
         theta[:, :, 2] = t
@@ -288,22 +322,37 @@ def _paths(cfg: TrainConfig) -> tuple[Path, Path | None]:
 def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
                      stop: StopFlag = None) -> Generator[Event, None, TrainResult]:
     """``train_image`` as a generator: yields the loop's events (and prints them as JSON lines),
-    then evaluates and saves, and returns the TrainResult (``StopIteration.value``)."""
+    then evaluates and saves, and returns the TrainResult (``StopIteration.value``).
+
+    Under torchrun (W processes, ``train.distributed``) every rank runs this with the same config:
+    the same model from the same seed, wrapped in DistributedDataParallel; the same global batch of
+    ``batch_size`` images drawn from the state's rng, of which rank r trains on images r::W (their
+    augmentation and flex1d's prefix lengths drawn for the whole global batch, then sliced), so
+    the averaged gradient is the one a single process computes on the global batch. Only rank 0
+    logs, writes last/ and best/, evaluates and saves; a stop flag or the minutes budget is agreed
+    on by all ranks each step, so all of them end at the same step.
+    """
     if cfg.model not in MODELS:
         raise InvalidInput(f"unknown image model {cfg.model!r}; choose one of {', '.join(MODELS)}")
     if cfg.loss not in ("mse", "log_mse"):
         raise InvalidInput(f"loss must be mse or log_mse, not {cfg.loss!r}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    ddp = init_distributed(cfg.device)  # without torchrun: world 1, no process group, pick_device(cfg.device)
+    W, rank = ddp.world_size, ddp.rank
+    local_batch_size(cfg.batch_size, W)  # B must split evenly over the ranks (each holds B / W of a batch)
+    if W > 1:
+        set_quiet(not ddp.is_main)
     seed_everything(cfg.seed)
-    device = pick_device(cfg.device)
+    device = ddp.device
     cuda = device.type == "cuda"
     if cuda:
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
 
-    train = load_dataset(cfg.data, "train", cfg.train_limit)
-    test = load_dataset(cfg.data, "test", cfg.eval_limit)
+    with main_first():  # a data set cache that is missing is built by rank 0 alone
+        train = load_dataset(cfg.data, "train", cfg.train_limit)
+        test = load_dataset(cfg.data, "test", cfg.eval_limit)
     S = int(train.images.shape[1])
     _, config_cls = MODELS[cfg.model]
     known = {f.name for f in dataclasses.fields(config_cls)}
@@ -313,7 +362,7 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
     mcfg = dataclasses.replace(config_cls(), **{**cfg.model_config, "image_size": S})
     check_fits(estimate_training_memory(  # refuse a config too large for the memory before allocating it
         lambda: build_model(cfg.model, mcfg), lambda m, n: m(torch.zeros(n, 3, S, S)),
-        batch_size=cfg.batch_size, data_bytes=int(train.images.nbytes), device=device),
+        batch_size=local_batch_size(cfg.batch_size, W), data_bytes=int(train.images.nbytes), device=device),
         hint="the model (--set width=..., channels=...)")
     model = build_model(cfg.model, mcfg).to(device)
     tok_cls = GridTokenizer if cfg.model == "grid" else Flex1DTokenizer
@@ -332,24 +381,36 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
     state = LoopState(model=model, optimizer=opt, rng=np.random.default_rng(cfg.seed),
                       config=dataclasses.asdict(cfg), name=name, data_hash=train.data_hash, trainer=TRAINER)
     if resume_from is not None:
-        restore(state, resume_from)
-    fns = [torch.compile(model) if (cfg.compile and cuda) else model]  # fns[0]: the model called in training
+        restore(state, resume_from)  # every rank restores the same last/
+    if W > 1 and cuda:  # restore() puts rank 0's GPU RNG on every GPU index; this rank's GPU must follow rank 0's
+        torch.cuda.set_rng_state(broadcast_object(torch.cuda.get_rng_state()))
+    net = wrap_ddp(model, device)  # DistributedDataParallel under torchrun, else the model itself
+    fns = [torch.compile(net) if (cfg.compile and cuda) else net]  # fns[0]: the model called in training
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if (cfg.bf16 and cuda) else torch.autocast(
         device.type, enabled=False)
     pairs = cfg.pairs and cfg.model == "flex1d"
 
     def batches(rng: np.random.Generator) -> torch.Tensor:
-        """One training batch, every random choice drawn from ``rng`` (so a resumed run draws the same)."""
-        idx = torch.from_numpy(rng.integers(0, N, cfg.batch_size)).to(device)  # (B,)
-        x = to_pixels(images[idx])  # (B, 3, S, S)
+        """This rank's part of one training batch, every random choice drawn from ``rng`` (so a
+        resumed run draws the same); the global batch is drawn alike on every rank."""
+        idx = torch.from_numpy(shard(rng.integers(0, N, cfg.batch_size), rank, W)).to(device)  # (B / W,)
+        x = to_pixels(images[idx])  # (B / W, 3, S, S)
         if cfg.augment:
             gen.manual_seed(int(rng.integers(0, 2**63 - 1)))
-            x = augment(x, cfg.shift, gen)
+            draws = None if W == 1 else draw_augment(cfg.batch_size, cfg.shift, gen, device).shard(rank, W)
+            x = augment(x, cfg.shift, gen, draws)
         return x
 
     def forward_backward(fn, x: torch.Tensor):
+        keep = None
+        if W > 1 and cfg.model == "flex1d":  # nested dropout drawn for the global batch, then sliced
+            k = shard(model.sample_keep(cfg.batch_size, device), rank, W)  # (B / W,)
+            keep = torch.cat([k, (2 * k).clamp_(max=model.num_tokens)]) if pairs else k  # as Flex1D.forward
         with autocast:
-            o = fn(x, pairs=True) if pairs else fn(x)
+            if keep is not None:
+                o = fn(x, keep=keep, pairs=pairs)
+            else:
+                o = fn(x, pairs=True) if pairs else fn(x)
         target = torch.cat([x, x]) if pairs else x  # (B or 2B, 3, S, S)
         per_image = (o.recon.float() - target).pow(2).flatten(1).mean(1)  # (B or 2B,)
         mse = per_image.mean()
@@ -363,29 +424,42 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
             worse = torch.where(k2 > k1, l2 - l1, torch.where(k1 > k2, l1 - l2, torch.zeros_like(l1)))  # (B,)
             loss = loss + cfg.monotone_weight * torch.relu(worse).mean()
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # DDP: the gradients are averaged over the ranks here
         return o, loss, mse
 
+    agreed = _Agreement(stop, cfg.minutes or None, state.elapsed, ddp.is_main) if W > 1 else None
+
     def step_fn(x: torch.Tensor, ctx: StepContext) -> StepOutput:
-        lr = cfg.lr * lr_factor(ctx.step, ctx.progress, cfg.warmup_steps, cfg.min_lr_frac)
+        progress = ctx.progress if agreed is None else agreed.progress(ctx)
+        lr = cfg.lr * lr_factor(ctx.step, progress, cfg.warmup_steps, cfg.min_lr_frac)
         for group in opt.param_groups:
             group["lr"] = lr
         try:
             o, loss, mse = forward_backward(fns[0], x)
         except Exception as e:  # noqa: BLE001 - a compiler failure must not cost the run
-            if fns[0] is model:
+            if fns[0] is net:
                 raise
             log_event("compile_failed", error=f"{type(e).__name__}: {e}"[:500])
-            fns[0] = model
-            o, loss, mse = forward_backward(model, x)
+            fns[0] = net
+            o, loss, mse = forward_backward(net, x)
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
-        return StepOutput(losses={"loss": loss.detach(), "mse": mse.detach()}, metrics={"grad_norm": gnorm.detach()},
-                          codebook=dict(o.stats), items=int(x.shape[0]))
+        losses = {"loss": loss.detach(), "mse": mse.detach()}
+        if W > 1:  # log the global mean over the B images (equal shards: the mean of the ranks' means)
+            both = all_reduce_mean(torch.stack([loss.detach().float(), mse.detach().float()]))  # (2,)
+            losses = {"loss": both[0], "mse": both[1]}
+        # grad_norm is the global one (after DDP's average); the codebook stats are this rank's shard's
+        return StepOutput(losses=losses, metrics={"grad_norm": gnorm.detach()},
+                          codebook=dict(o.stats), items=int(x.shape[0]) * W)
 
-    loop = LoopConfig(steps=cfg.steps, minutes=cfg.minutes or None, log_every=cfg.log_every,
-                      checkpoint_every=cfg.checkpoint_every, run_dir=str(run_dir) if run_dir else None,
-                      best_metric="loss", best_mode="min", preview_every=cfg.preview_every if run_dir else 0)
+    # Under DDP the loop has no clock of its own: ranks would read theirs differently and part ways;
+    # the minutes budget and the stop flag come from `agreed` (rank 0's clock, any rank's stop).
+    # Rank 0 alone writes last/, best/ and the previews.
+    loop = LoopConfig(steps=cfg.steps, minutes=(cfg.minutes or None) if W == 1 else None, log_every=cfg.log_every,
+                      checkpoint_every=cfg.checkpoint_every,
+                      run_dir=str(run_dir) if (run_dir and ddp.is_main) else None,
+                      best_metric="loss", best_mode="min",
+                      preview_every=cfg.preview_every if (run_dir and ddp.is_main) else 0)
 
     def preview_fn(st: LoopState) -> Preview:
         """The first test images reconstructed by the model as it is now (the loop restores its mode and RNGs)."""
@@ -395,12 +469,12 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
     log_event("start", model=cfg.model, data=cfg.data, preset=cfg.preset, seed=cfg.seed, device=str(device),
          train_images=int(N), test_images=int(len(test.images)), params=num_params(model),
          vocab_size=model.vocab_size, tokens=model.num_tokens, out=str(out),
-         run_dir=str(run_dir) if run_dir else None, resume_step=state.step,
+         run_dir=str(run_dir) if run_dir else None, resume_step=state.step, world_size=W, backend=ddp.backend,
          model_config=dataclasses.asdict(mcfg), train_config=dataclasses.asdict(cfg))
     history: list[dict[str, Any]] = []
     model.train()
     done = DoneEvent(reason="steps", steps=state.step, seconds=state.elapsed)
-    for ev in run_steps(state, step_fn, batches, loop, stop=stop, preview_fn=preview_fn):
+    for ev in run_steps(state, step_fn, batches, loop, stop=stop if agreed is None else agreed, preview_fn=preview_fn):
         if isinstance(ev, StepEvent):
             history.append(step_record(ev))
         elif isinstance(ev, PreviewEvent):
@@ -409,12 +483,20 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
             log_event("checkpoint", kind=ev.kind, step=ev.step, path=str(ev.path),
                       metric=None if ev.metric is None else round(ev.metric, 6))
         elif isinstance(ev, DoneEvent):
+            if agreed is not None and ev.reason == "stopped":
+                ev = dataclasses.replace(ev, reason=agreed.reason)
             done = ev
             log_event("done", reason=ev.reason, steps=ev.steps, seconds=round(ev.seconds, 1))
         yield ev
 
     model.eval()
     tok = tok_cls(model, name=name)
+    in_sync = W == 1 or same_on_all_ranks(_fingerprint(model))  # every rank holds the same weights and buffers
+    if not in_sync:
+        log_event("warning", message=f"the {W} ranks ended with different weights or buffers")
+    if not ddp.is_main:  # rank 0 evaluates and saves
+        return TrainResult(folder=out, tokenizer=tok, metrics={}, steps=done.steps, seconds=done.seconds,
+                           history=history, reason=done.reason, run_dir=run_dir, world_size=W)
     if cfg.weights == "float16":
         round_to_half(model)  # evaluate exactly the weights the checkpoint will hold
     t_eval = time.perf_counter()
@@ -422,16 +504,52 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
     metrics.update(train_steps=done.steps, train_seconds=round(done.seconds, 1),
                    final_train_mse=history[-1]["mse"] if history else None,
                    params=num_params(model), device=str(device),
-                   torch=torch.__version__, gpu=torch.cuda.get_device_name(0) if cuda else None)
+                   torch=torch.__version__, gpu=torch.cuda.get_device_name(device) if cuda else None,
+                   world_size=W)
+    if W > 1:
+        metrics["ranks_in_sync"] = in_sync
     log_event("eval", seconds=round(time.perf_counter() - t_eval, 1), **metrics)
     tok.to("cpu")
     folder = tok.save(out, data_hash=train.data_hash, metrics=metrics,
                       extra={"train": dataclasses.asdict(cfg),
-                             "data": {"name": cfg.data, "train_images": int(N), "test_hash": test.data_hash}},
+                             "data": {"name": cfg.data, "train_images": int(N), "test_hash": test.data_hash},
+                             "distributed": {"world_size": W, "backend": ddp.backend}},
                       weights=cfg.weights)
     log_event("saved", folder=str(folder), bytes=sum(p.stat().st_size for p in Path(folder).iterdir()))
     return TrainResult(folder=Path(folder), tokenizer=tok, metrics=metrics, steps=done.steps, seconds=done.seconds,
-                       history=history, reason=done.reason, run_dir=run_dir)
+                       history=history, reason=done.reason, run_dir=run_dir, world_size=W)
+
+
+class _Agreement:
+    """Under DDP, what every rank must see alike at each step: rank 0's clock (the minutes budget
+    and the LR schedule follow it) and the stop flag (set on any rank, e.g. rank 0's job runner).
+    One small all-reduce on the CPU per step; the run then ends on every rank after the same step.
+    It is the loop's stop flag."""
+
+    def __init__(self, stop: StopFlag, minutes: float | None, elapsed: float, is_main: bool) -> None:
+        self.stop, self.budget, self.is_main = stop, (minutes * 60.0 if minutes else None), is_main
+        self.elapsed0, self.t0 = elapsed, time.perf_counter()  # seconds trained before this process
+        self.stopping, self.reason = False, "stopped"
+
+    def progress(self, ctx: StepContext) -> float:
+        """Agree before step ``ctx.step``; the larger of steps done and rank 0's budget used."""
+        stop = PROCESS_STOP if self.stop is None else self.stop  # as run_steps: a job runner's signal or STOP file
+        asked = stop.is_set() if isinstance(stop, threading.Event) else bool(stop())
+        mine = self.elapsed0 + time.perf_counter() - self.t0 if self.is_main else 0.0
+        votes, elapsed = agree([float(asked), mine])  # (any rank's stop, rank 0's seconds)
+        out_of_time = self.budget is not None and elapsed >= self.budget
+        self.stopping = votes > 0 or out_of_time
+        self.reason = "stopped" if votes > 0 else "minutes"
+        return min(1.0, max(ctx.step / ctx.steps, elapsed / self.budget if self.budget else 0.0))
+
+    def __call__(self) -> bool:
+        return self.stopping
+
+
+def _fingerprint(model: torch.nn.Module) -> torch.Tensor:
+    """(2 * tensors,) float64: the sum and the sum of squares of every weight and buffer."""
+    ts = [t.detach().double() for t in model.state_dict().values()]
+    return torch.stack([v for t in ts for v in (t.sum(), t.pow(2).sum())])
 
 
 def step_record(ev: StepEvent) -> dict[str, Any]:
@@ -453,6 +571,17 @@ def train_command(model: str, data: str, out: str, preset: str = "gpu") -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; under torchrun every process runs it (see ``iter_train_image``). A process
+    group it joins itself it leaves again; one the caller created is left to the caller."""
+    joined_before = torch.distributed.is_available() and torch.distributed.is_initialized()
+    try:
+        return _main(argv)
+    finally:
+        if not joined_before:
+            cleanup()
+
+
+def _main(argv: list[str] | None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tokenworks.image.train", description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", choices=sorted(MODELS), default=None, help="grid | flex1d (default flex1d)")
     ap.add_argument("--data", default=None, help="emoji32 | emoji64 (default) | photo32 | photo64 | mnist32")
