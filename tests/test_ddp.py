@@ -26,6 +26,7 @@ from tokenworks.errors import AssetMissing, InvalidInput
 from tokenworks.image import train as T
 from tokenworks.image.data import load_dataset
 from tokenworks.train import distributed as D
+from tokenworks.train.common import json_events
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_available()),
@@ -60,15 +61,7 @@ def _torchrun(tmp_path: Path, args: list[str], nproc: int = 2) -> subprocess.Com
 
 
 def _events(text: str) -> list[dict]:
-    out = []
-    for line in text.splitlines():
-        try:
-            e = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(e, dict) and "event" in e:
-            out.append(e)
-    return out
+    return [e for e in json_events(text.splitlines()) if "event" in e]
 
 
 def _one_process(model: str, out: Path, monkeypatch, **overrides) -> tuple[dict, dict]:
@@ -109,10 +102,11 @@ def _need_data(model: str) -> None:
 
 @pytest.fixture(scope="module")
 def grid_run(tmp_path_factory):
-    """2 processes, grid cpu-tiny, last/ and best/ every 3 steps."""
+    """2 processes, grid cpu-tiny, last/, best/ and a preview every 3 steps (rank 0's preview must not
+    put its RNG out of step with rank 1's)."""
     _need_data("grid")
     tmp = tmp_path_factory.mktemp("ddp_grid")
-    proc = _torchrun(tmp, _args("grid", tmp / "ddp", "--checkpoint-every", "3"))
+    proc = _torchrun(tmp, _args("grid", tmp / "ddp", "--checkpoint-every", "3", "--preview-every", "3"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     return tmp, proc
 
@@ -152,9 +146,10 @@ def test_two_processes_match_one_process_on_the_global_batch(model, grid_run, tm
         assert torch.equal(ddp["quantizer.unused_steps"], ref["quantizer.unused_steps"])
         # only rank 0 wrote the run folder, each slot once and whole
         run = tmp / "ddp.run"
-        assert sorted(p.name for p in run.iterdir()) == ["best", "last"]
+        assert sorted(p.name for p in run.iterdir()) == ["best", "last", "preview.png"]
         assert [(e["kind"], e["step"]) for e in evs if e["event"] == "checkpoint" and e["kind"] == "last"] == [
             ("last", 3), ("last", STEPS)]
+        assert [e["step"] for e in evs if e["event"] == "preview"] == [3, STEPS]
 
 
 def test_resume_under_torchrun_and_a_budget_that_stops_both_ranks(grid_run, tmp_path, monkeypatch):
