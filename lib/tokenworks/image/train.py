@@ -52,13 +52,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..checkpoint import config_from_dict
 from ..errors import InvalidInput, TokenworksError
 from ..train.common import log_event, lr_factor, parse_set_overrides, seed_everything, set_quiet
 from ..train.distributed import (agree, all_reduce_mean, broadcast_object, cleanup, init_distributed,
                                  local_batch_size, main_first, same_on_all_ranks, shard, wrap_ddp)
 from ..train.loop import (PROCESS_STOP, CheckpointEvent, DoneEvent, Event, LoopConfig, LoopState, PreviewEvent,
-                          SavedState, StepContext, StepEvent, StepOutput, StopFlag, load_last, restore, run_steps)
+                          SavedState, StepContext, StepEvent, StepOutput, StopFlag, load_for_resume, restore, run_paths,
+                          run_steps)
 from ..paths import runs_dir
 from ..train.memory import check_fits, estimate_training_memory
 from ..quantizers import CodebookHealth
@@ -296,27 +296,14 @@ def resume(run_dir: str | Path, *, stop: StopFlag = None, **overrides: Any) -> T
 
     Only ``RESUME_OVERRIDES`` may change (e.g. ``steps`` to train longer; that also stretches the
     LR schedule, so the result is no longer the one of the original run)."""
-    bad = sorted(k for k, v in overrides.items() if v is not None and k not in RESUME_OVERRIDES)
-    if bad:
-        raise InvalidInput(f"a resumed run keeps its saved config; {', '.join(bad)} cannot change. "
-                           f"Allowed with --resume: {', '.join(RESUME_OVERRIDES)}")
-    saved = load_last(run_dir)
-    trainer = saved.info.get("trainer")
-    if trainer != TRAINER:
-        raise InvalidInput(f"{saved.folder} was written by {trainer or 'an unknown trainer'}, not {TRAINER}; "
-                           "resume it with the trainer that wrote it")
-    cfg = config_from_dict(TrainConfig, saved.config)
-    cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    cfg, saved = load_for_resume(run_dir, TRAINER, TrainConfig, overrides, RESUME_OVERRIDES)
     return train_image(cfg, resume_from=saved, stop=stop)
 
 
 def _paths(cfg: TrainConfig) -> tuple[Path, Path | None]:
     """The final checkpoint folder and the run folder of last/ and best/ (None: no run checkpoints)."""
-    out = (Path(cfg.out) if cfg.out else runs_dir() / "image" / f"{cfg.model}-{Path(cfg.data).name}-{cfg.preset}-s{cfg.seed}")
-    out = out.expanduser().resolve()
-    if cfg.run_dir:
-        return out, Path(cfg.run_dir).expanduser().resolve()
-    return out, (out.parent / f"{out.name}.run" if cfg.checkpoint_every else None)
+    return run_paths(cfg.out, runs_dir() / "image" / f"{cfg.model}-{Path(cfg.data).name}-{cfg.preset}-s{cfg.seed}",
+                     cfg.run_dir, cfg.checkpoint_every)
 
 
 def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,

@@ -78,7 +78,12 @@ def _new_run_distributed(modality: str, argv: list[str]) -> int:
     if dist.rank == 0:
         return jobs.run_job(info.folder)
     import importlib
+    import signal
 
+    from .loop import request_stop
+
+    for s in (signal.SIGTERM, signal.SIGINT):  # a stop on any rank ends every rank after the same step
+        signal.signal(s, lambda *_: request_stop())
     return importlib.import_module(jobs.TRAINERS[modality]).main(jobs.trainer_argv(info, resume=False))
 
 
