@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from ..errors import InvalidInput, TokenworksError
-from ..train.common import log_event, lr_factor, parse_set_overrides, pick_device, seed_everything
+from ..train.common import drain, log_event, lr_factor, parse_set_overrides, pick_device, seed_everything
 from ..train.loop import (CheckpointEvent, DoneEvent, Event, LoopConfig, LoopState, SavedState, StepContext,
                           StepEvent, StepOutput, StopFlag, load_for_resume, restore, run_paths, run_steps)
 from ..paths import runs_dir
@@ -291,12 +291,7 @@ def train_codec(cfg: CodecTrainConfig, *, resume_from: SavedState | None = None,
                 stop: StopFlag = None) -> CodecTrainResult:
     """Train, evaluate on the held-out clips, save; see the module docstring. ``resume_from``
     (``load_last(run_dir)``) continues a run; ``stop`` ends it cleanly between steps."""
-    run = iter_train_codec(cfg, resume_from=resume_from, stop=stop)
-    while True:
-        try:
-            next(run)
-        except StopIteration as done:
-            return done.value
+    return drain(iter_train_codec(cfg, resume_from=resume_from, stop=stop))
 
 
 def resume(run_dir: str | Path, *, stop: StopFlag = None, **overrides: Any) -> CodecTrainResult:

@@ -53,7 +53,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import InvalidInput, TokenworksError
-from ..train.common import log_event, lr_factor, parse_set_overrides, seed_everything, set_quiet
+from ..train.common import drain, log_event, lr_factor, parse_set_overrides, seed_everything, set_quiet
 from ..train.distributed import (agree, all_reduce_mean, broadcast_object, cleanup, init_distributed,
                                  local_batch_size, main_first, same_on_all_ranks, shard, wrap_ddp)
 from ..train.loop import (PROCESS_STOP, CheckpointEvent, DoneEvent, Event, LoopConfig, LoopState, PreviewEvent,
@@ -283,12 +283,7 @@ def evaluate(tok: ImageTokenizer, images: np.ndarray, batch: int = 256) -> dict[
 def train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None, stop: StopFlag = None) -> TrainResult:
     """Train, evaluate on the test split, save; see the module docstring. ``resume_from``
     (``load_last(run_dir)``) continues a run; ``stop`` ends it cleanly between steps."""
-    run = iter_train_image(cfg, resume_from=resume_from, stop=stop)
-    while True:
-        try:
-            next(run)
-        except StopIteration as done:
-            return done.value
+    return drain(iter_train_image(cfg, resume_from=resume_from, stop=stop))
 
 
 def resume(run_dir: str | Path, *, stop: StopFlag = None, **overrides: Any) -> TrainResult:

@@ -33,7 +33,7 @@ from typing import Any, Callable, Generator
 from ..errors import InvalidInput, TokenworksError
 from ..train.common import log_event
 from ..train.loop import CheckpointEvent, DoneEvent, Event, StopFlag
-from ..train.watch import drain
+from ..train.common import drain
 from .corpora import CORPORA, Corpus, load_corpus
 from .train_counts import TrainTokenCount
 from .train_events import MergeEvents, hf_step_event, text_step_record

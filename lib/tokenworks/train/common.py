@@ -12,7 +12,7 @@ import json
 import math
 import random
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
+from typing import Any, Callable, Generator, Iterable, Iterator, Sequence, TextIO
 
 import numpy as np
 import torch
@@ -135,3 +135,14 @@ def lr_factor(step: int, progress: float, warmup_steps: int, min_lr_frac: float)
     warm = min(1.0, (step + 1) / max(1, warmup_steps))
     cos = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
     return warm * (min_lr_frac + (1 - min_lr_frac) * cos)
+
+
+def drain(events: Generator[Any, None, Any], on_event: Callable[[Any], None] | None = None) -> Any:
+    """Run a generator of events to its end (calling ``on_event`` on each); return its return value."""
+    while True:
+        try:
+            ev = next(events)
+        except StopIteration as done:
+            return done.value
+        if on_event is not None:
+            on_event(ev)

@@ -22,19 +22,8 @@ import threading
 import time
 from typing import Any, Callable, Generator
 
-from .common import set_quiet
+from .common import drain, set_quiet  # noqa: F401  (drain: re-exported for notebooks)
 from .loop import CheckpointEvent, DoneEvent, StepEvent
-
-
-def drain(events: Generator[Any, None, Any], on_event: Callable[[Any], None] | None = None) -> Any:
-    """Run a generator of events to its end (calling ``on_event`` on each); return its return value."""
-    while True:
-        try:
-            ev = next(events)
-        except StopIteration as done:
-            return done.value
-        if on_event is not None:
-            on_event(ev)
 
 
 def eta_text(seconds: float | None) -> str:
