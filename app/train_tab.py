@@ -43,7 +43,7 @@ class NewRun:
     model: str = "grid"  # image: grid | flex1d; audio: rvq | single; text: an algorithm
     quantizer: str = "preset"  # image: the model's quantizer, or vq | fsq | lfq | glfq
     preset: str = "cpu-tiny"
-    data: str = "emoji32"  # an image data set, BUNDLED_AUDIO, a text corpus, or UPLOADED
+    data: str = "shapes32"  # an image data set, BUNDLED_AUDIO, a text corpus, or UPLOADED
     steps: int | None = None  # None: the preset's
     seed: int = 0
     vocab_size: int = 2000  # text only
@@ -68,14 +68,20 @@ def preset_choices(modality: str) -> list[str]:
 def data_choices(modality: str) -> list[str]:
     modality = _modality(modality)
     if modality == "image":
-        from tokenworks.image.data import dataset_names
+        from tokenworks.image.data import available, dataset_names
 
-        return dataset_names() + [UPLOADED]
+        return [n for n in dataset_names() if available(n)] + [UPLOADED]  # the ones whose assets are here
     if modality == "audio":
         return [BUNDLED_AUDIO, UPLOADED]
     from tokenworks.text.corpora import CORPORA
 
     return list(CORPORA)
+
+
+def default_data(modality: str) -> str:
+    """emoji32 for image runs when its asset is here, else the first data set that is."""
+    choices = data_choices(modality)
+    return "emoji32" if "emoji32" in choices else choices[0]
 
 
 def _modality(m: str) -> str:
@@ -280,7 +286,8 @@ def build(tab: Any = None) -> None:
             preset = gr.Dropdown(preset_choices("image"), value="cpu-tiny", label="preset",
                                  info="cpu-tiny: a minute or two here; default: what ships; gpu: needs a GPU",
                                  elem_id="tw-train-preset")
-            data = gr.Dropdown(data_choices("image"), value="emoji32", label="data", elem_id="tw-train-data")
+            data = gr.Dropdown(data_choices("image"), value=default_data("image"), label="data", elem_id="tw-train-data",
+                               info="data sets whose assets are missing are left out (make assets)")
             vocab = gr.Number(value=2000, precision=0, label="vocabulary size (text)", visible=False)
             with gr.Row():
                 steps = gr.Number(value=0, precision=0, minimum=0, label="steps (0: the preset's)", elem_id="tw-train-steps")
@@ -318,7 +325,7 @@ def build(tab: Any = None) -> None:
         return (gr.update(choices=model_choices(m), value=model_choices(m)[0]),
                 gr.update(visible=m == "image", value="preset"),
                 gr.update(choices=preset_choices(m), value=(preset_choices(m) or [None])[0], visible=m != "text"),
-                gr.update(choices=data_choices(m), value=data_choices(m)[0]),
+                gr.update(choices=data_choices(m), value=default_data(m)),
                 gr.update(visible=m == "text"))
 
     modality.change(friendly(on_modality), modality, [model, quantizer, preset, data, vocab], api_name=False)

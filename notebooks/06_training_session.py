@@ -262,14 +262,7 @@ from tokenworks.train import jobs
 from tokenworks.train import runs as R
 
 os.environ["TOKENWORKS_RUNS"] = str(RUNS)  # the jobs find the registry through the environment
-data_arg = DATA
-if test.synthetic:  # a job is a process of its own: hand it the shapes as a data set folder
-    from tokenworks.image.data import save_npz
-
-    for split in ("train", "test"):
-        ds = synthetic_dataset(split, sizes[split], size=32)
-        save_npz(RUNS / "shapes32" / f"{split}.npz", ds.images, ds.names, ds.sources, None, {"synthetic": True})
-    data_arg = str(RUNS / "shapes32")
+data_arg = "shapes32" if test.synthetic else DATA  # a job is a process of its own: a registered data set
 steps = 60 if FAST else 1500
 common = ["--model", "grid", "--data", data_arg, "--preset", "cpu-tiny",
           "--steps", str(steps), "--log-every", "10" if FAST else "50", "--threads", "2",

