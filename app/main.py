@@ -12,6 +12,8 @@ import ipaddress
 import logging
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 import gradio as gr
 
@@ -30,8 +32,20 @@ CSS = TOKENS_CSS + """
 """
 
 
+# Uploads live in Gradio's cache folder: every hour, files older than six hours are deleted
+# (and the whole cache when the server stops). A tab that is asked to re-read a deleted upload says
+# "upload it again". (The Train tab copies training data into runs/uploads/ on purpose: a run
+# needs its data to resume.)
+DELETE_CACHE = (3600, 6 * 3600)  # (how often to clean, in s; age of a file that is deleted, in s)
+
+
+def upload_dir() -> Path:
+    """The app's own folder for uploads under the system temp folder ($GRADIO_TEMP_DIR wins)."""
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "tokenworks-gradio")
+
+
 def build_app() -> gr.Blocks:
-    with gr.Blocks(title=TITLE) as demo:
+    with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(
             "# tokenworks\nTokenize text, images and audio, look inside the tokens, compare tokenizers, train your own. "
             "Everything runs offline on this machine."
@@ -74,6 +88,9 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, block: bool = True) -> 
             "tokenworks has no login; use 127.0.0.1 unless you mean it.",
             file=sys.stderr,
         )
+    folder = upload_dir()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)  # read by Gradio whenever it stores an upload
     demo = build_app()
     demo.queue(default_concurrency_limit=2, max_size=256)
     demo.launch(

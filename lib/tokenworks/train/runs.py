@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import CheckpointNotFound, InvalidInput
+from ..errors import CheckpointNotFound, InvalidInput, UnsafePath
 from ..paths import runs_dir
 from .common import json_events
 
@@ -92,6 +92,9 @@ def run_folder(run_id: str, root: str | Path | None = None) -> Path:
     """The folder of a registered run, by id (never a path given in a request)."""
     base = registry_root(root)
     folder = base / check_run_id(run_id)
+    if not folder.resolve().is_relative_to(base.resolve()):
+        raise UnsafePath(f"refusing run {run_id!r}: its folder is a link to {folder.resolve()}, outside the run "
+                         f"registry {base}; runs are read only from folders inside it")
     if not (folder / RUN_FILE).is_file():
         known = ", ".join(r.id for r in list_runs(root)[:8]) or "none yet"
         raise CheckpointNotFound(f"no run {run_id!r} in {base} (runs: {known})")
