@@ -106,7 +106,20 @@ def _benches() -> list[Callable[[BenchContext], None]]:
     return list(text_benchmarks.BENCHES) + list(image_benchmarks.BENCHES) + list(audio_benchmarks.BENCHES)
 
 
-GROUPS = ("text", "image", "audio")
+GROUPS = ("text", "image", "audio", "load")
+LOAD_CLIENTS = (30, 10)  # the load group: concurrent clients x requests each (the issue's load)
+LOAD_CLIENTS_QUICK = (6, 3)
+
+
+def load_bench(quick: bool) -> dict[str, object]:
+    """The load group: the app under many gradio_client clients while a training run goes on."""
+    from dataclasses import asdict as _asdict
+
+    from . import loadtest
+
+    clients, per_client = LOAD_CLIENTS_QUICK if quick else LOAD_CLIENTS
+    report = loadtest.run_load(clients=clients, requests_per_client=per_client)
+    return {"report": _asdict(report), "verdict": _asdict(loadtest.verdict(report))}
 
 
 def run(quick: bool = False, groups: tuple[str, ...] = GROUPS) -> dict[str, object]:
@@ -117,12 +130,15 @@ def run(quick: bool = False, groups: tuple[str, ...] = GROUPS) -> dict[str, obje
     for bench in _benches():
         if bench.__module__.split(".")[-2] in groups:
             bench(ctx)
-    return {
+    report: dict[str, object] = {
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),
         "quick": quick,
         "rows": [asdict(r) for r in ctx.rows],
     }
+    if "load" in groups:
+        report["load"] = load_bench(quick)
+    return report
 
 
 def to_markdown(report: dict[str, object]) -> str:
@@ -134,16 +150,24 @@ def to_markdown(report: dict[str, object]) -> str:
         "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in m.items() if v is not None),  # type: ignore[union-attr]
         "",
-        "Every row is the median of several runs; *ratio* is its speed relative to its anchor, timed in the same run (> 1: faster than the anchor).",
-        "",
-        "| group | measure | value | anchor | anchor value | ratio | notes |",
-        "|---|---|---:|---|---:|---:|---|",
     ]
+    if report["rows"] or "load" not in report:
+        lines += [
+            "Every row is the median of several runs; *ratio* is its speed relative to its anchor, timed in the same run (> 1: faster than the anchor).",
+            "",
+            "| group | measure | value | anchor | anchor value | ratio | notes |",
+            "|---|---|---:|---|---:|---:|---|",
+        ]
     for r in report["rows"]:  # type: ignore[union-attr]
         lines.append(
             f"| {r['group']} | {r['name']} | {r['value']:.2f} {r['unit']} | `{r['anchor']}` | "
             f"{r['anchor_value']:.2f} {r['unit']} | {r['ratio']:.3f} | {r['notes']} |"
         )
+    if "load" in report:
+        from .loadtest import LoadReport, to_markdown as load_markdown
+
+        lines += ["", "## Load: the app under concurrent clients", "",
+                  load_markdown(LoadReport.from_dict(report["load"]["report"])).rstrip("\n")]  # type: ignore[index]
     return "\n".join(lines) + "\n"
 
 

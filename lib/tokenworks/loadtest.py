@@ -1,0 +1,423 @@
+"""A bounded load test of the app: many ``gradio_client`` clients at once, on loopback, while a
+training run is going.
+
+    from tokenworks.loadtest import run_load
+    report = run_load(clients=30, requests_per_client=10)      # launches the app itself
+
+Every client is a thread with its own ``gradio_client.Client`` (its own session) that makes a
+fixed sequence of requests from ``PLAN``: text tokenization the majority, then image
+reconstruction (a sample, then k tokens) and audio decoding (a sample, then k codebooks). The run
+is bounded: a fixed number of requests, a timeout per request and a deadline for the whole run;
+a request that does not answer in time is an error "timeout", and the run ends by itself even if
+the server hangs. Only loopback URLs are accepted.
+
+Latency percentiles are over the requests that answered without error; errors are counted apart
+(with the first few messages).
+"""
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import InvalidInput, TokenworksError
+
+ROOT = Path(__file__).resolve().parents[2]  # the checkout (app/ lives here)
+TEXT_P95_TARGET_MS = 300.0  # the issue's target for text endpoints under load
+MAX_MESSAGES = 3  # error messages kept per endpoint
+
+
+@dataclass(frozen=True)
+class Step:
+    endpoint: str  # api name, e.g. "/tokenize"
+    kind: str  # "text" | "image" | "audio"
+    args: tuple[Any, ...]
+    needs_state: bool = False  # works on what the previous step of this session loaded
+
+
+# One cycle of requests; every client walks it from its own start (never a step that needs state).
+TEXTS = ("hello world", "Tokenizers turn text into numbers: héllo, 世界, 👋🏽!", "def f(x):\n    return x ** 2\n",
+         "مرحبا بالعالم " * 20)
+PLAN: tuple[Step, ...] = (
+    Step("/tokenize", "text", (TEXTS[0], ("text/bytes", "text/chars"))),
+    Step("/tokenize", "text", (TEXTS[1], ("text/cl100k_base", "text/bytes"))),
+    Step("/image_sample", "image", ("emoji-fox.png", "image/grid-emoji32")),
+    Step("/image_k", "image", (64,), needs_state=True),
+    Step("/tokenize", "text", (TEXTS[2], ("text/o200k_base", "text/chars"))),
+    Step("/tokenize", "text", (TEXTS[3], ("text/bytes", "text/cl100k_base"))),
+    Step("/audio_sample", "audio", ("flite-slt.wav", "audio/rvq-speech16k", "si_sdr")),
+    Step("/audio_k", "audio", (2,), needs_state=True),
+    Step("/tokenize", "text", (TEXTS[1], ("text/chars",))),
+    Step("/tokenize", "text", (TEXTS[0], ("text/cl100k_base", "text/o200k_base"))),
+)
+STARTS = tuple(i for i, s in enumerate(PLAN) if not s.needs_state)
+
+
+@dataclass
+class LoadConfig:
+    clients: int = 30  # concurrent clients (threads, one gradio_client.Client each)
+    requests_per_client: int = 10  # requests each client makes, walking PLAN
+    request_timeout_s: float = 60.0  # one request longer than this is an error "timeout"
+    warmup: bool = True  # walk PLAN once, alone, before the load (loads the tokenizers; not counted)
+    timeout_s: float = 300.0  # the whole load phase stops by then, answered or not
+    with_training: bool = True  # a cpu-tiny image training run goes on during the load
+    startup_timeout_s: float = 180.0  # for the app to answer and the training run to take its first steps
+
+
+@dataclass
+class EndpointStats:
+    endpoint: str
+    kind: str  # text | image | audio
+    n: int  # requests made
+    errors: int
+    messages: list[str]  # the first few error messages
+    p50_ms: float | None  # over the requests answered without error (None: none was)
+    p95_ms: float | None
+    max_ms: float | None
+
+
+@dataclass
+class TrainingState:
+    run_id: str | None
+    running_throughout: bool  # running before the load and still running after it
+    steps_before: int
+    steps_after: int
+    status_after: str  # the run's status when the load had ended (before it was stopped)
+
+
+@dataclass
+class LoadReport:
+    url: str
+    clients: int
+    requests_per_client: int
+    wall_s: float  # the load phase only
+    endpoints: list[EndpointStats]
+    training: TrainingState | None  # None: no training run was asked for
+    unfinished: int  # requests never sent or not answered by the deadline (counted as "timeout" errors)
+
+    @property
+    def errors(self) -> int:
+        return sum(e.errors for e in self.endpoints)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "LoadReport":
+        """Back from ``dataclasses.asdict`` (bench.json)."""
+        d = dict(d)
+        d["endpoints"] = [EndpointStats(**e) for e in d["endpoints"]]
+        d["training"] = TrainingState(**d["training"]) if d.get("training") else None
+        return cls(**d)
+
+
+@dataclass
+class Verdict:
+    passed: bool
+    target: str  # what was required, in words
+    failures: list[str] = field(default_factory=list)  # each unmet condition, with the measured number
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100), interpolated linearly like numpy.percentile's default."""
+    s = sorted(values)
+    pos = q / 100 * (len(s) - 1)
+    lo = int(math.floor(pos))
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def check_loopback(url: str) -> str:
+    """``url`` if it is http(s) on a loopback address, else InvalidInput."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    ok = host == "localhost"
+    with contextlib.suppress(ValueError):
+        ok = ok or ipaddress.ip_address(host).is_loopback
+    if parts.scheme not in ("http", "https") or not ok:
+        raise InvalidInput(f"the load test only runs against a loopback address (127.0.0.1, ::1 or localhost), "
+                           f"not {url!r}")
+    return url
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_app(env: dict[str, str], timeout_s: float, log: Path) -> Iterator[str]:
+    """Launch ``python -m app.main`` on 127.0.0.1 and a free port; yield its URL; stop it afterwards."""
+    port = _free_port()
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "app.main", "--host", "127.0.0.1", "--port", str(port)],
+                                cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise TokenworksError(f"the app exited with {proc.returncode}; its log ends:\n"
+                                      f"{log.read_text(errors='replace')[-2000:]}")
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            if time.monotonic() > deadline:
+                raise TokenworksError(f"the app did not answer within {timeout_s:.0f} s; see {log}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# ---- the training run ------------------------------------------------------------------------------
+
+TRAIN_ARGV = ["--model", "grid", "--data", "shapes32", "--preset", "cpu-tiny", "--device", "cpu", "--threads", "1",
+              "--steps", "1000000", "--minutes", "0", "--train-limit", "256", "--eval-limit", "8", "--log-every", "5",
+              "--checkpoint-every", "100000"]
+
+
+def _start_training(registry: Path, timeout_s: float) -> str:
+    """Submit a long cpu-tiny image run into ``registry`` and wait until it has taken steps."""
+    from .train import jobs
+    from .train import runs as R
+
+    info = jobs.submit("image", list(TRAIN_ARGV), {"model": "grid", "preset": "cpu-tiny", "purpose": "load test"},
+                       root=registry)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        now = R.read_run(info.folder)
+        if now.status == "running" and _last_step(info.folder) > 0:
+            return info.id
+        if now.status not in R.ACTIVE or time.monotonic() > deadline:
+            err = (info.folder / "stderr.log").read_text(errors="replace")[-1500:]
+            raise TokenworksError(f"the training run did not get going ({now.status}, step {_last_step(info.folder)}): {err}")
+        time.sleep(0.5)
+
+
+def _last_step(folder: Path) -> int:
+    """The run's last logged step (run.json has the step count only at the end)."""
+    from .train import runs as R
+
+    history = R.step_history(folder)
+    return int(history[-1]["step"]) if history else 0
+
+
+def _stop_training(registry: Path, run_id: str) -> None:
+    from .train import jobs
+    from .train import runs as R
+
+    with contextlib.suppress(TokenworksError):
+        R.request_stop(run_id, registry)
+    with contextlib.suppress(TimeoutError, TokenworksError):
+        jobs.wait_for(run_id, ("stopped", "done", "failed", "interrupted"), root=registry, timeout=60)
+
+
+# ---- the clients -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Result:
+    step: Step
+    ms: float | None  # None when it did not answer
+    error: str | None
+
+
+def _client_plan(index: int, n: int) -> list[Step]:
+    start = STARTS[index % len(STARTS)]
+    return [PLAN[(start + j) % len(PLAN)] for j in range(n)]
+
+
+def _run_client(url: str, plan: list[Step], request_timeout_s: float, deadline: float,
+                out: list[_Result], lock: threading.Lock) -> None:
+    from gradio_client import Client
+
+    try:
+        client = Client(url, verbose=False, download_files=False)
+    except Exception as e:  # noqa: BLE001 - every failure is a measured error
+        with lock:
+            out.extend(_Result(s, None, f"connect: {e}") for s in plan)
+        return
+    try:
+        _walk(client, plan, request_timeout_s, deadline, out, lock)
+    finally:
+        with contextlib.suppress(Exception):
+            client.close()
+
+
+def _walk(client: Any, plan: list[Step], request_timeout_s: float, deadline: float,
+          out: list[_Result], lock: threading.Lock) -> None:
+    for step in plan:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            with lock:
+                out.append(_Result(step, None, "timeout"))
+            continue
+        t0 = time.perf_counter()
+        job = client.submit(*step.args, api_name=step.endpoint)
+        try:
+            job.result(timeout=min(request_timeout_s, left))
+            res = _Result(step, (time.perf_counter() - t0) * 1000, None)
+        except TimeoutError:
+            job.cancel()
+            res = _Result(step, None, "timeout")
+        except Exception as e:  # noqa: BLE001
+            res = _Result(step, (time.perf_counter() - t0) * 1000, f"{type(e).__name__}: {str(e)[:300]}")
+        with lock:
+            out.append(res)
+
+
+def _stats(results: list[_Result]) -> list[EndpointStats]:
+    rows = []
+    for endpoint in dict.fromkeys(s.endpoint for s in PLAN):
+        mine = [r for r in results if r.step.endpoint == endpoint]
+        if not mine:
+            continue
+        ok = [r.ms for r in mine if r.error is None and r.ms is not None]
+        bad = [r.error for r in mine if r.error is not None]
+        rows.append(EndpointStats(
+            endpoint=endpoint, kind=mine[0].step.kind, n=len(mine), errors=len(bad),
+            messages=list(dict.fromkeys(bad))[:MAX_MESSAGES],
+            p50_ms=round(percentile(ok, 50), 1) if ok else None,
+            p95_ms=round(percentile(ok, 95), 1) if ok else None,
+            max_ms=round(max(ok), 1) if ok else None))
+    return rows
+
+
+def _warm_up(url: str, cfg: LoadConfig) -> None:
+    """One client walks PLAN once, alone, so that loading each tokenizer is not counted as load latency."""
+    results: list[_Result] = []
+    _run_client(url, list(PLAN), cfg.request_timeout_s, time.monotonic() + cfg.timeout_s, results, threading.Lock())
+    bad = [f"{r.step.endpoint}: {r.error}" for r in results if r.error]
+    if bad:
+        raise TokenworksError("the app failed a request before any load, so the load test would measure nothing: "
+                              + "; ".join(bad[:MAX_MESSAGES]))
+
+
+def _drive(url: str, cfg: LoadConfig) -> tuple[list[_Result], float, int]:
+    """All clients at once; returns their results, the wall time and how many never answered."""
+    plans = [_client_plan(i, cfg.requests_per_client) for i in range(cfg.clients)]
+    out: list[_Result] = []
+    lock = threading.Lock()
+    t0 = time.monotonic()
+    deadline = t0 + cfg.timeout_s
+    threads = [threading.Thread(target=_run_client, args=(url, p, cfg.request_timeout_s, deadline, out, lock),
+                                daemon=True, name=f"load-client-{i}") for i, p in enumerate(plans)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=max(0.0, deadline + 5 - time.monotonic()))
+    wall = time.monotonic() - t0
+    with lock:
+        done = list(out)
+    missing = Counter(s for p in plans for s in p)
+    missing.subtract(r.step for r in done)  # what a client stuck past the deadline never got
+    lost = [s for s, n in missing.items() for _ in range(n)]
+    return done + [_Result(s, None, "timeout") for s in lost], wall, len(lost)
+    return done, wall, unfinished
+
+
+def run_load(url: str | None = None, clients: int = 30, requests_per_client: int = 10, *,
+             with_training: bool = True, timeout_s: float = 300.0, request_timeout_s: float = 60.0,
+             startup_timeout_s: float = 180.0, warmup: bool = True) -> LoadReport:
+    """Run the load test; ``url=None`` launches the app on 127.0.0.1 (and a training run beside it
+    when ``with_training``) and stops both afterwards. A given ``url`` must be loopback; with it the
+    training run goes into a temporary registry the app does not see."""
+    cfg = LoadConfig(clients=clients, requests_per_client=requests_per_client, request_timeout_s=request_timeout_s,
+                     timeout_s=timeout_s, with_training=with_training, startup_timeout_s=startup_timeout_s,
+                     warmup=warmup)
+    if clients < 1 or requests_per_client < 1:
+        raise InvalidInput(f"clients and requests_per_client must be at least 1, not {clients} and {requests_per_client}")
+    if url is not None:
+        check_loopback(url)
+    tmp = Path(tempfile.mkdtemp(prefix="tokenworks-load-"))
+    registry = tmp / "runs" / "train"
+    env = {**os.environ, "TOKENWORKS_RUNS": str(tmp / "runs"), "GRADIO_ANALYTICS_ENABLED": "False",
+           "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT / "lib") + (
+               os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else "")}
+    run_id = None
+    try:
+        with contextlib.ExitStack() as stack:
+            if url is None:
+                url = stack.enter_context(serve_app(env, cfg.startup_timeout_s, tmp / "app.log"))
+            if cfg.warmup:
+                _warm_up(url, cfg)
+            training = None
+            if with_training:
+                from .train import runs as R
+
+                run_id = _start_training(registry, cfg.startup_timeout_s)
+                step_before = _last_step(R.run_folder(run_id, registry))
+            results, wall, unfinished = _drive(url, cfg)
+            if run_id is not None:
+                folder = R.run_folder(run_id, registry)
+                status, step_after = R.read_run(folder).status, _last_step(folder)
+                training = TrainingState(run_id=run_id, running_throughout=status == "running" and step_after > step_before,
+                                         steps_before=step_before, steps_after=step_after, status_after=status)
+            return LoadReport(url=url, clients=clients, requests_per_client=requests_per_client, wall_s=round(wall, 2),
+                              endpoints=_stats(results), training=training, unfinished=unfinished)
+    finally:
+        if run_id is not None:
+            _stop_training(registry, run_id)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def verdict(report: LoadReport, text_p95_ms: float = TEXT_P95_TARGET_MS) -> Verdict:
+    """The issue's target, checked on the measured numbers: no errors on any endpoint, text p95 under
+    ``text_p95_ms``, and (when one was asked for) the training run going throughout."""
+    failures = []
+    for e in report.endpoints:
+        if e.errors:
+            failures.append(f"{e.endpoint}: {e.errors} of {e.n} requests failed ({'; '.join(e.messages)})")
+        if e.kind == "text" and (e.p95_ms is None or e.p95_ms >= text_p95_ms):
+            got = "no answer" if e.p95_ms is None else f"{e.p95_ms:.0f} ms"
+            failures.append(f"{e.endpoint}: p95 {got}, target < {text_p95_ms:.0f} ms")
+    if report.training is not None and not report.training.running_throughout:
+        failures.append(f"the training run was not running throughout (status {report.training.status_after}, "
+                        f"steps {report.training.steps_before} -> {report.training.steps_after})")
+    target = f"no errors; text endpoints p95 < {text_p95_ms:.0f} ms" + (
+        "; a training run going throughout" if report.training is not None else "")
+    return Verdict(passed=not failures, target=target, failures=failures)
+
+
+def to_markdown(report: LoadReport) -> str:
+    """The latency table and the verdict, for bench.md."""
+    v = verdict(report)
+    tr = report.training
+    lines = [
+        f"{report.clients} concurrent clients x {report.requests_per_client} requests on loopback, "
+        f"{report.wall_s:.1f} s wall" + (
+            f", while a cpu-tiny training run went from step {tr.steps_before} to {tr.steps_after} ({tr.status_after})"
+            if tr else ", no training run") + ".",
+        "",
+        "| endpoint | kind | n | errors | p50 ms | p95 ms | max ms |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    fmt = lambda x: "–" if x is None else f"{x:.0f}"  # noqa: E731
+    for e in report.endpoints:
+        lines.append(f"| {e.endpoint} | {e.kind} | {e.n} | {e.errors} | {fmt(e.p50_ms)} | {fmt(e.p95_ms)} | {fmt(e.max_ms)} |")
+    lines += ["", f"Target: {v.target}. **{'PASS' if v.passed else 'FAIL'}**" + (
+        "" if v.passed else ": " + "; ".join(v.failures))]
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["PLAN", "Step", "LoadConfig", "EndpointStats", "TrainingState", "LoadReport", "Verdict", "run_load",
+           "verdict", "to_markdown", "check_loopback", "percentile", "serve_app", "TEXT_P95_TARGET_MS"]
