@@ -24,6 +24,7 @@ def test_short_load_with_training_answers_every_request():
     tr = report.training
     assert tr is not None and tr.running_throughout and tr.steps_after > tr.steps_before, tr
     assert "| /audio_k | audio | " in to_markdown(report)
+    assert report.client_cpu_s > 0 and report.app_cpu_s is not None and report.app_cpu_s > 0
 
 
 def test_refuses_a_url_that_is_not_loopback():
@@ -44,7 +45,8 @@ def _report(text_p95: float, errors: int = 0, running: bool = True) -> LoadRepor
         url="http://127.0.0.1:1/", clients=30, requests_per_client=10, wall_s=12.5, unfinished=0,
         endpoints=[EndpointStats("/tokenize", "text", 180, 0, [], 50.0, text_p95, text_p95 + 1),
                    EndpointStats("/audio_sample", "audio", 30, errors, ["timeout"] if errors else [], 900.0, 2000.0, 2500.0)],
-        training=TrainingState("r", running, 5, 90 if running else 5, "running" if running else "done"))
+        training=TrainingState("r", running, 5, 90 if running else 5, "running" if running else "done"),
+        client_cpu_s=11.0, app_cpu_s=3.5)
 
 
 def test_verdict_comes_from_the_numbers():
@@ -66,3 +68,4 @@ def test_bench_markdown_has_the_latency_table():
         assert "| endpoint | kind | n | errors | p50 ms | p95 ms | max ms |" in md
         assert f"| /tokenize | text | 180 | 0 | 50 | {p95:.0f} | {p95 + 1:.0f} |" in md
         assert word in md and "text endpoints p95 < 300 ms" in md
+        assert "the clients (gradio_client, one process) 11.0 s, the app 3.5 s" in md

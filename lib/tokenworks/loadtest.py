@@ -108,6 +108,8 @@ class LoadReport:
     endpoints: list[EndpointStats]
     training: TrainingState | None  # None: no training run was asked for
     unfinished: int  # requests never sent or not answered by the deadline (counted as "timeout" errors)
+    client_cpu_s: float = 0.0  # CPU time of this process (the clients) during the load
+    app_cpu_s: float | None = None  # CPU time of the app's process during the load (None: an app not launched here)
 
     @property
     def errors(self) -> int:
@@ -158,8 +160,8 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(env: dict[str, str], timeout_s: float, log: Path) -> Iterator[str]:
-    """Launch ``python -m app.main`` on 127.0.0.1 and a free port; yield its URL; stop it afterwards."""
+def serve_app(env: dict[str, str], timeout_s: float, log: Path) -> Iterator[tuple[str, int]]:
+    """Launch ``python -m app.main`` on 127.0.0.1 and a free port; yield its URL and pid; stop it afterwards."""
     port = _free_port()
     with open(log, "wb") as fh:
         proc = subprocess.Popen([sys.executable, "-m", "app.main", "--host", "127.0.0.1", "--port", str(port)],
@@ -178,7 +180,7 @@ def serve_app(env: dict[str, str], timeout_s: float, log: Path) -> Iterator[str]
             if time.monotonic() > deadline:
                 raise TokenworksError(f"the app did not answer within {timeout_s:.0f} s; see {log}")
             time.sleep(0.5)
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         try:
@@ -302,6 +304,17 @@ def _stats(results: list[_Result]) -> list[EndpointStats]:
     return rows
 
 
+def _cpu_s(pid: int | None = None) -> float | None:
+    """User + system CPU seconds of process ``pid`` (None: this one); None if it cannot be read."""
+    try:
+        import psutil
+
+        t = psutil.Process(pid).cpu_times()
+        return t.user + t.system
+    except Exception:  # noqa: BLE001 - a missing number, not a failed load test
+        return None
+
+
 def _warm_up(url: str, cfg: LoadConfig) -> None:
     """One client walks PLAN once, alone, so that loading each tokenizer is not counted as load latency."""
     results: list[_Result] = []
@@ -353,11 +366,11 @@ def run_load(url: str | None = None, clients: int = 30, requests_per_client: int
     env = {**os.environ, "TOKENWORKS_RUNS": str(tmp / "runs"), "GRADIO_ANALYTICS_ENABLED": "False",
            "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT / "lib") + (
                os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else "")}
-    run_id = None
+    run_id, app_pid = None, None
     try:
         with contextlib.ExitStack() as stack:
             if url is None:
-                url = stack.enter_context(serve_app(env, cfg.startup_timeout_s, tmp / "app.log"))
+                url, app_pid = stack.enter_context(serve_app(env, cfg.startup_timeout_s, tmp / "app.log"))
             if cfg.warmup:
                 _warm_up(url, cfg)
             training = None
@@ -366,14 +379,18 @@ def run_load(url: str | None = None, clients: int = 30, requests_per_client: int
 
                 run_id = _start_training(registry, cfg.startup_timeout_s)
                 step_before = _last_step(R.run_folder(run_id, registry))
+            cpu0 = (_cpu_s(), _cpu_s(app_pid) if app_pid else None)
             results, wall, unfinished = _drive(url, cfg)
+            cpu1 = (_cpu_s(), _cpu_s(app_pid) if app_pid else None)
+            client_cpu, app_cpu = (round(b - a, 1) if a is not None and b is not None else None for a, b in zip(cpu0, cpu1))
             if run_id is not None:
                 folder = R.run_folder(run_id, registry)
                 status, step_after = R.read_run(folder).status, _last_step(folder)
                 training = TrainingState(run_id=run_id, running_throughout=status == "running" and step_after > step_before,
                                          steps_before=step_before, steps_after=step_after, status_after=status)
             return LoadReport(url=url, clients=clients, requests_per_client=requests_per_client, wall_s=round(wall, 2),
-                              endpoints=_stats(results), training=training, unfinished=unfinished)
+                              endpoints=_stats(results), training=training, unfinished=unfinished,
+                              client_cpu_s=client_cpu or 0.0, app_cpu_s=app_cpu)
     finally:
         if run_id is not None:
             _stop_training(registry, run_id)
@@ -414,6 +431,9 @@ def to_markdown(report: LoadReport) -> str:
     fmt = lambda x: "–" if x is None else f"{x:.0f}"  # noqa: E731
     for e in report.endpoints:
         lines.append(f"| {e.endpoint} | {e.kind} | {e.n} | {e.errors} | {fmt(e.p50_ms)} | {fmt(e.p95_ms)} | {fmt(e.max_ms)} |")
+    cpu = f"CPU during the load: the clients (gradio_client, one process) {report.client_cpu_s:.1f} s"
+    cpu += "" if report.app_cpu_s is None else f", the app {report.app_cpu_s:.1f} s"
+    lines += ["", cpu + f", in {report.wall_s:.1f} s wall on {os.cpu_count()} cores."]
     lines += ["", f"Target: {v.target}. **{'PASS' if v.passed else 'FAIL'}**" + (
         "" if v.passed else ": " + "; ".join(v.failures))]
     return "\n".join(lines) + "\n"
