@@ -69,3 +69,18 @@ def test_bench_markdown_has_the_latency_table():
         assert f"| /tokenize | text | 180 | 0 | 50 | {p95:.0f} | {p95 + 1:.0f} |" in md
         assert word in md and "text endpoints p95 < 300 ms" in md
         assert "the clients (gradio_client, one process) 11.0 s, the app 3.5 s" in md
+
+
+def test_a_hung_server_is_errors_and_the_run_stops_by_itself():
+    import socket
+    import time
+
+    with socket.socket() as s:  # accepts connections, never answers
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+        t0 = time.monotonic()
+        report = run_load(f"http://127.0.0.1:{s.getsockname()[1]}/", clients=2, requests_per_client=2,
+                          with_training=False, warmup=False, timeout_s=3, request_timeout_s=2)
+    assert time.monotonic() - t0 < 30
+    assert sum(e.n for e in report.endpoints) == 4 and report.errors == 4
+    assert not verdict(report).passed

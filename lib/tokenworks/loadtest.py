@@ -345,7 +345,6 @@ def _drive(url: str, cfg: LoadConfig) -> tuple[list[_Result], float, int]:
     missing.subtract(r.step for r in done)  # what a client stuck past the deadline never got
     lost = [s for s, n in missing.items() for _ in range(n)]
     return done + [_Result(s, None, "timeout") for s in lost], wall, len(lost)
-    return done, wall, unfinished
 
 
 def run_load(url: str | None = None, clients: int = 30, requests_per_client: int = 10, *,
