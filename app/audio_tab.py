@@ -159,7 +159,7 @@ def check_k(view: AudioView, k: Any) -> int:
     K = view.K
     try:
         k = int(round(float(k)))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput(f"k must be a number of codebooks in 1..{K}, got {k!r}") from None
     return min(max(k, 1), K)
 
@@ -451,7 +451,7 @@ def build(tab: Any = None) -> None:
     import gradio as gr
 
     from tokenworks.audio.inspect import QUALITY_SECONDS
-    from tokenworks.audio.io import MAX_SECONDS
+    from tokenworks.audio.io import MAX_FILE_BYTES, MAX_SECONDS
 
     from .common import friendly
 
@@ -461,7 +461,7 @@ def build(tab: Any = None) -> None:
     with gr.Row():
         with gr.Column(scale=3):
             upload = gr.Audio(sources=["upload", "microphone"], type="filepath", format=None,
-                              label="Upload (WAV, FLAC, OGG) or record", elem_id="tw-audio-upload")
+                              label=f"Upload (WAV, FLAC, OGG; up to {MAX_SECONDS:g} s and {MAX_FILE_BYTES / 2**20:g} MiB) or record", elem_id="tw-audio-upload")
             sample = gr.Dropdown(choices=samples, value=DEFAULT_SAMPLE if DEFAULT_SAMPLE in samples else None,
                                  label="…or a sample (data/samples/audio)", elem_id="tw-audio-sample")
         with gr.Column(scale=2):

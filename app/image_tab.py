@@ -189,7 +189,7 @@ def _check_k(enc: Encoded, k: Any) -> int:
         return T  # a grid decodes all its tokens
     try:
         k = int(round(float(k)))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput(f"k must be a number of tokens in 1..{T}, got {k!r}") from None
     return min(max(k, 1), T)
 
@@ -486,7 +486,7 @@ def _check_token(enc: Encoded, token: Any) -> int:
     T = enc.num_tokens
     try:
         t = int(round(float(token)))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput(f"token must be a position in 0..{T - 1}, got {token!r}") from None
     if not 0 <= t < T:
         raise InvalidInput(f"token must be a position in 0..{T - 1}, got {t}")
@@ -581,7 +581,8 @@ def build() -> None:
     names = image_tokenizers()
     with gr.Row():
         with gr.Column(scale=2):
-            upload = gr.File(label="Upload an image", file_count="single", type="filepath", height=120,
+            upload = gr.File(label=f"Upload an image (up to {MAX_FILE_BYTES / 1e6:g} MB and {MAX_PIXELS / 1e6:g} megapixels)",
+                             file_count="single", type="filepath", height=120,
                              elem_id="tw-image-upload")
             sample = gr.Dropdown(choices=samples, value=DEFAULT_SAMPLE if DEFAULT_SAMPLE in samples else None,
                                  label="…or a sample", elem_id="tw-image-sample")

@@ -154,7 +154,7 @@ def encoding_view(text: Any, vocab: Any = TRAINED, order: Any = "chunk", corpus:
                   n_merges: Any = DEFAULT_MERGES, step: Any = 0) -> EncodingView:
     """The encoding replay of ``text`` with ``vocab`` (TRAINED: the vocabulary trained on ``corpus``
     with ``n_merges``; CL100K) at merge application ``step``."""
-    order = ORDER_CHOICES.get(order, order)
+    order = ORDER_CHOICES.get(order, order) if isinstance(order, str) else order
     if vocab not in VOCABS:
         return EncodingView(status=_message(ValueError(f"choose the vocabulary {' or '.join(VOCABS)}, got {vocab!r}")))
     if order not in ORDER_CHOICES.values():

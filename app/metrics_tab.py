@@ -210,7 +210,7 @@ def view(tokenizers: Any = None, source: str = SAMPLE, languages: Any = DEFAULT_
         slices, notes = load_slices(source, languages, upload, split, int(limit or DEFAULT_LIMIT))
     except TokenworksError as e:
         return MetricsView(status=warnings_markdown([str(e)]))
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, OverflowError) as e:
         return MetricsView(status=warnings_markdown([f"bad setting: {e}"]))
     metrics, problems = [], []
     for name in names:

@@ -7,10 +7,20 @@ from typing import Any
 from tokenworks.errors import InvalidInput
 
 
+def name_list(names: Any, what: str = "tokenizers") -> list[str]:
+    """A dropdown's value as a list of strings: one name, a list of names, or None (no names)."""
+    if names is None:
+        return []
+    if isinstance(names, str):
+        return [names]
+    if isinstance(names, (list, tuple)) and all(isinstance(n, str) or n is None for n in names):
+        return [n for n in names if n]
+    raise InvalidInput(f"{what} must be a name or a list of names, not {type(names).__name__} {names!r:.60}")
+
+
 def chosen_names(tokenizers: Any, limit: int, examples: list[str]) -> list[str]:
     """The tokenizer names picked in a dropdown (one or many), deduplicated, 1 to ``limit`` of them."""
-    names = [tokenizers] if isinstance(tokenizers, str) else list(tokenizers or [])
-    names = list(dict.fromkeys(n for n in names if n))
+    names = list(dict.fromkeys(name_list(tokenizers)))
     if not names:
         raise InvalidInput(f"choose 1 to {limit} tokenizers, e.g. {', '.join(examples)}")
     if len(names) > limit:

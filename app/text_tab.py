@@ -29,7 +29,7 @@ from tokenworks.text.compare import MAX_COMPARE, MIN_COMPARE, compare as compare
 from tokenworks.viz.text import compare_html, merge_tree_html, tokens_html
 
 from . import url_state
-from .shared import warnings_markdown
+from .shared import name_list, warnings_markdown
 
 MAX_CHARS = 100_000  # longest text the tab accepts
 MAX_TOKENIZERS = 6  # how many tokenizers one request may compare
@@ -86,7 +86,7 @@ def _check_text(text: Any) -> str:
 
 
 def _names(tokenizers: list[str] | str | None) -> list[str]:
-    names = [tokenizers] if isinstance(tokenizers, str) else list(tokenizers or [])
+    names = name_list(tokenizers)
     if not names:
         raise InvalidInput(f"choose at least one tokenizer: {', '.join(text_tokenizers())}")
     return names
@@ -144,7 +144,7 @@ def merge_tree(tokenizer: str, token_id: int) -> str:
         raise InvalidInput(f"name a tokenizer: {', '.join(text_tokenizers())}")
     try:
         token_id = int(token_id)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput(f"a token id is a whole number, not {token_id!r}") from None
     tok = _load_text(tokenizer)
     node = merge_history(tok, token_id)

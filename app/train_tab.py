@@ -15,6 +15,7 @@ by its id only, never by a path from the browser.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -23,6 +24,8 @@ from tokenworks.errors import InvalidInput
 from tokenworks.paths import runs_dir
 from tokenworks.train import jobs
 from tokenworks.train import runs as R
+
+from .shared import name_list
 
 IMAGE_MODELS = ("grid", "flex1d")
 IMAGE_QUANTIZERS = ("preset", "vq", "fsq", "lfq", "glfq")  # "preset": the model's own
@@ -95,22 +98,45 @@ def _upload_dir(kind: str) -> Path:
     return runs_dir() / "uploads" / f"{stamp}-{kind}"
 
 
+def _whole(value: Any, what: str, lo: int, hi: int, note: str = "") -> int:
+    """``value`` as a whole number in lo..hi; InvalidInput naming the range otherwise."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError, OverflowError):
+        n = None
+    if n is None or not lo <= n <= hi:
+        raise InvalidInput(f"{what} must be between {lo:,} and {hi:,}{note}, not {value!r:.40}")
+    return n
+
+
+def _file_paths(files: Any) -> list[str]:
+    """Uploaded files as paths: None, one path, or a list of paths (or of {"path": ...} from the API)."""
+    if files is None or isinstance(files, (str, os.PathLike, dict)):
+        files = [] if files is None else [files]
+    if not isinstance(files, (list, tuple)):
+        raise InvalidInput(f"files must be a list of uploaded files, not {type(files).__name__}")
+    paths = [f.get("path") if isinstance(f, dict) else f for f in files]
+    bad = [p for p in paths if not isinstance(p, (str, os.PathLike))]
+    if bad:
+        raise InvalidInput(f"files must be uploaded files (paths), not {type(bad[0]).__name__} {bad[0]!r:.40}")
+    return [str(p) for p in paths]
+
+
 def trainer_args(req: NewRun, files: Sequence[str] | None = None) -> tuple[list[str], dict[str, str], str]:
     """The trainer's arguments for a new run, a summary for listings, and a note for the person."""
     m = _modality(req.modality)
+    files = _file_paths(files)
     if req.model not in model_choices(m):
         raise InvalidInput(f"{m} model must be one of {', '.join(model_choices(m))}, not {req.model!r}")
-    if req.steps is not None and not 1 <= int(req.steps) <= MAX_STEPS:
-        raise InvalidInput(f"steps must be between 1 and {MAX_STEPS:,} (or 0 for the preset's), not {req.steps}")
-    if not 0 <= int(req.seed) < 2**31:
-        raise InvalidInput(f"seed must be between 0 and {2**31 - 1}, not {req.seed}")
+    if req.steps is not None:
+        _whole(req.steps, "steps", 1, MAX_STEPS, " (or 0 for the preset's)")
+    _whole(req.seed, "seed", 0, 2**31 - 1)
     note = ""
     argv: list[str]
     if m == "text":
         if req.data not in data_choices(m):
             raise InvalidInput(f"text corpus must be one of {', '.join(data_choices(m))}, not {req.data!r}")
-        if not 260 <= int(req.vocab_size) <= 200_000:
-            raise InvalidInput(f"vocab size must be between 260 and 200,000, not {req.vocab_size}")
+        _whole(req.vocab_size, "vocab size", 260, 200_000)
         argv = ["--algo", req.model, "--vocab", str(int(req.vocab_size)), "--corpus", req.data]
         summary = {"model": req.model, "data": req.data, "vocab_size": str(int(req.vocab_size))}
         return argv, summary, note
@@ -256,7 +282,7 @@ def delete_run(run_id: str | None) -> str:
 def compare(run_ids: Sequence[str] | None, metric: str = "loss", x: str = "step") -> Any:
     from tokenworks.viz.train import compare_runs
 
-    chosen = [r for r in (run_ids or []) if r]
+    chosen = name_list(run_ids, "runs")
     if not chosen:
         raise InvalidInput("pick one or more runs to compare")
     if len(chosen) > 12:
@@ -288,10 +314,10 @@ def build(tab: Any = None) -> None:
                                  elem_id="tw-train-preset")
             data = gr.Dropdown(data_choices("image"), value=default_data("image"), label="data", elem_id="tw-train-data",
                                info="data sets whose assets are missing are left out (make assets)")
-            vocab = gr.Number(value=2000, precision=0, label="vocabulary size (text)", visible=False)
+            vocab = gr.Number(value=2000, precision=0, label="vocabulary size (text)", visible=False, info="260 to 200,000")
             with gr.Row():
-                steps = gr.Number(value=0, precision=0, minimum=0, label="steps (0: the preset's)", elem_id="tw-train-steps")
-                seed = gr.Number(value=0, precision=0, label="seed")
+                steps = gr.Number(value=0, precision=0, minimum=0, label="steps (0: the preset's)", info=f"at most {MAX_STEPS:,}", elem_id="tw-train-steps")
+                seed = gr.Number(value=0, precision=0, label="seed", info=f"0 to {2**31 - 1:,}")
             files = gr.File(file_count="multiple", label="your own data (choose 'uploaded files' above)",
                             type="filepath")
             gr.Markdown(f"<small>{LIMITS}</small>")

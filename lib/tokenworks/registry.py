@@ -146,7 +146,10 @@ def trained_runs(modality: str | None = None) -> list[str]:
 
 def load_ref(ref: str) -> Tokenizer:
     """A registered name (shared instance) or a trained run ("run:<folder>"), for read-only use."""
-    if isinstance(ref, str) and ref.startswith(RUN_PREFIX):
+    if not isinstance(ref, str):
+        raise UnknownTokenizer(f"a tokenizer is named by a string such as 'text/bytes' or 'run:<folder>', "
+                               f"not a {type(ref).__name__}; registered names: {', '.join(available())}")
+    if ref.startswith(RUN_PREFIX):
         from .checkpoint import CONFIG, resolve_checkpoint
 
         folder = resolve_checkpoint(ref[len(RUN_PREFIX):])

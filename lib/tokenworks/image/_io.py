@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,8 @@ def _open(fh, what: str, meta: dict, max_pixels: int) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise InvalidInput(f"{what} is too large to decode safely ({e}); the limit is "
                            f"{max_pixels / 1e6:g} megapixels") from None
+    except (OSError, SyntaxError, ValueError, struct.error) as e:  # a header cut short or corrupt
+        raise InvalidInput(f"{what} could not be read ({e}); it may be truncated or corrupt") from None
     _check_pixels(im.size, max_pixels)  # before any pixel is decoded
     meta["format"] = im.format
     return _load_pixels(im, meta, what)
