@@ -183,7 +183,8 @@ def restore_state(params: Any) -> Restored:
 def link_query(text: Any, tokenizers: Any, mode: Any) -> tuple[str, str]:
     """(query string, note) for the view as it is now; the note says when the text is too long to
     travel in a link (the link then keeps the tokenizers and mode only)."""
-    names = [tokenizers] if isinstance(tokenizers, str) else [n for n in (tokenizers or []) if isinstance(n, str)]
+    listed = tokenizers if isinstance(tokenizers, (list, tuple)) else []  # a link keeps what it can, never fails
+    names = [tokenizers] if isinstance(tokenizers, str) else [n for n in listed if isinstance(n, str)]
     state = url_state.TextState(tokenizers=names, text=text if isinstance(text, str) else "",
                                 mode=mode if mode in MODES else "Tokens")
     note = "" if url_state.text_in_link(state) else (
@@ -210,7 +211,8 @@ def link_changed(text: Any, tokenizers: Any, mode: Any) -> tuple:
 
 def token_clicked(evt: gr.EventData) -> str:
     """A chip in the view was clicked: its merge tree."""
-    data = getattr(evt, "_data", None) or {}
+    data = getattr(evt, "_data", None)
+    data = data if isinstance(data, dict) else {}  # the page sends {"ref": name, "id": token id}
     return merge_tree(data.get("ref", ""), data.get("id"))
 
 

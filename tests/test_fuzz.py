@@ -179,6 +179,35 @@ def test_text_tab(text, names, mode):
     ui(text_tab.show, text, names, mode)
 
 
+QUERY_KEYS = ["text", "t", "tok", "tokenizers", "mode", "m", "", "x" * 300]
+
+
+@few(150)
+@given(st.dictionaries(st.one_of(st.sampled_from(QUERY_KEYS), st.text(max_size=8)),
+                       st.one_of(TEXT.filter(lambda v: isinstance(v, str)), st.sampled_from(TEXT_NAMES + UNKNOWN_NAMES)),
+                       max_size=5), TEXT, names_of(TEXT_NAMES), st.one_of(st.sampled_from(["Tokens", "Compare"]), WRONG))
+def test_text_links(params, text, names, mode):
+    """A page's query string (anyone can write a link) and the link box."""
+    from app import text_tab
+
+    ui(text_tab.restore_state, params)
+    ui(text_tab.link_changed, text, names, mode)
+
+
+class _Click:  # what gr.EventData holds when a chip is clicked
+    def __init__(self, data: Any):
+        self._data = data
+
+
+@few(60)
+@given(st.one_of(st.fixed_dictionaries({"ref": st.one_of(st.sampled_from(TEXT_NAMES + UNKNOWN_NAMES), WRONG),
+                                        "id": NUMBER}), WRONG))
+def test_token_clicked(data):
+    from app import text_tab
+
+    ui(text_tab.token_clicked, _Click(data))
+
+
 @few(80)
 @given(st.one_of(st.sampled_from(TEXT_NAMES + ["text/r50k_base"] + UNKNOWN_NAMES), WRONG), NUMBER)
 def test_merge_tree(name, token_id):
@@ -291,6 +320,17 @@ def test_image_controls(image_state, a, b, source):
         ui(image_tab.on_edit_position, enc, a)
         ui(image_tab.on_edit, enc, a, b)
     ui(image_tab.on_codebook, image_state, source, b)
+    ui(image_tab.on_faithfulness, image_state, a)
+
+
+def test_image_views_need_a_tokenized_image(image_state):
+    from app import image_tab
+
+    for enc in (None, "junk", 3, {"ids": [1]}):
+        ui(image_tab.on_views, enc)
+        ui(image_tab.on_faithfulness, enc, 0)
+        ui(image_tab.on_codebook, enc, "this image", 32)
+    assert len(ui(image_tab.on_views, image_state)) == 10
 
 
 @few(60)
@@ -329,6 +369,9 @@ def test_audio_controls(audio_state, k, metric):
     for view in (audio_state, None, "junk"):
         ui(audio_tab.on_k, view, k)
         ui(audio_tab.on_metric, view, None, metric)
+    for view in (None, "junk", 3):
+        ui(audio_tab.on_compare, view, metric)
+    ui(audio_tab.on_open, "junk", None, "flite-slt.wav", AUDIO_REF, metric)
 
 
 # ---- train ---------------------------------------------------------------------------------
