@@ -23,6 +23,7 @@ from typing import Any, Sequence
 from tokenworks.errors import InvalidInput
 from tokenworks.paths import runs_dir
 from tokenworks.train import jobs
+from tokenworks.train.common import duration_text
 from tokenworks.train import runs as R
 
 from .shared import name_list
@@ -215,13 +216,6 @@ def run_ids() -> list[str]:
     return [r.id for r in R.list_runs()]
 
 
-def _fmt_s(s: float | None) -> str:
-    if s is None:
-        return "?"
-    s = int(round(s))
-    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else (f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s")
-
-
 def run_view(run_id: str | None) -> RunView:
     from tokenworks.viz.train import training_dashboard
 
@@ -239,8 +233,8 @@ def run_view(run_id: str | None) -> RunView:
         if last.get("items_per_s") is not None:
             line += f" · {last['items_per_s']:,.1f} {last.get('unit', 'items')}/s"
         if info.status == "running" and last.get("eta_s") is not None:
-            line += f" · ETA {_fmt_s(last['eta_s'])}"
-        line += f" · {_fmt_s(last.get('elapsed'))} trained"
+            line += f" · ETA {duration_text(last['eta_s'])}"
+        line += f" · {duration_text(last.get('elapsed'))} trained"
     if info.status == "queued":
         holder = jobs.DeviceLock(info.device or "cpu").holder()
         line += f" · waiting for the {info.device}" + (f" (run `{holder.run_id}` is training)" if holder else "")

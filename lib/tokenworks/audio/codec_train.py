@@ -43,8 +43,9 @@ import torch
 
 from ..errors import InvalidInput, TokenworksError
 from ..train.common import drain, log_event, lr_factor, parse_set_overrides, pick_device, seed_everything
-from ..train.loop import (CheckpointEvent, DoneEvent, Event, LoopConfig, LoopState, SavedState, StepContext,
-                          StepEvent, StepOutput, StopFlag, load_for_resume, restore, run_paths, run_steps)
+from ..train.loop import (DoneEvent, Event, LoopConfig, LoopState, SavedState, StepContext,
+                          StepEvent, StepOutput, StopFlag, load_for_resume, log_loop_event, restore, run_paths,
+                          run_steps)
 from ..paths import runs_dir
 from ..train.memory import check_fits, estimate_training_memory
 from .codec import Codec, CodecConfig
@@ -395,12 +396,9 @@ def iter_train_codec(cfg: CodecTrainConfig, *, resume_from: SavedState | None = 
     for ev in events:
         if isinstance(ev, StepEvent):
             history.append(step_record(ev, sr))
-        elif isinstance(ev, CheckpointEvent):
-            log_event("checkpoint", kind=ev.kind, step=ev.step, path=str(ev.path),
-                      metric=None if ev.metric is None else round(ev.metric, 6))
         elif isinstance(ev, DoneEvent):
             done = ev
-            log_event("done", reason=ev.reason, steps=ev.steps, seconds=round(ev.seconds, 1))
+        log_loop_event(ev)
         yield ev
 
     model.eval()

@@ -42,7 +42,6 @@ import dataclasses
 import math
 import os
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,9 +55,9 @@ from ..errors import InvalidInput, TokenworksError
 from ..train.common import drain, log_event, lr_factor, parse_set_overrides, seed_everything, set_quiet
 from ..train.distributed import (agree, all_reduce_mean, broadcast_object, cleanup, init_distributed,
                                  local_batch_size, main_first, same_on_all_ranks, shard, wrap_ddp)
-from ..train.loop import (PROCESS_STOP, CheckpointEvent, DoneEvent, Event, LoopConfig, LoopState, PreviewEvent,
-                          SavedState, StepContext, StepEvent, StepOutput, StopFlag, load_for_resume, restore, run_paths,
-                          run_steps)
+from ..train.loop import (DoneEvent, Event, LoopConfig, LoopState, PreviewEvent,
+                          SavedState, StepContext, StepEvent, StepOutput, StopFlag, load_for_resume, log_loop_event, restore,
+                          run_paths, run_steps, stop_requested)
 from ..paths import runs_dir
 from ..train.memory import check_fits, estimate_training_memory
 from ..quantizers import CodebookHealth
@@ -461,14 +460,11 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
             history.append(step_record(ev))
         elif isinstance(ev, PreviewEvent):
             log_event("preview", step=ev.step, path=str(ev.data.path), rows=ev.data.rows)
-        elif isinstance(ev, CheckpointEvent):
-            log_event("checkpoint", kind=ev.kind, step=ev.step, path=str(ev.path),
-                      metric=None if ev.metric is None else round(ev.metric, 6))
         elif isinstance(ev, DoneEvent):
             if agreed is not None and ev.reason == "stopped":
                 ev = dataclasses.replace(ev, reason=agreed.reason)
             done = ev
-            log_event("done", reason=ev.reason, steps=ev.steps, seconds=round(ev.seconds, 1))
+        log_loop_event(ev)
         yield ev
 
     model.eval()
@@ -515,8 +511,7 @@ class _Agreement:
 
     def progress(self, ctx: StepContext) -> float:
         """Agree before step ``ctx.step``; the larger of steps done and rank 0's budget used."""
-        stop = PROCESS_STOP if self.stop is None else self.stop  # as run_steps: a job runner's signal or STOP file
-        asked = stop.is_set() if isinstance(stop, threading.Event) else bool(stop())
+        asked = stop_requested(self.stop)  # as run_steps: None means a job runner's signal or STOP file
         mine = self.elapsed0 + time.perf_counter() - self.t0 if self.is_main else 0.0
         votes, elapsed = agree([float(asked), mine])  # (any rank's stop, rank 0's seconds)
         out_of_time = self.budget is not None and elapsed >= self.budget

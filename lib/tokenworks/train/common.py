@@ -146,3 +146,15 @@ def drain(events: Generator[Any, None, Any], on_event: Callable[[Any], None] | N
             return done.value
         if on_event is not None:
             on_event(ev)
+
+
+def duration_text(seconds: float | None) -> str:
+    """12 s, 3 min 05 s, 1 h 02 min ("?" for None): ETAs and times trained, for people."""
+    if seconds is None:
+        return "?"
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"

@@ -237,7 +237,7 @@ def run_steps(
         if budget is not None and elapsed() >= budget:
             reason = "minutes"
             break
-        if _stopped(stop):
+        if stop_requested(stop):
             reason = "stopped"
             break
         progress = max(state.step / cfg.steps, elapsed() / budget if budget else 0.0)
@@ -274,6 +274,18 @@ def run_steps(
     yield DoneEvent(reason=reason, steps=state.step, seconds=elapsed())
 
 
+def log_loop_event(ev: Event) -> None:
+    """Print a CheckpointEvent or DoneEvent as the JSON line every trainer logs for it (step and
+    preview lines are the trainer's own)."""
+    from .common import log_event
+
+    if isinstance(ev, CheckpointEvent):
+        log_event("checkpoint", kind=ev.kind, step=ev.step, path=str(ev.path),
+                  metric=None if ev.metric is None else round(ev.metric, 6))
+    elif isinstance(ev, DoneEvent):
+        log_event("done", reason=ev.reason, steps=ev.steps, seconds=round(ev.seconds, 1))
+
+
 def _check(cfg: LoopConfig) -> None:
     if cfg.steps < 1:
         raise InvalidInput(f"steps must be at least 1, not {cfg.steps}")
@@ -290,9 +302,10 @@ def _check(cfg: LoopConfig) -> None:
         raise InvalidInput(f"best_window must be at least 1 or None (log_every), not {cfg.best_window}")
 
 
-def _stopped(stop: StopFlag) -> bool:
+def stop_requested(stop: StopFlag) -> bool:
+    """Whether ``stop`` (an Event, a callable, or None: the process-wide PROCESS_STOP) asks to stop."""
     if stop is None:
-        return False
+        stop = PROCESS_STOP
     if isinstance(stop, threading.Event):
         return stop.is_set()
     return bool(stop())
@@ -480,6 +493,6 @@ def restore(state: LoopState, saved: SavedState) -> LoopState:
     return state
 
 
-__all__ = ["PROCESS_STOP", "request_stop", "LoopConfig", "LoopState", "StepContext", "StepOutput", "StepEvent", "PreviewEvent",
+__all__ = ["PROCESS_STOP", "request_stop", "stop_requested", "log_loop_event", "LoopConfig", "LoopState", "StepContext", "StepOutput", "StepEvent", "PreviewEvent",
            "CheckpointEvent", "DoneEvent", "Event", "StopFlag", "SavedState", "run_steps", "save_state",
            "load_last", "find_last", "restore", "clean_stale", "load_for_resume", "run_paths"]

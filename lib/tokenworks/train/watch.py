@@ -22,20 +22,13 @@ import threading
 import time
 from typing import Any, Callable, Generator
 
-from .common import drain, set_quiet  # noqa: F401  (drain: re-exported for notebooks)
+from .common import drain, duration_text, set_quiet  # noqa: F401  (drain: re-exported for notebooks)
 from .loop import CheckpointEvent, DoneEvent, StepEvent
 
 
 def eta_text(seconds: float | None) -> str:
-    """12 s, 3 min 05 s, 1 h 02 min; "ETA unknown" for None."""
-    if seconds is None:
-        return "ETA unknown"
-    s = int(round(seconds))
-    if s < 60:
-        return f"ETA {s} s"
-    if s < 3600:
-        return f"ETA {s // 60} min {s % 60:02d} s"
-    return f"ETA {s // 3600} h {s % 3600 // 60:02d} min"
+    """ETA 12 s, ETA 3 min 05 s, ETA 1 h 02 min; "ETA unknown" for None."""
+    return "ETA unknown" if seconds is None else f"ETA {duration_text(seconds)}"
 
 
 class Watch:
