@@ -20,7 +20,7 @@ import gradio as gr
 from tokenworks.viz.text import CSS as TOKENS_CSS
 
 from . import attention_tab, audio_tab, image_tab, languages_tab, library_tab, metrics_tab, text_tab
-from . import learn_tab, train_tab
+from . import learn_tab, scheduling, train_tab
 
 TITLE = "tokenworks"
 CSS = TOKENS_CSS + """
@@ -91,7 +91,9 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, block: bool = True) -> 
     folder = upload_dir()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.environ["GRADIO_TEMP_DIR"] = str(folder)  # read by Gradio whenever it stores an upload
+    scheduling.limit_compute_threads()
     demo = build_app()
+    scheduling.assign_queues(demo)  # a quick queue and a compute queue (app/scheduling.py)
     demo.queue(default_concurrency_limit=2, max_size=256)
     demo.launch(
         server_name=host,

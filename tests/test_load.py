@@ -68,7 +68,7 @@ def test_bench_markdown_has_the_latency_table():
         assert "| endpoint | kind | n | errors | p50 ms | p95 ms | max ms |" in md
         assert f"| /tokenize | text | 180 | 0 | 50 | {p95:.0f} | {p95 + 1:.0f} |" in md
         assert word in md and "text endpoints p95 < 300 ms" in md
-        assert "the clients (gradio_client, one process) 11.0 s, the app 3.5 s" in md
+        assert "the clients (gradio_client, a process each) 11.0 s, the app 3.5 s" in md
 
 
 def test_a_hung_server_is_errors_and_the_run_stops_by_itself():

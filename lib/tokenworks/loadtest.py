@@ -4,8 +4,9 @@ training run is going.
     from tokenworks.loadtest import run_load
     report = run_load(clients=30, requests_per_client=10)      # launches the app itself
 
-Every client is a thread with its own ``gradio_client.Client`` (its own session) that makes a
-fixed sequence of requests from ``PLAN``: text tokenization the majority, then image
+Every client is a process of its own (as a browser on its own machine would be: no client waits for
+another's Python) with its own ``gradio_client.Client`` (its own session); all connect first, then
+all start together, and each makes a fixed sequence of requests from ``PLAN``: text tokenization the majority, then image
 reconstruction (a sample, then k tokens) and audio decoding (a sample, then k codebooks). The run
 is bounded: a fixed number of requests, a timeout per request and a deadline for the whole run;
 a request that does not answer in time is an error "timeout", and the run ends by itself even if
@@ -69,7 +70,7 @@ STARTS = tuple(i for i, s in enumerate(PLAN) if not s.needs_state)
 
 @dataclass
 class LoadConfig:
-    clients: int = 30  # concurrent clients (threads, one gradio_client.Client each)
+    clients: int = 30  # concurrent clients (processes, one gradio_client.Client each)
     requests_per_client: int = 10  # requests each client makes, walking PLAN
     request_timeout_s: float = 60.0  # one request longer than this is an error "timeout"
     warmup: bool = True  # walk PLAN once, alone, before the load (loads the tokenizers; not counted)
@@ -108,7 +109,7 @@ class LoadReport:
     endpoints: list[EndpointStats]
     training: TrainingState | None  # None: no training run was asked for
     unfinished: int  # requests never sent or not answered by the deadline (counted as "timeout" errors)
-    client_cpu_s: float = 0.0  # CPU time of this process (the clients) during the load
+    client_cpu_s: float = 0.0  # CPU time of the client processes during the load
     app_cpu_s: float | None = None  # CPU time of the app's process during the load (None: an app not launched here)
 
     @property
@@ -250,19 +251,27 @@ def _client_plan(index: int, n: int) -> list[Step]:
 
 def _run_client(url: str, plan: list[Step], request_timeout_s: float, deadline: float,
                 out: list[_Result], lock: threading.Lock) -> None:
-    from gradio_client import Client
-
-    try:
-        client = Client(url, verbose=False, download_files=False)
-    except Exception as e:  # noqa: BLE001 - every failure is a measured error
-        with lock:
-            out.extend(_Result(s, None, f"connect: {e}") for s in plan)
+    """Connect one client (its own session) and walk ``plan``; results go into ``out``."""
+    client = _connect(url, plan, out, lock)
+    if client is None:
         return
     try:
         _walk(client, plan, request_timeout_s, deadline, out, lock)
     finally:
         with contextlib.suppress(Exception):
             client.close()
+
+
+def _connect(url: str, plan: list[Step], out: list[_Result], lock: threading.Lock) -> Any:
+    """A ``gradio_client.Client`` for ``url``, or None after recording every step of ``plan`` as failed."""
+    from gradio_client import Client
+
+    try:
+        return Client(url, verbose=False, download_files=False)
+    except Exception as e:  # noqa: BLE001 - every failure is a measured error
+        with lock:
+            out.extend(_Result(s, None, f"connect: {e}") for s in plan)
+        return None
 
 
 def _walk(client: Any, plan: list[Step], request_timeout_s: float, deadline: float,
@@ -285,6 +294,26 @@ def _walk(client: Any, plan: list[Step], request_timeout_s: float, deadline: flo
             res = _Result(step, (time.perf_counter() - t0) * 1000, f"{type(e).__name__}: {str(e)[:300]}")
         with lock:
             out.append(res)
+
+
+def _client_process(url: str, plan: list[Step], request_timeout_s: float, timeout_s: float,
+                    barrier: Any, results: Any) -> None:
+    """One client in a process of its own (like a browser on its own machine, it never waits for
+    another client's Python): connect, wait until every client has connected, walk ``plan``, then put
+    (results, CPU seconds of this process) on ``results``."""
+    out: list[_Result] = []
+    lock = threading.Lock()
+    client = _connect(url, plan, out, lock)
+    with contextlib.suppress(Exception):
+        barrier.wait(timeout=timeout_s)
+    cpu0 = time.process_time()
+    if client is not None:
+        try:
+            _walk(client, plan, request_timeout_s, time.monotonic() + timeout_s, out, lock)
+        finally:
+            with contextlib.suppress(Exception):
+                client.close()
+    results.put((out, time.process_time() - cpu0))
 
 
 def _stats(results: list[_Result]) -> list[EndpointStats]:
@@ -325,26 +354,45 @@ def _warm_up(url: str, cfg: LoadConfig) -> None:
                               + "; ".join(bad[:MAX_MESSAGES]))
 
 
-def _drive(url: str, cfg: LoadConfig) -> tuple[list[_Result], float, int]:
-    """All clients at once; returns their results, the wall time and how many never answered."""
+def _drive(url: str, cfg: LoadConfig) -> tuple[list[_Result], float, int, float]:
+    """All clients at once, each in a process of its own; returns their results, the wall time, how
+    many requests never answered, and the clients' CPU seconds during the load."""
+    import multiprocessing as mp
+    import queue as queue_mod
+
+    ctx = mp.get_context("spawn")  # a clean interpreter per client (no torch or threads inherited)
     plans = [_client_plan(i, cfg.requests_per_client) for i in range(cfg.clients)]
-    out: list[_Result] = []
-    lock = threading.Lock()
+    barrier = ctx.Barrier(cfg.clients + 1)
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_client_process, args=(url, p, cfg.request_timeout_s, cfg.timeout_s, barrier, results),
+                         daemon=True, name=f"load-client-{i}") for i, p in enumerate(plans)]
+    for p in procs:
+        p.start()
+    done: list[_Result] = []
+    cpu = 0.0
+    try:
+        barrier.wait(timeout=cfg.startup_timeout_s)  # every client has connected: the load starts now
+    except Exception:  # noqa: BLE001 - a client that could not start counts its requests as timeouts
+        pass
     t0 = time.monotonic()
-    deadline = t0 + cfg.timeout_s
-    threads = [threading.Thread(target=_run_client, args=(url, p, cfg.request_timeout_s, deadline, out, lock),
-                                daemon=True, name=f"load-client-{i}") for i, p in enumerate(plans)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=max(0.0, deadline + 5 - time.monotonic()))
+    deadline = t0 + cfg.timeout_s + 10
+    for _ in procs:
+        try:
+            out, spent = results.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue_mod.Empty:
+            break
+        done.extend(out)
+        cpu += spent
     wall = time.monotonic() - t0
-    with lock:
-        done = list(out)
+    for p in procs:
+        p.join(timeout=max(0.1, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join()
     missing = Counter(s for p in plans for s in p)
     missing.subtract(r.step for r in done)  # what a client stuck past the deadline never got
     lost = [s for s, n in missing.items() for _ in range(n)]
-    return done + [_Result(s, None, "timeout") for s in lost], wall, len(lost)
+    return done + [_Result(s, None, "timeout") for s in lost], wall, len(lost), cpu
 
 
 def run_load(url: str | None = None, clients: int = 30, requests_per_client: int = 10, *,
@@ -378,10 +426,10 @@ def run_load(url: str | None = None, clients: int = 30, requests_per_client: int
 
                 run_id = _start_training(registry, cfg.startup_timeout_s)
                 step_before = _last_step(R.run_folder(run_id, registry))
-            cpu0 = (_cpu_s(), _cpu_s(app_pid) if app_pid else None)
-            results, wall, unfinished = _drive(url, cfg)
-            cpu1 = (_cpu_s(), _cpu_s(app_pid) if app_pid else None)
-            client_cpu, app_cpu = (round(b - a, 1) if a is not None and b is not None else None for a, b in zip(cpu0, cpu1))
+            app_cpu0 = _cpu_s(app_pid) if app_pid else None
+            results, wall, unfinished, client_cpu = _drive(url, cfg)
+            app_cpu1 = _cpu_s(app_pid) if app_pid else None
+            app_cpu = round(app_cpu1 - app_cpu0, 1) if app_cpu0 is not None and app_cpu1 is not None else None
             if run_id is not None:
                 folder = R.run_folder(run_id, registry)
                 status, step_after = R.read_run(folder).status, _last_step(folder)
@@ -389,7 +437,7 @@ def run_load(url: str | None = None, clients: int = 30, requests_per_client: int
                                          steps_before=step_before, steps_after=step_after, status_after=status)
             return LoadReport(url=url, clients=clients, requests_per_client=requests_per_client, wall_s=round(wall, 2),
                               endpoints=_stats(results), training=training, unfinished=unfinished,
-                              client_cpu_s=client_cpu or 0.0, app_cpu_s=app_cpu)
+                              client_cpu_s=round(client_cpu, 1), app_cpu_s=app_cpu)
     finally:
         if run_id is not None:
             _stop_training(registry, run_id)
@@ -430,7 +478,7 @@ def to_markdown(report: LoadReport) -> str:
     fmt = lambda x: "–" if x is None else f"{x:.0f}"  # noqa: E731
     for e in report.endpoints:
         lines.append(f"| {e.endpoint} | {e.kind} | {e.n} | {e.errors} | {fmt(e.p50_ms)} | {fmt(e.p95_ms)} | {fmt(e.max_ms)} |")
-    cpu = f"CPU during the load: the clients (gradio_client, one process) {report.client_cpu_s:.1f} s"
+    cpu = f"CPU during the load: the clients (gradio_client, a process each) {report.client_cpu_s:.1f} s"
     cpu += "" if report.app_cpu_s is None else f", the app {report.app_cpu_s:.1f} s"
     lines += ["", cpu + f", in {report.wall_s:.1f} s wall on {os.cpu_count()} cores."]
     lines += ["", f"Target: {v.target}. **{'PASS' if v.passed else 'FAIL'}**" + (

@@ -42,6 +42,8 @@ TRAINERS = {  # modality -> the module whose main(argv) trains it
 }
 RESUMABLE = ("image", "audio")  # text training is one pass over the corpus: it is rerun, not resumed
 MAX_QUEUED = 8  # runs waiting for one device; more are refused with a message
+TRAIN_NICE = 10  # a job trains at this CPU niceness (env TOKENWORKS_TRAIN_NICE; 0: full priority), so that on a
+# shared machine the app's requests come first and the run takes the CPU they leave (it never stops)
 CHECKPOINT_EVERY = 200  # default steps between <run>/last checkpoints of a registered run
 STOP_POLL_S = 0.25
 
@@ -233,6 +235,7 @@ def run_job(folder: Path, *, resume: bool = False, extra: list[str] | None = Non
     """Train the registered run in ``folder`` in this process; returns the exit status (0: done or
     stopped, 1: failed, 3: the device was busy and ``wait`` was False)."""
     info = R.read_run(folder, check_alive=False)
+    lower_priority()
     started = _own_start_time()
     info = R.update_run(folder, pid=os.getpid(), pid_started=started, status="queued")
     lock = DeviceLock(info.device or "cpu", lock_root if lock_root is not None else folder.parent)
@@ -251,6 +254,16 @@ def run_job(folder: Path, *, resume: bool = False, extra: list[str] | None = Non
         return _train_holding_lock(folder, resume=resume, extra=extra)
     finally:
         lock.release()
+
+
+def lower_priority(nice: int | None = None) -> int:
+    """Raise this process's CPU niceness to ``nice`` (default: env TOKENWORKS_TRAIN_NICE, else
+    TRAIN_NICE) before any thread starts, so every training thread inherits it; returns the niceness."""
+    want = nice if nice is not None else int(os.environ.get("TOKENWORKS_TRAIN_NICE", TRAIN_NICE))
+    now = os.nice(0)
+    if want > now:
+        now = os.nice(want - now)
+    return now
 
 
 def _train_holding_lock(folder: Path, *, resume: bool, extra: list[str] | None) -> int:
