@@ -453,6 +453,7 @@ def build(tab: Any = None) -> None:
     from tokenworks.audio.inspect import QUALITY_SECONDS
     from tokenworks.audio.io import MAX_FILE_BYTES, MAX_SECONDS
 
+    from . import media_links, tab_links
     from .common import friendly
 
     choices = tokenizer_choices()
@@ -472,6 +473,7 @@ def build(tab: Any = None) -> None:
             with gr.Row():
                 refresh = gr.Button("Refresh tokenizer list", size="sm", elem_id="tw-audio-refresh")
                 run = gr.Button("Tokenize", variant="primary", size="sm", elem_id="tw-audio-run")
+            link = tab_links.link_box("audio")
     status = gr.Markdown(elem_id="tw-audio-status")
     state = gr.State(None)
     base_state = gr.State(None)
@@ -502,6 +504,13 @@ def build(tab: Any = None) -> None:
     outputs = [state, base_state, status, original, k, recon, wave_plot, numbers, tokens_plot, usage_plot,
                rate_plot, rate_note, *ladder]
     assert len(outputs) == N_OUTPUTS
+    gr.on(triggers=[upload.change, sample.change, tokenizer.change, metric.change, k.change],
+          fn=friendly(media_links.audio_link), inputs=[upload, sample, tokenizer, metric, k],
+          outputs=[link.query, link.link], api_name=False, trigger_mode="always_last", show_progress="hidden")
+    if gr.context.Context.root_block is not None:  # a link to this tab: its view on page load
+        gr.context.Context.root_block.load(link.restore(media_links.audio_restore),
+                                           inputs=[upload, sample, tokenizer, metric],
+                                           outputs=outputs + [tokenizer, sample, metric] + link.outputs, api_name=False)
     analyze_fn = friendly(on_analyze)
     for event, name in ((upload.upload, "audio_upload"), (upload.stop_recording, "audio_record")):
         event(lambda f, r, m: analyze_fn(f, None, r, m) + (None,), inputs=[upload, tokenizer, metric],

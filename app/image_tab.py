@@ -575,6 +575,7 @@ def build() -> None:
     """Lay out the Image tab inside the current gr.Blocks context."""
     import gradio as gr
 
+    from . import media_links, tab_links
     from .common import friendly
 
     samples = sample_names()
@@ -593,6 +594,7 @@ def build() -> None:
             with gr.Row():
                 refresh = gr.Button("Refresh tokenizer list", size="sm", elem_id="tw-image-refresh")
                 run = gr.Button("Tokenize", variant="primary", size="sm", elem_id="tw-image-run")
+            link = tab_links.link_box("image")
     status = gr.Markdown(elem_id="tw-image-status")
     state = gr.State(None)
     k = gr.Slider(1, 256, value=256, step=1, label="k: tokens kept", elem_id="tw-image-k")
@@ -642,6 +644,9 @@ def build() -> None:
     view_outputs = [strip_plot, rd_plot, grid_plot, att_plot, infl_plot, token, position, code, source, views_msg]
     enc_fn = friendly(on_encode)
     views_fn = friendly(on_views)
+    gr.on(triggers=[upload.change, sample.change, tokenizer.change, k.change], fn=friendly(media_links.image_link),
+          inputs=[upload, sample, tokenizer, k], outputs=[link.query, link.link], api_name=False,
+          trigger_mode="always_last", show_progress="hidden")
     upload.upload(lambda f, r: enc_fn(f, None, r) + (None,), inputs=[upload, tokenizer],
                   outputs=outputs + [sample], api_name="image_upload").then(
         views_fn, inputs=state, outputs=view_outputs, api_name="image_views_after_upload")
@@ -663,8 +668,8 @@ def build() -> None:
     cb_btn.click(friendly(on_codebook), inputs=[state, source, n_codes], outputs=[gallery_plot, usage_plot, cb_md],
                  api_name="image_codebook")
     refresh.click(lambda: gr.update(choices=image_tokenizers()), outputs=tokenizer, api_name="image_tokenizers")
-    root = gr.context.Context.root_block  # the app's Blocks: show the default sample on page load
+    root = gr.context.Context.root_block  # the app's Blocks: the default sample (or a link's view) on page load
     if root is not None:
-        root.load(lambda f, s, r: on_encode(f, s, r, quiet=True), inputs=[upload, sample, tokenizer],
-                  outputs=outputs, api_name="image_initial").then(
+        root.load(link.restore(media_links.image_restore), inputs=[upload, sample, tokenizer],
+                  outputs=outputs + [tokenizer, sample] + link.outputs, api_name="image_initial").then(
             views_fn, inputs=state, outputs=view_outputs, api_name="image_views_initial")

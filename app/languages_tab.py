@@ -263,9 +263,11 @@ def build(tab: Any = None) -> None:
     the view when it is opened, so the declarations are read only by people who look."""
     import gradio as gr
 
+    from . import tab_links, text_links
     from .common import friendly
 
     gr.Markdown(INTRO)
+    link = tab_links.link_box("languages")
     with gr.Row():
         names = gr.Dropdown(choices=text_tokenizers(), value=DEFAULT_TOKENIZERS, multiselect=True,
                             max_choices=MAX_TOKENIZERS, label="Tokenizers", scale=3,
@@ -287,6 +289,12 @@ def build(tab: Any = None) -> None:
                   elem_id="tw-languages-csv")
     bars = gr.Plot(label="Sorted premiums", elem_id="tw-languages-bars")
     outputs = [status, table, plot, bars, csv, script, family, map_tok]
+    settings = [names, script, family, map_tok]
+    gr.on(triggers=[c.change for c in settings], fn=friendly(text_links.languages_link), inputs=settings,
+          outputs=[link.query, link.link], api_name=False, trigger_mode="always_last", show_progress="hidden")
+    if gr.context.Context.root_block is not None:  # a link to this tab: its settings, then the tab's select computes
+        gr.context.Context.root_block.load(link.restore(text_links.languages_restore), inputs=settings,
+                                           outputs=settings + link.outputs, api_name=False, show_progress="hidden")
     triggers = [run.click, names.change, script.input, family.input, map_tok.input]
     if tab is not None:
         triggers.append(tab.select)

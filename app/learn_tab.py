@@ -240,9 +240,11 @@ def build(tab: Any = None) -> None:
     default training replay when opened."""
     import gradio as gr
 
+    from . import tab_links, text_links
     from .common import friendly
 
     gr.Markdown(INTRO)
+    link = tab_links.link_box("learn")
     gr.Markdown("#### 1 · Training replay")
     with gr.Row():
         corpus = gr.Textbox(value=DEFAULT_CORPUS, lines=3, max_lines=8, label="Corpus", scale=4,
@@ -280,6 +282,12 @@ def build(tab: Any = None) -> None:
     status_e = gr.Markdown("Press Encode to replay an encoding.", elem_id="tw-learn-encode-status")
     chips_e = gr.HTML(elem_id="tw-learn-encode-chips")
 
+    settings = [corpus, n_merges, text, vocab, order]
+    gr.on(triggers=[c.change for c in settings], fn=friendly(text_links.learn_link), inputs=settings,
+          outputs=[link.query, link.link], api_name=False, trigger_mode="always_last", show_progress="hidden")
+    if gr.context.Context.root_block is not None:  # a link to this tab: its settings, then the tab's select trains
+        gr.context.Context.root_block.load(link.restore(text_links.learn_restore), inputs=settings,
+                                           outputs=settings + link.outputs, api_name=False, show_progress="hidden")
     triggers = [train_btn.click, corpus.submit]
     if tab is not None:
         triggers.append(tab.select)

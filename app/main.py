@@ -20,7 +20,7 @@ import gradio as gr
 from tokenworks.viz.text import CSS as TOKENS_CSS
 
 from . import attention_tab, audio_tab, image_tab, languages_tab, library_tab, metrics_tab, text_tab
-from . import learn_tab, scheduling, train_tab
+from . import learn_tab, scheduling, tab_links, train_tab
 
 TITLE = "tokenworks"
 CSS = TOKENS_CSS + """
@@ -50,8 +50,8 @@ def build_app() -> gr.Blocks:
             "# tokenworks\nTokenize text, images and audio, look inside the tokens, compare tokenizers, train your own. "
             "Everything runs offline on this machine."
         )
-        with gr.Tabs():
-            with gr.Tab("Text", id="text", elem_id="tw-tab-text"):
+        with gr.Tabs() as tabs:  # ids are the values of a link's tab= (app/url_state.py)
+            with gr.Tab("Text", id="text", elem_id="tw-tab-text") as text:
                 text_tab.build(demo)
             with gr.Tab("Learn", id="learn", elem_id="tw-tab-learn") as learn:
                 learn_tab.build(learn)
@@ -59,16 +59,21 @@ def build_app() -> gr.Blocks:
                 languages_tab.build(languages)
             with gr.Tab("Metrics", id="metrics", elem_id="tw-tab-metrics") as metrics:
                 metrics_tab.build(metrics)
-            with gr.Tab("Image", id="image", elem_id="tw-tab-image"):
+            with gr.Tab("Image", id="image", elem_id="tw-tab-image") as image:
                 image_tab.build()
             with gr.Tab("Audio", id="audio", elem_id="tw-tab-audio") as audio:
                 audio_tab.build(audio)
             with gr.Tab("Train", id="train", elem_id="tw-tab-train") as train:
                 train_tab.build(train)
-            with gr.Tab("Library", id="library", elem_id="tw-tab-library"):
+            with gr.Tab("Library", id="library", elem_id="tw-tab-library") as library:
                 library_tab.build()
             with gr.Tab("Attention", id="attention", elem_id="tw-tab-attention") as attention:
                 attention_tab.build(attention)
+        # links: the address bar follows the open tab; a link to a tab without settings opens it
+        tab_links.wire_tab_selects({"text": text, "learn": learn, "languages": languages, "metrics": metrics,
+                                    "image": image, "audio": audio, "train": train, "library": library,
+                                    "attention": attention})
+        demo.load(tab_links.select_plain_tab, inputs=None, outputs=tabs, api_name=False, show_progress="hidden")
     return demo
 
 

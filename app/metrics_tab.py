@@ -245,9 +245,11 @@ def build(tab: Any = None) -> None:
     """Lay out the Metrics tab inside the current gr.Blocks context."""
     import gradio as gr
 
+    from . import tab_links, text_links
     from .common import friendly
 
     gr.Markdown(INTRO)
+    link = tab_links.link_box("metrics")
     with gr.Row():
         names = gr.Dropdown(choices=text_tokenizers(), value=DEFAULT_TOKENIZERS, multiselect=True,
                             max_choices=MAX_TOKENIZERS, label="Tokenizers", scale=3,
@@ -272,5 +274,11 @@ def build(tab: Any = None) -> None:
     csv = gr.File(label="Download CSV (every metric, with flags and notes)", interactive=False,
                   elem_id="tw-metrics-csv")
     upload.upload(lambda: UPLOAD, outputs=source, api_name=False)
+    settings = [names, source, languages, split, limit]
+    gr.on(triggers=[c.change for c in settings], fn=friendly(text_links.metrics_link), inputs=settings,
+          outputs=[link.query, link.link], api_name=False, trigger_mode="always_last", show_progress="hidden")
+    if gr.context.Context.root_block is not None:  # a link to this tab: its settings and their metrics
+        gr.context.Context.root_block.load(link.restore(text_links.metrics_restore), inputs=settings,
+                                           outputs=settings + [status, table, csv] + link.outputs, api_name=False)
     gr.on(triggers=[run.click], fn=friendly(show), inputs=[names, source, languages, upload, split, limit],
           outputs=[status, table, csv], api_name="metrics", trigger_mode="always_last")

@@ -28,7 +28,7 @@ from tokenworks.errors import InvalidInput
 from tokenworks.text.compare import MAX_COMPARE, MIN_COMPARE, compare as compare_texts, merge_history
 from tokenworks.viz.text import compare_html, merge_tree_html, tokens_html
 
-from . import url_state
+from . import url_state, url_tabs
 from .shared import name_list, warnings_markdown
 
 MAX_CHARS = 100_000  # longest text the tab accepts
@@ -56,18 +56,10 @@ element.addEventListener('click', (e) => {
 });
 """
 CLICK_CSS = ".tw-tok { cursor: pointer; } .tw-tok.tw-selected { outline: 2px solid #2563eb; outline-offset: 1px; }"
-# the query built in Python (a hidden box) goes into the address bar, keeping any other parameters
-# (Gradio's own, e.g. view=api or __theme), and the full link into "Link to this view"
-URL_JS = """
-(q) => {
-  const rest = new URLSearchParams(window.location.search);
-  %s.forEach((k) => rest.delete(k));
-  const search = [q, rest.toString()].filter(Boolean).join('&');
-  const url = window.location.pathname + (search ? '?' + search : '') + window.location.hash;
-  try { window.history.replaceState(window.history.state, '', url); } catch (e) { /* a sandboxed frame */ }
-  return window.location.origin + url;
-}
-""" % str([url_state.TOKENIZERS, url_state.TEXT, url_state.MODE])
+# the query built in Python (a hidden box) goes into the address bar while this tab is open, replacing
+# every link parameter of every tab and keeping the others (Gradio's own, e.g. view=api or __theme),
+# and the full link into "Link to this view" (app/url_tabs.py)
+URL_JS = url_tabs.link_js("text", url_tabs.all_keys())
 
 
 def text_tokenizers() -> list[str]:
@@ -174,10 +166,16 @@ class Restored:
 
 
 def restore_state(params: Any) -> Restored:
-    """The Text tab's view from a page's query parameters (see the module docstring)."""
-    parsed = url_state.parse_query(dict(params or {}), DEFAULT_STATE, url_limits())
-    notes = warnings_markdown([f"From the link: {n}" for n in parsed.notes]) if parsed.notes else ""
-    return Restored(state=parsed.state, given=parsed.given, notes=notes, query=url_state.build_query(parsed.state))
+    """The Text tab's view from a page's query parameters (see the module docstring); a link to
+    another tab (``tab=image``) leaves it as built, and an unknown ``tab`` is noted here."""
+    params = dict(params or {})
+    tab = url_state.parse_tab(params)
+    if tab.tab != "text":
+        return Restored(state=DEFAULT_STATE, given=frozenset(), notes="", query=url_state.build_query(DEFAULT_STATE))
+    parsed = url_state.parse_query(params, DEFAULT_STATE, url_limits())
+    notes = tab.notes + parsed.notes
+    notes_md = warnings_markdown([f"From the link: {n}" for n in notes]) if notes else ""
+    return Restored(state=parsed.state, given=parsed.given, notes=notes_md, query=url_state.build_query(parsed.state))
 
 
 def link_query(text: Any, tokenizers: Any, mode: Any) -> tuple[str, str]:
@@ -197,7 +195,7 @@ def restore(request: gr.Request) -> tuple:
     but the query (so the address bar and the link start current)."""
     params = getattr(request, "query_params", None) if request is not None else None
     r = restore_state(params)
-    if not r.given:
+    if not r.given and not r.notes:
         return gr.skip(), gr.skip(), gr.skip(), "", r.query
     return (r.state.text, gr.update(choices=text_tokenizers(), value=r.state.tokenizers), r.state.mode, r.notes,
             r.query)

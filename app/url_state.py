@@ -22,6 +22,11 @@ refuse request lines over about 16 KB); a longer text is left out of the link an
     parsed = parse_query({"tokenizers": "text/bytes,text/nope", "text": "hé"}, DEFAULT, limits)
     parsed.state, parsed.notes, parsed.given
     build_query(parsed.state)          # 'tokenizers=text/bytes&mode=tokens&text=h%C3%A9'
+
+The other tabs share the scheme (``app/url_tabs.py``): a ``tab`` parameter names the open tab
+(``tab=image&model=...``); a link without one is a Text tab link, so the links above stay valid.
+
+    parse_tab({"tab": "image"})        # TabChoice(tab='image', notes=[])
 """
 from __future__ import annotations
 
@@ -36,6 +41,8 @@ MODES = {"tokens": "Tokens", "single": "Tokens", "compare": "Compare"}  # URL va
 MODE_VALUES = {"Tokens": "tokens", "Compare": "compare"}  # the tab's mode -> URL value
 MAX_QUERY_CHARS = 8_000  # longest query a link carries with its text (request lines over ~16 KB are refused)
 MAX_SHOWN = 40  # characters of a bad value quoted back in a note
+TAB = "tab"  # the parameter naming the open tab; left out: the Text tab
+TAB_IDS = ("text", "learn", "languages", "metrics", "image", "audio", "train", "library", "attention")  # gr.Tab ids
 
 
 @dataclass
@@ -73,6 +80,24 @@ def _values(params: Mapping[str, str | Sequence[str]], key: str) -> list[str] | 
         return None
     v = params[key]
     return [v] if isinstance(v, str) else [str(x) for x in v]
+
+
+@dataclass
+class TabChoice:
+    tab: str  # one of TAB_IDS
+    notes: list[str] = field(default_factory=list)  # what was ignored, and what is allowed
+
+
+def parse_tab(params: Mapping[str, str | Sequence[str]]) -> TabChoice:
+    """The tab a link opens: its ``tab`` parameter (case-insensitive), or "text" when there is none
+    or it names no tab (with a note)."""
+    raw = _values(params, TAB)
+    if raw is None:
+        return TabChoice("text")
+    value = (raw[-1] if raw else "").strip().lower()
+    if value in TAB_IDS:
+        return TabChoice(value)
+    return TabChoice("text", [f"Ignored tab {_shown(value)}; use tab= one of {', '.join(TAB_IDS)}."])
 
 
 def _tokenizers(raw: list[str], default: list[str], limits: Limits, notes: list[str]) -> list[str]:
