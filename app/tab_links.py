@@ -110,5 +110,5 @@ PLAIN_TABS = ("train", "library", "attention")  # tabs a link can open, with no 
 def wire_tab_selects(tabs: dict[str, Any]) -> None:
     """When a tab is selected (by a click or by a link), the address bar takes its link."""
     for tab_id, tab in tabs.items():
-        box = None if tab_id in PLAIN_TABS else f"tw-{tab_id}-query"
-        tab.select(None, js=url_tabs.select_js(tab_id, KEYS, box), api_name=False, show_progress="hidden")
+        tab.select(None, js=url_tabs.select_js(tab_id, KEYS, tab_id not in PLAIN_TABS), api_name=False,
+                   show_progress="hidden")

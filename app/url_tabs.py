@@ -325,17 +325,24 @@ _WRITE_JS = "try { window.history.replaceState(window.history.state, '', url); }
 
 
 def link_js(tab: str, keys: Sequence[str]) -> str:
-    """JS for a tab's hidden query box: (query) -> the full link; writes the address bar when ``tab`` is open."""
+    """JS for a tab's hidden query box: (query) -> the full link; writes the address bar when
+    ``tab`` is open, and keeps the query (window.twQueries) for when the tab is selected."""
     head = _OPEN_TAB_JS % {"tabs": json.dumps(list(TAB_IDS)), "keys": json.dumps(list(keys))}
-    return ("(q) => {%s  if (window.twTab === %s) { %s }\n  return window.location.origin + url;\n}"
-            % (head, json.dumps(tab), _WRITE_JS))
+    return ("(q) => {\n  window.twQueries = Object.assign(window.twQueries || {}, {%s: q});%s"
+            "  if (window.twTab === %s) { %s }\n  return window.location.origin + url;\n}"
+            % (json.dumps(tab), head, json.dumps(tab), _WRITE_JS))
 
 
-def select_js(tab: str, keys: Sequence[str], query_box: str | None) -> str:
+def select_js(tab: str, keys: Sequence[str], has_link: bool) -> str:
     """JS for a tab's select event: it is the open tab now; the address bar takes its query (the
-    value of the hidden box ``#query_box``, or just tab=<tab> for a tab without settings)."""
+    last one its link box had; tab=<tab> for a tab without a link box). The select Gradio sends
+    for the first tab as the page mounts is ignored when the link names another tab, and a tab
+    whose query has not come yet writes nothing (its link box will)."""
     head = _OPEN_TAB_JS % {"tabs": json.dumps(list(TAB_IDS)), "keys": json.dumps(list(keys))}
-    read = (f"const box = document.querySelector({json.dumps(f'#{query_box} textarea, #{query_box} input')});\n"
-            f"  const q = box ? box.value : {json.dumps(f'{TAB}={tab}')};" if query_box
-            else f"const q = {json.dumps('' if tab == 'text' else f'{TAB}={tab}')};")
-    return "() => {\n  %s%s  window.twTab = %s;\n  %s\n}" % (read, head, json.dumps(tab), _WRITE_JS)
+    fallback = "" if has_link else f"{TAB}={tab}"
+    return ("() => {\n  const first = window.twTab === undefined;\n"
+            "  const q = (window.twQueries || {})[%s] || %s;%s"
+            "  if (first && window.twTab !== %s) return;  // the select sent as the page mounts\n"
+            "  window.twTab = %s;\n"
+            "  if (!q) return;\n  %s\n}"
+            % (json.dumps(tab), json.dumps(fallback), head, json.dumps(tab), json.dumps(tab), _WRITE_JS))
