@@ -15,7 +15,10 @@ from typing import Any
 import gradio as gr
 
 from . import audio_tab, image_tab, url_tabs
-from .tab_links import UPLOAD_INFO, link_update, notes_markdown, opens, params_of, selected
+from .tab_links import UPLOAD_INFO, link_update, notes_markdown, opens, params_of, selected, whole_number
+
+IMAGE_LINK = url_tabs.image_spec((), ())  # the parameters only: building a link needs no choices
+AUDIO_LINK = url_tabs.audio_spec((), (), ())
 
 # ---- Image ---------------------------------------------------------------------------------------
 
@@ -35,18 +38,14 @@ def image_link(upload: Any, sample: Any, tokenizer: Any, k: Any) -> tuple[str, A
     """UI handler: (query, link box) for the Image tab's controls as they are."""
     state = url_tabs.ImageLink(model=tokenizer if isinstance(tokenizer, str) and tokenizer else None,
                                sample=None if _uploaded(upload) or not isinstance(sample, str) else sample or None,
-                               k=_whole(k))
+                               k=_k(k))
     info = UPLOAD_INFO.format(what="image", instead="sample") if _uploaded(upload) else ""
-    spec = url_tabs.image_spec((), ())
-    return url_tabs.build_link(spec, state), link_update(info)
+    return url_tabs.build_link(IMAGE_LINK, state), link_update(info)
 
 
-def _whole(k: Any) -> int | None:
-    try:
-        k = int(round(float(k)))
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return k if k >= 1 else None
+def _k(k: Any) -> int | None:
+    k = whole_number(k)
+    return k if k is not None and k >= 1 else None
 
 
 def image_restore(upload: Any, sample: Any, tokenizer: Any, request: gr.Request) -> tuple:
@@ -95,9 +94,9 @@ def audio_link(upload: Any, sample: Any, tokenizer: Any, metric: Any, k: Any) ->
     """UI handler: (query, link box) for the Audio tab's controls as they are."""
     state = url_tabs.AudioLink(model=tokenizer if isinstance(tokenizer, str) and tokenizer else None,
                                sample=None if _uploaded(upload) or not isinstance(sample, str) else sample or None,
-                               metric=metric if metric in METRICS else None, k=_whole(k))
+                               metric=metric if metric in METRICS else None, k=_k(k))
     info = UPLOAD_INFO.format(what="or recorded clip", instead="sample") if _uploaded(upload) else ""
-    return url_tabs.build_link(url_tabs.audio_spec((), (), ()), state), link_update(info)
+    return url_tabs.build_link(AUDIO_LINK, state), link_update(info)
 
 
 def audio_restore(upload: Any, sample: Any, tokenizer: Any, metric: Any, request: gr.Request) -> tuple:

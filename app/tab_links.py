@@ -85,6 +85,20 @@ def opens(params: dict, tab: str) -> bool:
     return url_state.parse_tab(params).tab == tab
 
 
+def whole_number(x: Any) -> int | None:
+    """A control's value as a whole number (a slider gives floats), or None when it is not a number."""
+    try:
+        return int(round(float(x)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def names_of(value: Any) -> tuple[str, ...]:
+    """A multiselect dropdown's names (one name, a list, or nothing usable)."""
+    listed = value if isinstance(value, (list, tuple)) else [value]
+    return tuple(n for n in listed if isinstance(n, str) and n)
+
+
 def notes_markdown(notes: list[str]) -> str:
     return warnings_markdown([f"From the link: {n}" for n in notes]) if notes else ""
 

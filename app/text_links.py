@@ -17,8 +17,8 @@ from typing import Any
 import gradio as gr
 
 from . import languages_tab, learn_tab, metrics_tab, url_tabs
-from .tab_links import UPLOAD_INFO, link_update, notes_markdown, opens, params_of, selected
-from .url_tabs import _allowed
+from .tab_links import UPLOAD_INFO, link_update, names_of, notes_markdown, opens, params_of, selected, whole_number
+from .url_tabs import allowed
 
 # ---- Learn ---------------------------------------------------------------------------------------
 
@@ -37,17 +37,10 @@ def _key(mapping: dict[str, Any], value: Any) -> str | None:
     return next((k for k, v in mapping.items() if v == value), None)
 
 
-def _int(x: Any) -> int | None:
-    try:
-        return int(round(float(x)))
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
 def learn_link(corpus: Any, n_merges: Any, text: Any, vocab: Any, order: Any) -> tuple[str, Any]:
     """UI handler: (query, link box) for the Learn tab's settings as they are."""
     spec = learn_spec()
-    state = url_tabs.LearnLink(corpus=corpus if isinstance(corpus, str) else None, merges=_int(n_merges),
+    state = url_tabs.LearnLink(corpus=corpus if isinstance(corpus, str) else None, merges=whole_number(n_merges),
                                text=text if isinstance(text, str) else None, vocab=_key(VOCABS, vocab),
                                order=order if order in ORDERS else None)
     dropped = url_tabs.left_out(spec, state)
@@ -70,6 +63,8 @@ def learn_restore(corpus: Any, n_merges: Any, text: Any, vocab: Any, order: Any,
 
 # ---- Languages -----------------------------------------------------------------------------------
 
+LANGUAGES_LINK = url_tabs.languages_spec((), (), 1)  # the parameters only: building a link needs no choices
+
 
 def languages_spec() -> url_tabs.TabSpec:
     return url_tabs.languages_spec(languages_tab.text_tokenizers(), languages_tab.DEFAULT_TOKENIZERS,
@@ -78,12 +73,10 @@ def languages_spec() -> url_tabs.TabSpec:
 
 def languages_link(tokenizers: Any, script: Any, family: Any, map_tokenizer: Any) -> tuple[str, Any]:
     """UI handler: (query, link box) for the Languages tab's settings as they are."""
-    names = tuple(n for n in (tokenizers if isinstance(tokenizers, (list, tuple)) else [tokenizers])
-                  if isinstance(n, str) and n)
-    state = url_tabs.LanguagesLink(tokenizers=names, script=languages_tab._script_code(script),
+    state = url_tabs.LanguagesLink(tokenizers=names_of(tokenizers), script=languages_tab._script_code(script),
                                    family=languages_tab._family_name(family),
                                    map=map_tokenizer if isinstance(map_tokenizer, str) and map_tokenizer else None)
-    return url_tabs.build_link(url_tabs.languages_spec((), (), 1), state), link_update()
+    return url_tabs.build_link(LANGUAGES_LINK, state), link_update()
 
 
 def _check_filters(s: url_tabs.LanguagesLink, notes: list[str]) -> tuple[str, str, list[str], list[str]]:
@@ -104,7 +97,7 @@ def _check_filters(s: url_tabs.LanguagesLink, notes: list[str]) -> tuple[str, st
     script = next((c for c in scripts[1:] if languages_tab._script_code(c).lower() == (s.script or "").lower()), all_s)
     if s.script is not None and script == all_s:
         notes.append(f"Ignored script {s.script!r}: no language here is written in it; choose from: "
-                     f"{_allowed(sorted(table.scripts()))}.")
+                     f"{allowed(sorted(table.scripts()))}.")
     code = languages_tab._script_code(script)
     families = languages_tab.family_choices(table.filter(script=code) if code else table)
     family = next((c for c in families[1:] if languages_tab._family_name(c).lower() == (s.family or "").lower()),
@@ -112,7 +105,7 @@ def _check_filters(s: url_tabs.LanguagesLink, notes: list[str]) -> tuple[str, st
     if s.family is not None and family == all_f:
         names = [languages_tab._family_name(c) for c in families[1:]]
         notes.append(f"Ignored family {s.family!r}: no language here{f' written in {code}' if code else ''} is of it; "
-                     f"choose from: {_allowed(names)}.")
+                     f"choose from: {allowed(names)}.")
     return script, family, scripts, families
 
 
@@ -139,6 +132,7 @@ def languages_restore(tokenizers: Any, script: Any, family: Any, map_tokenizer: 
 
 CORPORA = {"sample": metrics_tab.SAMPLE, **{v: k for k, v in metrics_tab.CORPORA.items()}, "udhr": metrics_tab.UDHR}
 SPLITS = {v: k for k, v in metrics_tab.UPLOAD_SPLITS.items()}  # link value -> the tab's choice
+METRICS_LINK = url_tabs.metrics_spec((), (), 1, (), (), "", "", "", 1)
 
 
 def metrics_spec() -> url_tabs.TabSpec:
@@ -149,13 +143,11 @@ def metrics_spec() -> url_tabs.TabSpec:
 
 def metrics_link(tokenizers: Any, source: Any, languages: Any, split: Any, limit: Any) -> tuple[str, Any]:
     """UI handler: (query, link box) for the Metrics tab's settings as they are."""
-    names = tuple(n for n in (tokenizers if isinstance(tokenizers, (list, tuple)) else [tokenizers])
-                  if isinstance(n, str) and n)
-    state = url_tabs.MetricsLink(tokenizers=names, corpus=_key(CORPORA, source),
+    state = url_tabs.MetricsLink(tokenizers=names_of(tokenizers), corpus=_key(CORPORA, source),
                                  languages=languages if isinstance(languages, str) else None,
-                                 split=_key(SPLITS, split), limit=_int(limit))
+                                 split=_key(SPLITS, split), limit=whole_number(limit))
     info = UPLOAD_INFO.format(what="file", instead="corpus") if source == metrics_tab.UPLOAD else ""
-    return url_tabs.build_link(url_tabs.metrics_spec((), (), 1, (), (), "", "", "", 1), state), link_update(info)
+    return url_tabs.build_link(METRICS_LINK, state), link_update(info)
 
 
 def metrics_restore(tokenizers: Any, source: Any, languages: Any, split: Any, limit: Any,

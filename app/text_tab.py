@@ -14,7 +14,8 @@ Opening such a link restores the view; what it cannot use (an unknown tokenizer,
 overlong text, an unknown mode) is dropped with a note above the tokens saying what is allowed.
 As the tokenizers, text or mode change, the address bar is kept current (``history.replaceState``)
 and "Link to this view" shows the link to copy; a text too long for a link (over about 8,000
-characters once encoded) is left out of it and the link says so.
+characters once encoded) is left out of it and the link says so. A link without ``tab`` (or with
+``tab=text``) is this tab's; the other tabs' links (``tab=image&...``, ``app/url_tabs.py``) leave it as built.
 """
 from __future__ import annotations
 

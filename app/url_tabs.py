@@ -35,7 +35,7 @@ NAME_SAFE = "/:@"  # characters a tokenizer or sample name keeps unescaped in a 
 MAX_LISTED = 12  # allowed values named in a note before "..."
 
 
-def _allowed(choices: Sequence[str]) -> str:
+def allowed(choices: Sequence[str]) -> str:
     shown = ", ".join(choices[:MAX_LISTED])
     return shown + (f", ... ({len(choices)} in all)" if len(choices) > MAX_LISTED else "") if choices else "none here"
 
@@ -53,7 +53,7 @@ class Choice:
         by_lower = {c.lower(): c for c in self.choices}
         if value.lower() in by_lower:
             return by_lower[value.lower()]
-        notes.append(f"Ignored {self.what or self.name} {_shown(value)}; choose from: {_allowed(self.choices)}.")
+        notes.append(f"Ignored {self.what or self.name} {_shown(value)}; choose from: {allowed(self.choices)}.")
         return self.default
 
     def text(self, value: Any) -> str:
@@ -80,7 +80,7 @@ class Names:
         if unknown:
             notes.append(f"Ignored unknown {self.what}{'s' if len(unknown) > 1 else ''} "
                          f"{', '.join(_shown(n) for n in unknown[:5])}{' and more' if len(unknown) > 5 else ''}; "
-                         f"choose from: {_allowed(self.choices)}.")
+                         f"choose from: {allowed(self.choices)}.")
         if len(names) > self.most:
             notes.append(f"Kept the first {self.most} {self.what}s (at most {self.most}); ignored "
                          f"{', '.join(names[self.most:])}.")

@@ -6,8 +6,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from app import media_links, tab_links, text_links, text_tab
+from app import media_links, tab_links, text_links, text_tab, url_tabs
 
 pytestmark = [pytest.mark.app, pytest.mark.filterwarnings("ignore::UserWarning")]  # gr.Warning outside a request
 
@@ -178,3 +180,18 @@ def test_a_link_to_a_tab_without_settings_selects_it():
     assert _selected(tab_links.select_plain_tab(request(tab="library"))) == "library"
     assert tab_links.select_plain_tab(request(tab="image")) == {"__type__": "update"}
     assert tab_links.select_plain_tab(None) == {"__type__": "update"}
+
+
+QUERY = st.dictionaries(st.sampled_from(url_tabs.all_keys() + ["x"]),
+                        st.one_of(st.text(max_size=20), st.sampled_from(["learn", "text", "library", "0", "1e9"])),
+                        max_size=6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(QUERY)
+def test_any_query_gives_a_page_never_an_error(params):
+    """Anyone can write a link: the cheap restores never raise, and always give a query."""
+    out = text_links.learn_restore(None, None, None, None, None, request(**params))
+    assert isinstance(out[6], str)
+    assert isinstance(text_tab.restore(request(**params))[4], str)
+    tab_links.select_plain_tab(request(**params))
