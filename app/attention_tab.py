@@ -97,6 +97,7 @@ def build(tab: Any = None) -> None:
     import gradio as gr
 
     from .common import friendly
+    from .exports import add_export
 
     gr.Markdown(
         "### Attention over real tokens\n"
@@ -121,3 +122,4 @@ def build(tab: Any = None) -> None:
     gr.on(triggers=triggers, fn=friendly(show_attention), inputs=[sentence, layer, head],
           outputs=[plot, status], api_name="attention", trigger_mode="always_last")
     plot.change(fn=None, inputs=None, outputs=None, js=HOVER_JS)
+    add_export("attention", figures={"attention": plot})

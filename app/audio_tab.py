@@ -28,6 +28,7 @@ import tokenworks as tw
 from tokenworks.errors import InvalidInput, TokenworksError
 from tokenworks.paths import data_dir
 
+from .exports import Items
 from .shared import error_markdown
 
 SAMPLES_DIR = data_dir() / "samples" / "audio"
@@ -445,6 +446,16 @@ INTRO = (
 )
 
 
+def export_tokens(view: AudioView | None) -> Items:
+    """For the export: the tokens of the clip shown, (K, T) codebooks x frames, as JSON."""
+    if not isinstance(view, AudioView):
+        return Items(notes=["tokens: no clip tokenized yet"])
+    a = view.analysis
+    return Items(jsons={"tokens": {"tokenizer": a.tokenizer, "ref": view.ref, "source": view.source,
+                                   "shape": list(a.ids.shape), "vocab_size": a.vocab_size,
+                                   "frame_rate": a.frame_rate, "ids": a.ids.tolist(), "notes": a.notes}})
+
+
 def build(tab: Any = None) -> None:
     """Lay out the Audio tab inside the current gr.Blocks context (``tab``: its gr.Tab, to analyse
     the default sample when it is first opened)."""
@@ -455,6 +466,7 @@ def build(tab: Any = None) -> None:
 
     from . import media_links, tab_links
     from .common import friendly
+    from .exports import Extra, add_export
 
     choices = tokenizer_choices()
     samples = sample_names()
@@ -529,3 +541,6 @@ def build(tab: Any = None) -> None:
     if tab is not None:
         tab.select(friendly(on_open), inputs=[state, upload, sample, tokenizer, metric], outputs=outputs,
                    api_name="audio_open")
+    add_export("audio", figures={"waveform and spectrogram": wave_plot, "bits per second vs quality": rate_plot,
+                                 "tokens": tokens_plot, "codebook usage": usage_plot},
+               extra=Extra([state], export_tokens))

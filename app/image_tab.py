@@ -26,6 +26,7 @@ import tokenworks as tw
 from tokenworks.errors import InvalidInput, TokenworksError
 from tokenworks.paths import data_dir
 
+from .exports import Items
 from .shared import error_markdown
 
 SAMPLES_DIR = data_dir() / "samples" / "images"
@@ -571,12 +572,22 @@ def on_codebook(enc: Encoded | None, source: str, n: Any) -> tuple:
         return gr.update(), gr.update(), f"⚠️ {e}"
 
 
+def export_tokens(enc: Encoded | None) -> Items:
+    """For the export: the tokens of the image shown, as JSON (nothing when no image is tokenized)."""
+    if not isinstance(enc, Encoded):
+        return Items(notes=["tokens: no image tokenized yet"])
+    return Items(jsons={"tokens": {"tokenizer": enc.name, "ref": enc.ref, "kind": enc.kind, "source": enc.source,
+                                   "shape": list(enc.ids.shape), "vocab_size": enc.vocab_size,
+                                   "ids": enc.ids.tolist(), "notes": enc.notes}})
+
+
 def build() -> None:
     """Lay out the Image tab inside the current gr.Blocks context."""
     import gradio as gr
 
     from . import media_links, tab_links
     from .common import friendly
+    from .exports import Extra, add_export
 
     samples = sample_names()
     names = image_tokenizers()
@@ -668,6 +679,11 @@ def build() -> None:
     cb_btn.click(friendly(on_codebook), inputs=[state, source, n_codes], outputs=[gallery_plot, usage_plot, cb_md],
                  api_name="image_codebook")
     refresh.click(lambda: gr.update(choices=image_tokenizers()), outputs=tokenizer, api_name="image_tokenizers")
+    add_export("image", figures={"decoding the first k tokens": strip_plot, "bytes vs psnr": rd_plot,
+                                 "token ids": grid_plot, "attention": att_plot, "influence": infl_plot,
+                                 "edit": edit_plot, "codebook gallery": gallery_plot, "code usage": usage_plot},
+               tables={"rate distortion points": rd_table},
+               images={"input": shown_in, "reconstruction": shown_out}, extra=Extra([state], export_tokens))
     root = gr.context.Context.root_block  # the app's Blocks: the default sample (or a link's view) on page load
     if root is not None:
         root.load(link.restore(media_links.image_restore), inputs=[upload, sample, tokenizer],

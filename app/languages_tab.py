@@ -265,6 +265,7 @@ def build(tab: Any = None) -> None:
 
     from . import tab_links, text_links
     from .common import friendly
+    from .exports import add_export
 
     gr.Markdown(INTRO)
     link = tab_links.link_box("languages")
@@ -300,3 +301,4 @@ def build(tab: Any = None) -> None:
         triggers.append(tab.select)
     gr.on(triggers=triggers, fn=friendly(show), inputs=[names, script, map_tok, family], outputs=outputs,
           api_name="languages", trigger_mode="always_last")
+    add_export("languages", figures={"map": plot, "sorted premiums": bars}, tables={"premium per language": table})

@@ -242,6 +242,7 @@ def build(tab: Any = None) -> None:
 
     from . import tab_links, text_links
     from .common import friendly
+    from .exports import add_export
 
     gr.Markdown(INTRO)
     link = tab_links.link_box("learn")
@@ -311,3 +312,4 @@ def build(tab: Any = None) -> None:
                  api_name=False, show_progress="hidden")
     next_e.click(friendly(lambda *a: step_encoding(*a, 1)), inputs=enc_inputs + [slider_e], outputs=slider_e,
                  api_name=False, show_progress="hidden")
+    add_export("learn", tables={"merge table": table_t})

@@ -5,6 +5,8 @@ import gradio as gr
 
 import tokenworks as tw
 
+from .exports import add_export
+
 
 def tokenizer_table() -> list[list[str]]:
     """One row per registered tokenizer: name, modality, description, capabilities."""
@@ -29,7 +31,7 @@ def build() -> None:
     from .common import friendly
 
     gr.Markdown("### Tokenizers\nEvery name here works with `tw.load(name)` in Python and in the other tabs.")
-    gr.Dataframe(
+    tokenizers = gr.Dataframe(
         value=tokenizer_table(),
         headers=["name", "modality", "description", "assets needed"],
         interactive=False,
@@ -46,4 +48,5 @@ def build() -> None:
     )
     refresh = gr.Button("Refresh asset status", size="sm")
     refresh.click(friendly(asset_table), outputs=table, api_name="asset_status")
+    add_export("library", tables={"tokenizers": tokenizers, "assets": table})
 

@@ -247,6 +247,7 @@ def build(tab: Any = None) -> None:
 
     from . import tab_links, text_links
     from .common import friendly
+    from .exports import add_export
 
     gr.Markdown(INTRO)
     link = tab_links.link_box("metrics")
@@ -282,3 +283,4 @@ def build(tab: Any = None) -> None:
                                            outputs=settings + [status, table, csv] + link.outputs, api_name=False)
     gr.on(triggers=[run.click], fn=friendly(show), inputs=[names, source, languages, upload, split, limit],
           outputs=[status, table, csv], api_name="metrics", trigger_mode="always_last")
+    add_export("metrics", tables={"metrics": table})

@@ -30,6 +30,7 @@ from tokenworks.text.compare import MAX_COMPARE, MIN_COMPARE, compare as compare
 from tokenworks.viz.text import compare_html, merge_tree_html, tokens_html
 
 from . import url_state, url_tabs
+from .exports import Extra, Items, add_export
 from .shared import name_list, warnings_markdown
 
 MAX_CHARS = 100_000  # longest text the tab accepts
@@ -208,6 +209,17 @@ def link_changed(text: Any, tokenizers: Any, mode: Any) -> tuple:
     return query, gr.update(info=note or LINK_INFO)
 
 
+def export_items(text: Any, tokenizers: Any, mode: Any = "Tokens") -> Items:
+    """For the export: every token of the text shown, one row per tokenizer and token (tokenizer,
+    position, id, text, bytes in hex, offsets)."""
+    from tokenworks.text.token_table import token_rows
+
+    text = _check_text(text)
+    names = _names(tokenizers)[:MAX_TOKENIZERS]
+    rows = [r.to_dict() for name in names for r in token_rows(_load_text(name).encode(text), text)]
+    return Items(tables={"tokens": rows}) if rows else Items(notes=["tokens: the text is empty, no token table"])
+
+
 def token_clicked(evt: gr.EventData) -> str:
     """A chip in the view was clicked: its merge tree."""
     data = getattr(evt, "_data", None)
@@ -282,3 +294,4 @@ def build(demo: gr.Blocks | None = None) -> None:
     api_compare = gr.Button(visible=False, elem_id="tw-text-api-compare")
     api_compare.click(friendly(compare), inputs=[text, names], outputs=[view, as_json], api_name="compare")
     gr.api(friendly(merge_tree), api_name="merge_tree")
+    add_export("text", jsons={"tokens": as_json}, extra=Extra([text, names, mode], export_items))

@@ -292,6 +292,7 @@ def build(tab: Any = None) -> None:
     import gradio as gr
 
     from .common import friendly
+    from .exports import add_export
 
     gr.Markdown("Train an image, audio or text tokenizer and watch it learn. One run trains at a time on "
                 "this machine; others wait in the queue. Every run is kept in the run registry below, "
@@ -387,6 +388,8 @@ def build(tab: Any = None) -> None:
     cmp_btn.click(friendly(compare), [cmp_runs, cmp_metric, cmp_x], cmp_plot, api_name="train_compare")
     if tab is not None:
         tab.select(lambda: gr.update(choices=run_ids()), None, cmp_runs, api_name=False)
+    add_export("train", figures={"live curves": dashboard, "compare runs": cmp_plot}, tables={"runs": table},
+               images={"reconstructions": preview})
 
 
 __all__ = ["NewRun", "RunView", "trainer_args", "start_run", "runs_table", "run_view", "stop_run", "resume",

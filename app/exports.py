@@ -1,0 +1,239 @@
+"""The Export row every tab ends with: one button writes what the tab shows right now as files
+(figures as PNG and SVG, tables as CSV, tokens as JSON, images as PNG) plus a zip of them all.
+
+    add_export("image", figures={"strip": strip_plot}, tables={"rd points": rd_table},
+               images={"input": shown_in}, extra=Extra([state], image_tokens))
+
+What a component hands a handler as an *input* in Gradio 6.31 (and what is made of it here):
+* gr.Plot: ``PlotData(type="plotly", plot=<the figure's JSON string>)`` or None; ``plotly.io.from_json``
+  turns it back into the figure. A figure with no traces counts as nothing shown.
+* gr.Dataframe: a pandas DataFrame (columns = headers); no rows, or rows of empty cells only, count
+  as nothing shown.
+* gr.JSON: the dict or list itself, or None.
+* gr.Image (type="numpy"): an (H, W, 3) uint8 array, or None.
+
+Each export goes into a fresh folder under the app's upload folder (``exports/`` in $GRADIO_TEMP_DIR),
+so one person's export is never another's. Gradio serves copies from its cache (cleaned by the app's
+``delete_cache``); the originals are removed by a later export once older than ``KEEP_S``.
+Exports share one queue (``concurrency_id="export"``, one at a time), so a class exporting at once
+waits in line instead of crowding the CPU.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from tokenworks.errors import InvalidInput, TokenworksError
+from tokenworks.viz.export import ExportBundle, export_bundle
+
+KEEP_S = 3600  # export folders older than this (s) are removed by the next export
+BUTTON = "Export figures and tables"
+FILES_LABEL = "Files: PNG and SVG per figure, CSV per table, JSON, PNG per image, and a zip of them all"
+
+
+class NothingToExport(TokenworksError, ValueError):
+    """The tab shows nothing that could be exported yet."""
+
+
+@dataclass
+class Items:
+    """What one export writes, label -> value (labels become file names, slugged)."""
+
+    figures: dict[str, Any] = field(default_factory=dict)  # plotly figures
+    tables: dict[str, Any] = field(default_factory=dict)  # DataFrames, lists of dicts or rows
+    jsons: dict[str, Any] = field(default_factory=dict)  # JSON-ready objects
+    images: dict[str, Any] = field(default_factory=dict)  # (H, W, 3) arrays
+    notes: list[str] = field(default_factory=list)  # what was skipped, for people
+
+    def count(self) -> int:
+        return len(self.figures) + len(self.tables) + len(self.jsons) + len(self.images)
+
+    def add(self, other: "Items") -> None:
+        for mine, theirs in ((self.figures, other.figures), (self.tables, other.tables), (self.jsons, other.jsons),
+                             (self.images, other.images)):
+            mine.update(theirs)
+        self.notes += other.notes
+
+
+@dataclass
+class Extra:
+    """More to export, computed from other components' values (e.g. the tokens of the text shown)."""
+
+    inputs: list  # components whose values ``fn`` reads, in order
+    fn: Callable[..., Items]  # fn(*values) -> Items; a TokenworksError becomes a note
+
+
+# ---- values as handlers receive them -> figures, frames, objects -----------------------------
+
+def figure_of(value: Any) -> Any:
+    """A gr.Plot input value (PlotData, its dict form, a go.Figure or None) as a plotly figure, or
+    None when nothing is shown."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    if value is None:
+        return None
+    if isinstance(value, go.Figure):
+        fig = value
+    else:
+        kind = getattr(value, "type", None) if not isinstance(value, dict) else value.get("type")
+        plot = getattr(value, "plot", None) if not isinstance(value, dict) else value.get("plot")
+        if kind != "plotly" or not isinstance(plot, str):
+            raise InvalidInput(f"only plotly figures can be exported; this plot is {kind or type(value).__name__}")
+        try:
+            fig = pio.from_json(plot, skip_invalid=True)
+        except ValueError as e:
+            raise InvalidInput(f"this plot is not a readable plotly figure ({e})") from None
+    return fig if len(fig.data) else None
+
+
+def _empty_cell(c: Any) -> bool:
+    return c is None or (isinstance(c, str) and not c.strip()) or (isinstance(c, float) and c != c)
+
+
+def frame_of(value: Any) -> Any:
+    """A gr.Dataframe input value (a pandas DataFrame, or a Gradio-style dict) as a DataFrame, or
+    None when it has no row with content."""
+    import pandas as pd
+
+    if value is None:
+        return None
+    if isinstance(value, dict) and "data" in value:
+        value = pd.DataFrame(value.get("data") or [], columns=value.get("headers") or None)
+    if not isinstance(value, pd.DataFrame):
+        raise InvalidInput(f"a table to export must be a DataFrame, not {type(value).__name__}")
+    keep = [not all(_empty_cell(c) for c in row) for row in value.itertuples(index=False)]
+    frame = value[keep]
+    return frame if len(frame) else None
+
+
+def json_of(value: Any) -> Any:
+    """A gr.JSON input value, or None when it is empty."""
+    if value is None or (isinstance(value, (dict, list, str)) and not value):
+        return None
+    return value
+
+
+def image_of(value: Any) -> Any:
+    """A gr.Image (type="numpy") input value as an array, or None."""
+    import numpy as np
+
+    if value is None:
+        return None
+    if hasattr(value, "mode") and hasattr(value, "size"):  # a PIL image
+        value = np.asarray(value)
+    if not isinstance(value, np.ndarray):
+        raise InvalidInput(f"an image to export must be an array, not {type(value).__name__}")
+    return value if value.size else None
+
+
+# ---- one export ------------------------------------------------------------------------------
+
+def export_root() -> Path:
+    """Where exports go: ``exports/`` in the app's upload folder ($GRADIO_TEMP_DIR)."""
+    from .main import upload_dir
+
+    return upload_dir() / "exports"
+
+
+def prune(root: Path, keep_s: float = KEEP_S) -> None:
+    """Remove export folders under ``root`` older than ``keep_s`` seconds."""
+    if not root.is_dir():
+        return
+    now = time.time()
+    for d in root.iterdir():
+        try:
+            if d.is_dir() and not d.is_symlink() and now - d.stat().st_mtime > keep_s:
+                shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def collect(figures: dict[str, Any] | None = None, tables: dict[str, Any] | None = None,
+            jsons: dict[str, Any] | None = None, images: dict[str, Any] | None = None) -> Items:
+    """Handler input values -> Items; what is empty or unreadable is left out with a note."""
+    items = Items()
+    for values, convert, into in ((figures, figure_of, items.figures), (tables, frame_of, items.tables),
+                                  (jsons, json_of, items.jsons), (images, image_of, items.images)):
+        for label, value in (values or {}).items():
+            try:
+                v = convert(value)
+            except InvalidInput as e:
+                items.notes.append(f"{label}: skipped, {e}")
+                continue
+            if v is None:
+                items.notes.append(f"{label}: nothing shown yet, skipped")
+            else:
+                into[label] = v
+    return items
+
+
+def export_view(key: str, items: Items, root: Path | None = None) -> ExportBundle:
+    """Write ``items`` (see ``collect``) for tab ``key``; raises NothingToExport when it is empty."""
+    if not items.count():
+        skipped = "; ".join(items.notes) or "no views"
+        raise NothingToExport(f"nothing to export yet: the {key} tab shows no figure, table or tokens "
+                              f"({skipped}). Run the tab first, then export.")
+    root = export_root() if root is None else Path(root)
+    prune(root)
+
+    def named(d: dict[str, Any]) -> dict[str, Any]:
+        return {f"{key} {label}": v for label, v in d.items()}
+
+    return export_bundle(root, name=key, figures=named(items.figures), tables=named(items.tables),
+                         jsons=named(items.jsons), images=named(items.images), notes=items.notes)
+
+
+def notes_markdown(bundle: ExportBundle) -> str:
+    n = len(bundle.files)
+    head = f"{n} file{'s' if n != 1 else ''} and a zip of them all."
+    return "\n".join([head] + [f"- {note}" for note in bundle.notes])
+
+
+def make_handler(key: str, figures: list[str], tables: list[str], jsons: list[str], images: list[str],
+                 extra: Extra | None = None, root: Path | None = None) -> Callable[..., tuple[list[str], str]]:
+    """The click handler: (*values in the order figures, tables, jsons, images, extra inputs) ->
+    (file paths, notes as Markdown)."""
+    sizes = [len(figures), len(tables), len(jsons), len(images)]
+
+    def export(*values: Any) -> tuple[list[str], str]:
+        parts, at = [], 0
+        for n in sizes:
+            parts.append(values[at:at + n])
+            at += n
+        items = collect(*(dict(zip(labels, vals)) for labels, vals in zip((figures, tables, jsons, images), parts)))
+        if extra is not None:
+            try:
+                items.add(extra.fn(*values[at:]))
+            except TokenworksError as e:
+                items.notes.append(str(e))
+        bundle = export_view(key, items, root)
+        return [str(p) for p in bundle.files + [bundle.zip_path]], notes_markdown(bundle)
+
+    export.__name__ = f"export_{key}"
+    return export
+
+
+def add_export(key: str, *, figures: dict[str, Any] | None = None, tables: dict[str, Any] | None = None,
+               jsons: dict[str, Any] | None = None, images: dict[str, Any] | None = None,
+               extra: Extra | None = None) -> Any:
+    """Add the Export row to the current Blocks context (at the end of a tab's ``build``): a button,
+    a note and the file list. ``figures`` etc. map a label (the file name) to the component shown.
+    Returns the button."""
+    import gradio as gr
+
+    from .common import friendly
+
+    figures, tables, jsons, images = figures or {}, tables or {}, jsons or {}, images or {}
+    with gr.Accordion("Export", open=True, elem_id=f"tw-{key}-export-box"):
+        button = gr.Button(BUTTON, size="sm", elem_id=f"tw-{key}-export")
+        note = gr.Markdown(elem_id=f"tw-{key}-export-notes")
+        files = gr.File(label=FILES_LABEL, file_count="multiple", interactive=False, elem_id=f"tw-{key}-export-files")
+    fn = make_handler(key, list(figures), list(tables), list(jsons), list(images), extra)
+    inputs = [*figures.values(), *tables.values(), *jsons.values(), *images.values(), *(extra.inputs if extra else [])]
+    button.click(friendly(fn), inputs=inputs, outputs=[files, note], api_name=f"export_{key}",
+                 concurrency_limit=1, concurrency_id="export")
+    return button
