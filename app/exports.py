@@ -12,9 +12,10 @@ What a component hands a handler as an *input* in Gradio 6.31 (and what is made 
 * gr.JSON: the dict or list itself, or None.
 * gr.Image (type="numpy"): an (H, W, 3) uint8 array, or None.
 
-Each export goes into a fresh folder under the app's upload folder (``exports/`` in $GRADIO_TEMP_DIR),
-so one person's export is never another's. Gradio serves copies from its cache (cleaned by the app's
-``delete_cache``); the originals are removed by a later export once older than ``KEEP_S``.
+Each export goes into a fresh folder under the app's upload folder (``exports/`` in $GRADIO_TEMP_DIR,
+which is Gradio's cache when the app runs), so one person's export is never another's. Gradio serves
+the files from there and the app's ``delete_cache`` removes them after six hours; a later export
+removes the folders once older than ``KEEP_S``.
 Exports share one queue (``concurrency_id="export"``, one at a time), so a class exporting at once
 waits in line instead of crowding the CPU.
 """
@@ -29,7 +30,7 @@ from typing import Any, Callable
 from tokenworks.errors import InvalidInput, TokenworksError
 from tokenworks.viz.export import ExportBundle, export_bundle
 
-KEEP_S = 3600  # export folders older than this (s) are removed by the next export
+KEEP_S = 6 * 3600  # export folders older than this (s) are removed by the next export (app.main.DELETE_CACHE's age)
 BUTTON = "Export figures and tables"
 FILES_LABEL = "Files: PNG and SVG per figure, CSV per table, JSON, PNG per image, and a zip of them all"
 
@@ -71,23 +72,27 @@ class Extra:
 def figure_of(value: Any) -> Any:
     """A gr.Plot input value (PlotData, its dict form, a go.Figure or None) as a plotly figure, or
     None when nothing is shown."""
+    import json
+
     import plotly.graph_objects as go
-    import plotly.io as pio
 
     if value is None:
         return None
     if isinstance(value, go.Figure):
-        fig = value
-    else:
-        kind = getattr(value, "type", None) if not isinstance(value, dict) else value.get("type")
-        plot = getattr(value, "plot", None) if not isinstance(value, dict) else value.get("plot")
-        if kind != "plotly" or not isinstance(plot, str):
-            raise InvalidInput(f"only plotly figures can be exported; this plot is {kind or type(value).__name__}")
-        try:
-            fig = pio.from_json(plot, skip_invalid=True)
-        except ValueError as e:
-            raise InvalidInput(f"this plot is not a readable plotly figure ({e})") from None
-    return fig if len(fig.data) else None
+        return value if len(value.data) else None
+    kind = getattr(value, "type", None) if not isinstance(value, dict) else value.get("type")
+    plot = getattr(value, "plot", None) if not isinstance(value, dict) else value.get("plot")
+    if kind != "plotly" or not isinstance(plot, str):
+        raise InvalidInput(f"only plotly figures can be exported; this plot is {kind or type(value).__name__}")
+    try:
+        spec = json.loads(plot)  # what plotly.io.from_json reads; checked first: "{}" would become a scatter
+        if not isinstance(spec, dict) or not isinstance(spec.get("data", []), list):
+            raise ValueError("not a figure: no list of traces")
+        if not spec.get("data"):
+            return None
+        return go.Figure(spec, skip_invalid=True)
+    except (ValueError, TypeError) as e:
+        raise InvalidInput(f"this plot is not a readable plotly figure ({e})") from None
 
 
 def _empty_cell(c: Any) -> bool:
@@ -101,8 +106,12 @@ def frame_of(value: Any) -> Any:
 
     if value is None:
         return None
-    if isinstance(value, dict) and "data" in value:
-        value = pd.DataFrame(value.get("data") or [], columns=value.get("headers") or None)
+    if isinstance(value, dict) and "data" in value:  # {"headers": [...], "data": [[...], ...]}
+        headers, rows = value.get("headers") or None, value.get("data") or []
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            raise InvalidInput("a table's data must be a list of rows")
+        width = len(headers) if headers else max((len(r) for r in rows), default=0)
+        value = pd.DataFrame([(r + [None] * width)[:width] for r in rows], columns=headers)
     if not isinstance(value, pd.DataFrame):
         raise InvalidInput(f"a table to export must be a DataFrame, not {type(value).__name__}")
     keep = [not all(_empty_cell(c) for c in row) for row in value.itertuples(index=False)]

@@ -423,6 +423,43 @@ def test_train_run_actions(tmp_path_factory, monkeypatch, run_id, run_ids, metri
     assert not started, f"a job started: {started}"
 
 
+# ---- exports -----------------------------------------------------------------------------------
+
+# what may arrive where an Export handler reads a plot, a table, JSON or an image: garbage, plots that
+# are not plotly or not a figure, tables of any shape, arrays of odd shapes and types (never a drawable
+# figure, so no browser starts here)
+EXPORT_VALUE = st.one_of(
+    WRONG, TEXT,
+    st.fixed_dictionaries({"type": st.sampled_from(["plotly", "matplotlib", "bokeh", "nope"]),
+                           "plot": st.one_of(st.text(max_size=30), st.sampled_from(["{}", '{"data": []}', "[1]", "null",
+                                                                                    '{"data": 5}', "\x00"]))}),
+    st.fixed_dictionaries({"headers": st.lists(st.text(max_size=4), max_size=3),
+                           "data": st.lists(st.lists(st.one_of(st.text(max_size=4), st.integers(), st.none()),
+                                                     max_size=3), max_size=3)}),
+    st.sampled_from([np.zeros((0,)), np.zeros((2, 2, 5)), np.full((3, 4), np.nan), np.ones((2, 3, 3), np.float32),
+                     np.zeros((4, 4, 1), np.uint8), np.array(["a"]), np.zeros((2, 2, 2, 2))]),
+)
+
+
+@pytest.fixture(scope="module")
+def export_fns(tmp_path_factory):
+    from app.main import build_app
+
+    return [fn for fn in build_app().fns.values() if str(fn.api_name or "").startswith("export_")]
+
+
+@few(60)
+@given(st.lists(EXPORT_VALUE, min_size=12, max_size=12))
+def test_export_handlers(export_fns, tmp_path_factory, values):
+    """Every tab's Export handler: a result (with notes for what it skipped) or "nothing to export yet"."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GRADIO_TEMP_DIR", str(tmp_path_factory.mktemp("exports")))
+        for fn in export_fns:
+            out = ui(fn.fn, *values[:len(fn.inputs)])
+            if not isinstance(out, gr.Error):
+                assert all(Path(p).is_file() for p in out[0]), out
+
+
 # ---- the served app keeps answering ----------------------------------------------------------
 
 @pytest.mark.app

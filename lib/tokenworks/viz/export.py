@@ -115,10 +115,11 @@ def _cell(x: Any) -> Any:
 
 def table_csv(table: Any, path: str | Path) -> Path:
     """Write ``table`` (see ``_table_rows`` for the kinds accepted) as UTF-8 CSV with a header row
-    when it has one; missing values (None, NaN) become empty cells."""
+    when it has one; missing values (None, NaN) become empty cells. Rows are written as they are,
+    shorter or longer than the header included."""
     header, rows = _table_rows(table)
     path = Path(path)
-    with path.open("w", encoding="utf-8", newline="") as f:
+    with path.open("w", encoding="utf-8", errors="backslashreplace", newline="") as f:  # a lone surrogate: \udXXX
         w = csv.writer(f)
         if header is not None:
             w.writerow(header)
@@ -144,9 +145,12 @@ def json_file(obj: Any, path: str | Path) -> Path:
     path = Path(path)
     try:
         text = json.dumps(obj, ensure_ascii=False, indent=1, default=_json_default, allow_nan=False)
-    except (TypeError, ValueError) as e:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (not UTF-8): escaped as \udXXX, still valid JSON
+        data = json.dumps(obj, ensure_ascii=True, indent=1, default=_json_default, allow_nan=False).encode("ascii")
+    except (TypeError, ValueError, RecursionError) as e:
         raise InvalidInput(f"cannot write this as JSON: {e}") from None
-    path.write_text(text + "\n", encoding="utf-8")
+    path.write_bytes(data + b"\n")
     return path
 
 
