@@ -185,9 +185,8 @@ def collect(figures: dict[str, Any] | None = None, tables: dict[str, Any] | None
 def export_view(key: str, items: Items, root: Path | None = None) -> ExportBundle:
     """Write ``items`` (see ``collect``) for tab ``key``; raises NothingToExport when it is empty."""
     if not items.count():
-        skipped = "; ".join(items.notes) or "no views"
-        raise NothingToExport(f"nothing to export yet: the {key} tab shows no figure, table or tokens "
-                              f"({skipped}). Run the tab first, then export.")
+        raise NothingToExport(f"nothing to export yet: the {key} tab shows no figure, table or tokens. "
+                              "Run the tab first (press its main button), then export.")
     root = export_root() if root is None else Path(root)
     prune(root)
 
