@@ -91,27 +91,45 @@ def test_without_a_browser_figures_are_a_clear_message_and_the_rest_is_written(t
         E.export_bundle(tmp_path, figures={"f": _fig()})
 
 
+@needs_browser
+def test_batches_share_one_warm_browser(tmp_path):
+    from tokenworks.viz._render_session import SESSION
+
+    SESSION.close()
+    starts = SESSION.starts
+    E.figure_files({"a": _fig()}, tmp_path / "1", formats=("svg",))
+    E.figure_files({"b": _fig()}, tmp_path / "2", formats=("png",))
+    assert SESSION.starts == starts + 1 and SESSION.is_open()
+    SESSION.close()
+    assert not SESSION.is_open()
+
+
 def test_a_render_that_hangs_is_stopped(tmp_path, monkeypatch):
+    import asyncio
+
     import kaleido
+
+    from tokenworks.viz._render_session import SESSION
 
     class Hangs:  # a browser that never opens
         def __init__(self, **kwargs):
             pass
 
-        async def __aenter__(self):
-            import asyncio
-
+        async def open(self):
             await asyncio.sleep(3600)
 
-        async def __aexit__(self, *exc):
-            return False
+        async def close(self):
+            pass
 
+    SESSION.close()
     monkeypatch.setattr(kaleido, "Kaleido", Hangs)
     monkeypatch.setattr(E, "figure_export_available", lambda: None)
+    monkeypatch.setattr(E, "_browser_path", lambda: "/no/such/browser-for-this-test")
     t0 = time.monotonic()
     with pytest.raises(E.FigureExportUnavailable, match="longer than 0.5 s"):
         E.figure_files({"f": _fig()}, tmp_path, timeout_s=0.5)
     assert time.monotonic() - t0 < 10
+    assert not SESSION.is_open()  # closed, so the next batch starts a fresh browser
     assert E._RENDER_LOCK.acquire(timeout=1)  # released again
     E._RENDER_LOCK.release()
 
