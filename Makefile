@@ -47,7 +47,7 @@ assets-minimal: setup
 assets: setup
 	$(PY) -m tokenworks.cli assets fetch --all
 
-app: assets-minimal audio-deps
+app: assets-minimal audio-deps browser-deps
 	$(PY) -m tokenworks.cli app --host $(HOST) --port $(PORT)
 
 # chromium and fonts from Debian (root only; otherwise say how, and the browser test skips)

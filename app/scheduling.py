@@ -11,25 +11,34 @@ queues, decided in one place:
   At most COMPUTE_LIMIT at once (one per core is the most that helps); the rest wait in the queue
   in arrival order, and the UI shows their place.
 
-The app also runs torch on COMPUTE_THREADS threads per request, so that one image or audio request
+Compute handlers run on COMPUTE_LIMIT threads of their own at CPU niceness COMPUTE_NICE, so the
+operating system runs the server's own thread (which answers every request) and the quick handlers
+first, and the compute ones on what CPU they leave. The app also runs torch on COMPUTE_THREADS
+threads per request, so that one image or audio request
 does not take every core from the others, and a training run started from the Train tab runs at a
 lower CPU priority (``tokenworks.train.jobs.TRAIN_NICE``).
 """
 from __future__ import annotations
 
+import concurrent.futures
+import functools
+import inspect
 import os
-from typing import Any
+import threading
+from typing import Any, Callable
 
 QUICK = "quick"  # concurrency ids
 COMPUTE = "compute"
 QUICK_LIMIT = 8  # quick requests at once
-COMPUTE_LIMIT = max(1, min(2, os.cpu_count() or 1))  # compute requests at once: one per core, at most 2
+COMPUTE_LIMIT = int(os.environ.get("TOKENWORKS_COMPUTE_LIMIT", 1))  # compute requests at once (env overrides)
 COMPUTE_THREADS = 1  # torch threads in the app process (env TOKENWORKS_APP_THREADS overrides)
 
 # Events that stay quick whatever their inputs, by api name or (UI-only events) handler name.
 QUICK_EVENTS = frozenset({
     # Text tab
     "text_view", "show", "tokenize", "compare", "token_clicked", "merge_tree", "restore", "link_changed",
+    # every tab's "Link to this view" (builds a query string) and opening a tab from a link
+    "image_link", "audio_link", "learn_link", "languages_link", "metrics_link", "select_plain_tab",
     # Learn tab: one step of a merge or encoding animation
     "learn_train_step", "learn_encode_step", "training_step", "encoding_step",
     # small UI updates and lists
@@ -55,9 +64,49 @@ def queue_of(api_name: Any, fn_name: str | None) -> str:
     return COMPUTE
 
 
+_POOL: concurrent.futures.ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _lower_this_thread() -> None:
+    """Raise the calling thread's niceness to COMPUTE_NICE (Linux niceness is per thread)."""
+    nice = int(os.environ.get("TOKENWORKS_COMPUTE_NICE", COMPUTE_NICE))
+    try:
+        now = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        if nice > now:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except (OSError, AttributeError):  # not Linux, or not allowed: the same priority as the server
+        pass
+
+
+def compute_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The threads compute handlers run on (COMPUTE_LIMIT of them, each at COMPUTE_NICE)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=COMPUTE_LIMIT, thread_name_prefix="tw-compute",
+                                                          initializer=_lower_this_thread)
+        return _POOL
+
+
+def on_compute_thread(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` run on a compute thread (the caller's thread waits, using no CPU); generator and async
+    handlers are returned as they are."""
+    if inspect.isgeneratorfunction(fn) or inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+        return fn
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return compute_pool().submit(fn, *args, **kwargs).result()
+
+    run.on_compute_thread = True  # type: ignore[attr-defined]
+    return run
+
+
 def assign_queues(demo: Any) -> dict[str, list[str]]:
     """Put every event of ``demo`` (a built gr.Blocks, before ``queue()``) in the quick or compute
-    queue; events that set their own concurrency limit keep it. Returns {queue: [event names]}."""
+    queue, and run the compute ones on the compute threads; events that set their own concurrency
+    limit keep it. Returns {queue: [event names]}."""
     out: dict[str, list[str]] = {QUICK: [], COMPUTE: []}
     for block_fn in demo.fns.values():
         if block_fn.concurrency_limit != "default":
@@ -66,13 +115,30 @@ def assign_queues(demo: Any) -> dict[str, list[str]]:
         q = queue_of(block_fn.api_name, name)
         block_fn.concurrency_id = q
         block_fn.concurrency_limit = QUICK_LIMIT if q == QUICK else COMPUTE_LIMIT
+        if q == COMPUTE and block_fn.fn is not None:
+            block_fn.fn = on_compute_thread(block_fn.fn)
         named = isinstance(block_fn.api_name, str) and not block_fn.api_name.startswith("false")
         out[q].append(block_fn.api_name if named else f"({name or 'js'})")
     return out
 
 
+COMPUTE_NICE = 5  # niceness of the compute threads (0: same priority as the rest of the server)
+SWITCH_INTERVAL_S = 0.001  # how long a thread may hold the interpreter lock while another waits (Python's default: 5 ms)
+
+
+def offload_lock_holders() -> None:
+    """PESQ (the Audio tab's quality numbers) holds the interpreter lock for its whole run: run it in
+    a helper process at COMPUTE_NICE instead (tokenworks.metrics.pesq_process)."""
+    from tokenworks.metrics import pesq_process
+
+    pesq_process.use_processes(COMPUTE_LIMIT, nice=int(os.environ.get("TOKENWORKS_COMPUTE_NICE", COMPUTE_NICE)))
+
+
 def limit_compute_threads() -> int:
     """Run torch on COMPUTE_THREADS threads in this process (env TOKENWORKS_APP_THREADS overrides); returns it."""
+    import sys
+
+    sys.setswitchinterval(float(os.environ.get("TOKENWORKS_SWITCH_INTERVAL", SWITCH_INTERVAL_S)))
     n = int(os.environ.get("TOKENWORKS_APP_THREADS", COMPUTE_THREADS))
     try:
         import torch

@@ -84,3 +84,14 @@ def test_a_hung_server_is_errors_and_the_run_stops_by_itself():
     assert time.monotonic() - t0 < 30
     assert sum(e.n for e in report.endpoints) == 4 and report.errors == 4
     assert not verdict(report).passed
+
+
+def test_think_times_are_seeded_per_client_and_zero_means_back_to_back():
+    from tokenworks.loadtest import think_times
+
+    a, b = think_times(3, 200, 1.0), think_times(4, 200, 1.0)
+    assert a == think_times(3, 200, 1.0) and a != b  # the same pauses each run, different per client
+    assert all(x >= 0 for x in a) and 0.7 < sum(a) / len(a) < 1.4  # exponential with mean 1 s
+    assert think_times(3, 5, 0.0) == [0.0] * 5
+    with pytest.raises(InvalidInput, match="think_s"):
+        run_load("http://127.0.0.1:9/", clients=1, requests_per_client=1, think_s=-1)

@@ -76,6 +76,10 @@ class LoadConfig:
     warmup: bool = True  # walk PLAN once, alone, before the load (loads the tokenizers; not counted)
     timeout_s: float = 300.0  # the whole load phase stops by then, answered or not
     with_training: bool = True  # a cpu-tiny image training run goes on during the load
+    think_s: float = 1.0  # mean pause of a client before each request (exponential, seeded per client):
+    # a person reads the last answer before the next click, and the clients do not all arrive in the
+    # same millisecond. 0: back to back (a stress test: latency then measures the queue, by Little's
+    # law clients / throughput)
     startup_timeout_s: float = 180.0  # for the app to answer and the training run to take its first steps
 
 
@@ -111,6 +115,7 @@ class LoadReport:
     unfinished: int  # requests never sent or not answered by the deadline (counted as "timeout" errors)
     client_cpu_s: float = 0.0  # CPU time of the client processes during the load
     app_cpu_s: float | None = None  # CPU time of the app's process during the load (None: an app not launched here)
+    think_s: float = 0.0  # the clients' mean pause between an answer and the next request
 
     @property
     def errors(self) -> int:
@@ -267,7 +272,10 @@ def _connect(url: str, plan: list[Step], out: list[_Result], lock: threading.Loc
     from gradio_client import Client
 
     try:
-        return Client(url, verbose=False, download_files=False)
+        # ssl_verify=False: gradio_client otherwise builds a certificate store for every request
+        # (~35 ms of the client's CPU each, measured), which on a 2-core machine the clients would take
+        # from the app; the URL is loopback only (check_loopback), so there is no certificate to check
+        return Client(url, verbose=False, download_files=False, ssl_verify=False)
     except Exception as e:  # noqa: BLE001 - every failure is a measured error
         with lock:
             out.extend(_Result(s, None, f"connect: {e}") for s in plan)
@@ -275,8 +283,10 @@ def _connect(url: str, plan: list[Step], out: list[_Result], lock: threading.Loc
 
 
 def _walk(client: Any, plan: list[Step], request_timeout_s: float, deadline: float,
-          out: list[_Result], lock: threading.Lock) -> None:
-    for step in plan:
+          out: list[_Result], lock: threading.Lock, think: list[float] | None = None) -> None:
+    for i, step in enumerate(plan):
+        if think:  # the person reads the last answer (before the first: clients arrive at their own moments)
+            time.sleep(max(0.0, min(think[i], deadline - time.monotonic())))
         left = deadline - time.monotonic()
         if left <= 0:
             with lock:
@@ -296,8 +306,17 @@ def _walk(client: Any, plan: list[Step], request_timeout_s: float, deadline: flo
             out.append(res)
 
 
+def think_times(index: int, n: int, mean_s: float) -> list[float]:
+    """The pauses of client ``index`` before each of its ``n`` requests: exponential with mean
+    ``mean_s``, seeded by the index (the same run of the test gives the same pauses)."""
+    import random
+
+    rng = random.Random(1000 + index)
+    return [rng.expovariate(1 / mean_s) if mean_s > 0 else 0.0 for _ in range(n)]
+
+
 def _client_process(url: str, plan: list[Step], request_timeout_s: float, timeout_s: float,
-                    barrier: Any, results: Any) -> None:
+                    barrier: Any, results: Any, think: list[float] | None = None) -> None:
     """One client in a process of its own (like a browser on its own machine, it never waits for
     another client's Python): connect, wait until every client has connected, walk ``plan``, then put
     (results, CPU seconds of this process) on ``results``."""
@@ -309,7 +328,7 @@ def _client_process(url: str, plan: list[Step], request_timeout_s: float, timeou
     cpu0 = time.process_time()
     if client is not None:
         try:
-            _walk(client, plan, request_timeout_s, time.monotonic() + timeout_s, out, lock)
+            _walk(client, plan, request_timeout_s, time.monotonic() + timeout_s, out, lock, think)
         finally:
             with contextlib.suppress(Exception):
                 client.close()
@@ -364,7 +383,8 @@ def _drive(url: str, cfg: LoadConfig) -> tuple[list[_Result], float, int, float]
     plans = [_client_plan(i, cfg.requests_per_client) for i in range(cfg.clients)]
     barrier = ctx.Barrier(cfg.clients + 1)
     results = ctx.Queue()
-    procs = [ctx.Process(target=_client_process, args=(url, p, cfg.request_timeout_s, cfg.timeout_s, barrier, results),
+    procs = [ctx.Process(target=_client_process, args=(url, p, cfg.request_timeout_s, cfg.timeout_s, barrier, results,
+                                                       think_times(i, len(p), cfg.think_s)),
                          daemon=True, name=f"load-client-{i}") for i, p in enumerate(plans)]
     for p in procs:
         p.start()
@@ -397,13 +417,15 @@ def _drive(url: str, cfg: LoadConfig) -> tuple[list[_Result], float, int, float]
 
 def run_load(url: str | None = None, clients: int = 30, requests_per_client: int = 10, *,
              with_training: bool = True, timeout_s: float = 300.0, request_timeout_s: float = 60.0,
-             startup_timeout_s: float = 180.0, warmup: bool = True) -> LoadReport:
+             startup_timeout_s: float = 180.0, warmup: bool = True, think_s: float = LoadConfig.think_s) -> LoadReport:
     """Run the load test; ``url=None`` launches the app on 127.0.0.1 (and a training run beside it
     when ``with_training``) and stops both afterwards. A given ``url`` must be loopback; with it the
     training run goes into a temporary registry the app does not see."""
     cfg = LoadConfig(clients=clients, requests_per_client=requests_per_client, request_timeout_s=request_timeout_s,
                      timeout_s=timeout_s, with_training=with_training, startup_timeout_s=startup_timeout_s,
-                     warmup=warmup)
+                     warmup=warmup, think_s=think_s)
+    if think_s < 0:
+        raise InvalidInput(f"think_s is a mean pause in seconds, 0 or more, not {think_s}")
     if clients < 1 or requests_per_client < 1:
         raise InvalidInput(f"clients and requests_per_client must be at least 1, not {clients} and {requests_per_client}")
     if url is not None:
@@ -437,7 +459,8 @@ def run_load(url: str | None = None, clients: int = 30, requests_per_client: int
                                          steps_before=step_before, steps_after=step_after, status_after=status)
             return LoadReport(url=url, clients=clients, requests_per_client=requests_per_client, wall_s=round(wall, 2),
                               endpoints=_stats(results), training=training, unfinished=unfinished,
-                              client_cpu_s=round(client_cpu, 1), app_cpu_s=app_cpu)
+                              client_cpu_s=round(client_cpu, 1), app_cpu_s=app_cpu,
+                              think_s=cfg.think_s)
     finally:
         if run_id is not None:
             _stop_training(registry, run_id)
@@ -467,8 +490,9 @@ def to_markdown(report: LoadReport) -> str:
     v = verdict(report)
     tr = report.training
     lines = [
-        f"{report.clients} concurrent clients x {report.requests_per_client} requests on loopback, "
-        f"{report.wall_s:.1f} s wall" + (
+        f"{report.clients} concurrent clients x {report.requests_per_client} requests on loopback"
+        + (f" (each pausing {report.think_s:g} s on average after an answer, as a person reading it)"
+           if report.think_s else " (back to back)") + f", {report.wall_s:.1f} s wall" + (
             f", while a cpu-tiny training run went from step {tr.steps_before} to {tr.steps_after} ({tr.status_after})"
             if tr else ", no training run") + ".",
         "",

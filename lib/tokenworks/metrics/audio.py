@@ -221,8 +221,9 @@ def estoi(ref, est, sr: int) -> float:
 
 def pesq_wb(ref, est, sr: int) -> float:
     """Wide-band PESQ (P.862.2) MOS-LQO at 16 kHz; NaN with a MetricWarning when PESQ fails."""
-    pesq_mod = _need("pesq", "pesq==0.0.4")
-    PesqError, pesq = pesq_mod.PesqError, pesq_mod.pesq
+    _need("pesq", "pesq==0.0.4")
+    from . import pesq_process
+
     r, e = _pair(ref, est, "pesq_wb")
     sr = _check_sr(sr)
     _check_len(r.size, sr)
@@ -234,10 +235,10 @@ def pesq_wb(ref, est, sr: int) -> float:
     r, e = _resample(r, sr, PESQ_RATE), _resample(e, sr, PESQ_RATE)
     try:
         with np.errstate(invalid="ignore", divide="ignore"):
-            return float(pesq(PESQ_RATE, r.astype(np.float32), e.astype(np.float32), "wb"))
-    except (PesqError, ValueError) as err:  # NoUtterancesError, BufferTooShortError, NaN levels
-        msg = err.args[0].decode() if err.args and isinstance(err.args[0], bytes) else str(err)
-        return _undefined(f"PESQ-WB failed: {msg or type(err).__name__} "
+            # in a helper process when the app asked for one (PESQ's C code holds the interpreter lock)
+            return pesq_process.pesq(PESQ_RATE, r.astype(np.float32), e.astype(np.float32), "wb")
+    except pesq_process.PesqFailed as err:  # NoUtterancesError, BufferTooShortError, NaN levels
+        return _undefined(f"PESQ-WB failed: {err} "
                           f"({r.size / PESQ_RATE:.2f} s at 16 kHz; PESQ needs speech of at "
                           "least about 0.25 s in the reference)")
 
