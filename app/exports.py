@@ -238,10 +238,10 @@ def add_export(key: str, *, figures: dict[str, Any] | None = None, tables: dict[
     from .common import friendly
 
     figures, tables, jsons, images = figures or {}, tables or {}, jsons or {}, images or {}
-    with gr.Accordion("Export", open=True, elem_id=f"tw-{key}-export-box"):
+    with gr.Accordion("Export", open=False, elem_id=f"tw-{key}-export-box"):
         button = gr.Button(BUTTON, size="sm", elem_id=f"tw-{key}-export")
         note = gr.Markdown(elem_id=f"tw-{key}-export-notes")
-        files = gr.File(label=FILES_LABEL, file_count="multiple", interactive=False, elem_id=f"tw-{key}-export-files")
+        files = gr.File(label=FILES_LABEL, file_count="multiple", interactive=False, height=140, elem_id=f"tw-{key}-export-files")
     fn = make_handler(key, list(figures), list(tables), list(jsons), list(images), extra)
     inputs = [*figures.values(), *tables.values(), *jsons.values(), *images.values(), *(extra.inputs if extra else [])]
     button.click(friendly(fn), inputs=inputs, outputs=[files, note], api_name=f"export_{key}",

@@ -477,3 +477,29 @@ def test_train_tab_runs_watches_stops_and_lists_a_cpu_tiny_run(page):
         if folder is not None:
             if R.read_run(folder).status in R.ACTIVE:
                 R.request_stop(run_id)
+
+
+def test_attention_tab_draws_the_map_or_says_what_to_fetch(page):
+    """Opening the tab computes the default sentence's attention (MiniLM, asset minilm-model); without
+    the asset the status names the command that fetches it."""
+    from tokenworks.assets import status as asset_status
+    from tokenworks.text import attention as attn
+
+    page.get_by_role("tab", name="Attention").click()
+    status = page.locator("#tw-attn-status")
+    if asset_status(attn.ASSET).state != "present":
+        status.get_by_text("tokenworks assets fetch minilm-model", exact=False).first.wait_for(timeout=60_000)
+        page.get_by_role("tab", name="Text").click()
+        return
+    page.wait_for_selector("#tw-attn-plot .js-plotly-plot .heatmaplayer, #tw-attn-plot .js-plotly-plot image",
+                           timeout=180_000)
+    assert "⚠️" not in status.inner_text()
+    box = page.locator("#tw-attn-layer input")
+    box.click()
+    box.fill("2")
+    page.get_by_role("option", name="2", exact=True).first.click()  # one layer: the map redraws for it
+    status.get_by_text("layer 2", exact=False).first.wait_for(timeout=60_000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SHOTS / "attention_tab.png"), full_page=True)
+    page.get_by_role("tab", name="Text").click()

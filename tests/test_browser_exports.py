@@ -16,6 +16,7 @@ def test_text_tab_export_gives_the_tokens_as_json(page):  # noqa: F811
     import tokenworks as tw
     from app.text_tab import DEFAULT_TOKENIZERS
 
+    page.locator("#tw-text-export-box").get_by_text("Export", exact=True).first.click()  # the section opens
     page.locator("#tw-text-export").click()
     links = page.locator("#tw-text-export-files a[href]")
     links.first.wait_for(timeout=60_000)
