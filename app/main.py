@@ -96,8 +96,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, block: bool = True) -> 
     folder = upload_dir()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.environ["GRADIO_TEMP_DIR"] = str(folder)  # read by Gradio whenever it stores an upload
-    scheduling.limit_compute_threads()
-    scheduling.offload_lock_holders()
+    scheduling.configure_process()  # torch threads, switch interval, PESQ helpers (app/scheduling.py)
     demo = build_app()
     scheduling.assign_queues(demo)  # a quick queue and a compute queue (app/scheduling.py)
     demo.queue(default_concurrency_limit=2, max_size=256)

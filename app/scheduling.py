@@ -108,7 +108,7 @@ def assign_queues(demo: Any) -> dict[str, list[str]]:
     queue, and run the compute ones on the compute threads; events that set their own concurrency
     limit keep it. Returns {queue: [event names]}."""
     out: dict[str, list[str]] = {QUICK: [], COMPUTE: []}
-    for block_fn in demo.fns.values():
+    for block_fn in getattr(demo, "fns", {}).values():
         if block_fn.concurrency_limit != "default":
             continue
         name = getattr(block_fn.fn, "__name__", None) if block_fn.fn is not None else None
@@ -147,3 +147,10 @@ def limit_compute_threads() -> int:
     except ImportError:
         pass
     return n
+
+
+def configure_process() -> None:
+    """The server process's settings (launch calls this once): torch threads and the switch
+    interval (limit_compute_threads), and PESQ in helper processes (offload_lock_holders)."""
+    limit_compute_threads()
+    offload_lock_holders()

@@ -37,6 +37,19 @@ def page(app_url):
         browser.close()
 
 
+def settle(page, timeout_ms: int = 15_000) -> None:
+    """Wait until no event shows its progress timer and the pending-state fade has finished, so a
+    screenshot shows results, not a spinner."""
+    import contextlib
+
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    with contextlib.suppress(PlaywrightTimeout):  # Gradio's progress timer shows while an event runs
+        page.wait_for_function("![...document.querySelectorAll('.progress-text, .eta-bar')]"
+                               ".some(e => e.offsetParent !== null)", timeout=timeout_ms)
+    page.wait_for_timeout(800)
+
+
 def test_typing_text_renders_its_tokens(page):
     box = page.locator("#tw-text-input textarea")
     box.click()
@@ -62,7 +75,7 @@ def test_typing_text_renders_its_tokens(page):
     assert "<0x" in partial.inner_text()
     assert "part of a character" in partial.get_attribute("title")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(1000)  # let the pending-state fade finish before the picture
+    settle(page)  # the Tokenize click re-renders the same view: wait until it has finished
     page.screenshot(path=str(SHOTS / "text_tab.png"), full_page=True)
 
 
@@ -116,7 +129,7 @@ def test_library_tab_lists_tokenizers(page):
     table = page.locator("#tw-library-tokenizers")
     table.get_by_text("text/chars").first.wait_for(timeout=30_000)
     assert table.get_by_text("text/bytes").count() >= 1
-    page.wait_for_timeout(500)
+    settle(page)
     page.screenshot(path=str(SHOTS / "library_tab.png"), full_page=True)
     page.get_by_role("tab", name="Text").click()
 
@@ -179,7 +192,7 @@ def test_image_tab_upload_and_k_slider(page):
         SHOTS.mkdir(parents=True, exist_ok=True)
         for _ in range(3):  # about 80 tokens (100 bytes) for the picture
             slider.press("PageUp")
-        page.wait_for_timeout(2000)
+        settle(page)
         page.screenshot(path=str(SHOTS / "image_tab.png"), full_page=True)
     finally:
         if made is not None:
@@ -227,7 +240,7 @@ def test_compare_three_tokenizers_marks_differences(page):
     node = tw.load_shared("text/bpe-cl100k").merge_tree(tid)
     assert tree.locator(".tw-mnode").count() == 2 * len(node.leaves()) - 1
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(1000)
+    settle(page)
     page.screenshot(path=str(SHOTS / "text_compare.png"), full_page=True)
     page.locator("#tw-text-mode").get_by_text("Tokens", exact=True).click()
     page.wait_for_function("() => !document.querySelector('#tw-text-tokens .tw-compare')", timeout=30_000)
@@ -249,7 +262,7 @@ def test_languages_tab_opens_the_map(page):
     assert table.get_by_text("English").count() >= 1
     page.locator("#tw-languages-csv").get_by_text(".csv").first.wait_for(timeout=30_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(1000)
+    settle(page)
     page.screenshot(path=str(SHOTS / "languages_tab.png"), full_page=True)
     page.get_by_role("tab", name="Text").click()
 
@@ -289,7 +302,7 @@ def test_learn_tab_replays_training_step_by_step(page):
         page.locator("#tw-learn-train-next").click()
         status.get_by_text(f"Step 3 of {total}", exact=False).wait_for(timeout=30_000)
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.wait_for_timeout(1000)
+        settle(page)
         page.screenshot(path=str(SHOTS / "learn_tab.png"), full_page=True)
     finally:
         page.get_by_role("tab", name="Text").click()
@@ -327,7 +340,7 @@ def test_metrics_tab_one_row_per_tokenizer(page):
         assert bpt[2] == 1.0 and bpt[0] > 2 and bpt[1] > 2  # text/bytes: one byte a token; the BPEs more
         page.locator("#tw-metrics-csv").get_by_text(".csv").first.wait_for(timeout=30_000)
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.wait_for_timeout(1000)
+        settle(page)
         page.screenshot(path=str(SHOTS / "metrics_tab.png"), full_page=True)
     finally:
         page.get_by_role("tab", name="Text").click()
@@ -414,7 +427,7 @@ def test_audio_tab_upload_and_codebook_slider(page):
         page.locator("#tw-audio-compare").click()
         page.locator("#tw-audio-rate-note").get_by_text("Classical codecs:").wait_for(timeout=120_000)
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.wait_for_timeout(2000)
+        settle(page)
         page.screenshot(path=str(SHOTS / "audio_tab.png"), full_page=True)
     finally:
         if made is not None:
@@ -454,7 +467,7 @@ def test_train_tab_runs_watches_stops_and_lists_a_cpu_tiny_run(page):
         # the first checkpoint brings the reconstructions of test images
         page.wait_for_function("() => { const i = document.querySelector('#tw-train-preview img');"
                                " return i && i.complete && i.naturalWidth > 0; }", timeout=120_000)
-        page.wait_for_timeout(1500)
+        settle(page)
         page.screenshot(path=str(SHOTS / "train_tab.png"), full_page=True)
         page.locator("#tw-train-stop").click()
         page.wait_for_function(
@@ -500,6 +513,6 @@ def test_attention_tab_draws_the_map_or_says_what_to_fetch(page):
     page.get_by_role("option", name="2", exact=True).first.click()  # one layer: the map redraws for it
     status.get_by_text("layer 2", exact=False).first.wait_for(timeout=60_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(1000)
+    settle(page)
     page.screenshot(path=str(SHOTS / "attention_tab.png"), full_page=True)
     page.get_by_role("tab", name="Text").click()

@@ -394,6 +394,7 @@ def test_launch_warns_off_loopback_and_never_shares(monkeypatch, capsys, tmp_pat
 
     demo = _FakeDemo()
     monkeypatch.setattr(main, "build_app", lambda: demo)
+    monkeypatch.setattr(main.scheduling, "configure_process", lambda: None)  # no torch/GIL settings in the tests' process
     monkeypatch.setattr(main.tempfile, "gettempdir", lambda: str(tmp_path))
     monkeypatch.setenv("GRADIO_TEMP_DIR", "")  # so that teardown restores the variable launch() sets
     monkeypatch.delenv("GRADIO_TEMP_DIR")
