@@ -4,6 +4,7 @@ The screenshots it takes are the README's (docs/screenshots/).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -19,8 +20,9 @@ ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def page(app_url):
+@contextlib.contextmanager
+def chromium():
+    """Debian's headless Chromium (skipped here without it, a failure in CI); closed afterwards."""
     if not os.path.exists(CHROMIUM):
         msg = f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)"
         if os.environ.get("CI"):
@@ -30,18 +32,24 @@ def page(app_url):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    with chromium() as browser:
         pg = browser.new_page(viewport={"width": 1280, "height": 860})
         pg.goto(app_url)
         pg.wait_for_selector("#tw-text-tokens .tw-tok", timeout=60_000)
         yield pg
-        browser.close()
 
 
 def settle(page, timeout_ms: int = 15_000) -> None:
     """Wait until no event shows its progress timer and the pending-state fade has finished, so a
     screenshot shows results, not a spinner."""
-    import contextlib
-
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     with contextlib.suppress(PlaywrightTimeout):  # Gradio's progress timer shows while an event runs

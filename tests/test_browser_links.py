@@ -2,29 +2,19 @@
 their result, and a copied link opens the same view in a new page."""
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
 
-from test_browser import ARGS, CHROMIUM, _audio_tokenizer_for_the_browser, _image_tokenizer_for_the_browser
+from test_browser import _audio_tokenizer_for_the_browser, _image_tokenizer_for_the_browser, chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.app]
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not os.path.exists(CHROMIUM):
-        msg = f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _open(browser, url):

@@ -20,17 +20,22 @@ FLEX = "run:image/tiny-flex1d"
 GRID = "run:image/tiny-grid"
 
 
+def save_tiny_image_runs(runs) -> None:
+    """A tiny untrained flex1d and grid tokenizer saved under ``runs``, as `tokenworks train` would."""
+    import torch
+
+    torch.manual_seed(0)
+    ImageTokenizer.create("flex1d", TINY_FLEX, name="image/tiny-flex1d").save(runs / "image" / "tiny-flex1d")
+    ImageTokenizer.create("grid", TINY_GRID, name="image/tiny-grid").save(runs / "image" / "tiny-grid")
+
+
 @pytest.fixture(scope="module", autouse=True)
 def tiny_runs(tmp_path_factory):
     """Two tiny untrained tokenizers saved in a fresh runs folder, as `tokenworks train` would."""
     runs = tmp_path_factory.mktemp("runs")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TOKENWORKS_RUNS", str(runs))
-        import torch
-
-        torch.manual_seed(0)
-        ImageTokenizer.create("flex1d", TINY_FLEX, name="image/tiny-flex1d").save(runs / "image" / "tiny-flex1d")
-        ImageTokenizer.create("grid", TINY_GRID, name="image/tiny-grid").save(runs / "image" / "tiny-grid")
+        save_tiny_image_runs(runs)
         yield runs
 
 

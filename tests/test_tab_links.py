@@ -24,18 +24,13 @@ def request(**params):
 @pytest.fixture(scope="module", autouse=True)
 def tiny_runs(tmp_path_factory):
     """A 16-token flex1d, a grid and a 4-codebook codec, saved as `tokenworks train` would."""
-    import torch
-
     from test_audio_tab import tiny_codec
-    from test_image_tab import TINY_FLEX, TINY_GRID
-    from tokenworks.image.tokenizer import ImageTokenizer
+    from test_image_tab import save_tiny_image_runs
 
     runs = tmp_path_factory.mktemp("runs")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TOKENWORKS_RUNS", str(runs))
-        torch.manual_seed(0)
-        ImageTokenizer.create("flex1d", TINY_FLEX, name="image/tiny-flex1d").save(runs / "image" / "tiny-flex1d")
-        ImageTokenizer.create("grid", TINY_GRID, name="image/tiny-grid").save(runs / "image" / "tiny-grid")
+        save_tiny_image_runs(runs)
         tiny_codec().save(runs / "audio" / "tiny-codec")
         yield runs
 
