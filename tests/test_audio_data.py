@@ -1,6 +1,7 @@
 """The offline audio corpus: a tiny build with every generator, and the held-out rules."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -62,6 +63,31 @@ def test_heldout_uses_voices_training_never_hears():
     assert any(not j.unseen_voice for j in held_jobs)  # and seen voices, to tell the effects apart
     assert {_variant(j.voice) for j in train_jobs if j.engine == "flite"} <= set(speech.FLITE_TRAIN_VOICES)
     assert not set(speech.HELDOUT_VARIANTS) & set(speech.TRAIN_VARIANTS)
+
+
+def test_wide_voices_change_training_clips_only():
+    need_udhr()
+    # the held-out split (and so every benchmark on it) is the same whichever training voices are used
+    assert speech.plan_speech(120, "heldout", seed=0, voices="wide") == speech.plan_speech(120, "heldout", seed=0)
+    wide = speech.plan_speech(600, "train", seed=0, voices="wide")
+    variants = {_variant(j.voice) for j in wide if j.engine == "espeak"}
+    assert len(variants) > 3 * len(speech.TRAIN_VARIANTS)  # many more speakers than the classic 10
+    assert variants <= set(speech.WIDE_TRAIN_VARIANTS)
+    assert not set(speech.WIDE_TRAIN_VARIANTS) & set(speech.HELDOUT_VARIANTS)  # unseen voices stay unseen
+    assert set(speech.TRAIN_VARIANTS) <= set(speech.WIDE_TRAIN_VARIANTS)  # seen held-out voices stay seen
+    pitches = [j.pitch for j in wide if j.engine == "espeak"]
+    assert min(pitches) < 25 and max(pitches) >= 75  # beyond the classic 25-74 range
+    with pytest.raises(InvalidInput, match="voices must be one of classic, wide"):
+        speech.plan_speech(2, voices="many")
+    # the classic corpus keeps the cache key it had before the field existed; wide is another corpus
+    import hashlib
+
+    classic = data.CorpusConfig(minutes=3.0)
+    before = {k: v for k, v in dataclasses.asdict(classic).items() if k != "voices"}  # the config as it was
+    blob = json.dumps({"v": data.CORPUS_VERSION, "config": before, "tools": {}, "samples": False},
+                      sort_keys=True, default=list)
+    assert data._key(classic, {}, False) == hashlib.sha256(blob.encode()).hexdigest()[:12]
+    assert data._key(classic, {}, False) != data._key(dataclasses.replace(classic, voices="wide"), {}, False)
 
 
 def test_plans_are_deterministic_and_validated():

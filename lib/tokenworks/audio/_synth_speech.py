@@ -41,6 +41,19 @@ ESPEAK_LANGUAGES: dict[str, str] = {
 }
 TRAIN_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "f1", "f2", "f3", "klatt", "klatt4")  # espeak-ng "+variant"
 HELDOUT_VARIANTS = ("m7", "f4")  # never used for training clips
+# "wide" training voices: every espeak-ng variant that sounds like a person, except the held-out
+# ones (no robots, whisper, croak or effects), with wider pitch and speed ranges: more speakers for
+# a codec that must generalise to voices it never heard. The held-out split never changes with it.
+WIDE_TRAIN_VARIANTS = (
+    "Alex", "Alicia", "Andrea", "Andy", "Annie", "AnxiousAndy", "Denis", "Diogo", "Gene", "Gene2", "Henrique",
+    "Hugo", "Jacky", "Lee", "Marco", "Mario", "Michael", "Mike", "Nguyen", "RicishayMax", "RicishayMax2",
+    "RicishayMax3", "adam", "anika", "announcer", "antonio", "aunty", "belinda", "benjamin", "boris", "caleb",
+    "david", "ed", "edward", "edward2", "f1", "f2", "f3", "f5", "grandma", "grandpa", "gustave", "iven", "iven2",
+    "iven3", "iven4", "john", "kaukovalta", "klatt", "klatt2", "klatt3", "klatt4", "klatt5", "klatt6", "linda",
+    "m1", "m2", "m3", "m4", "m5", "m6", "m8", "marcelo", "max", "michel", "miguel", "norbert", "pablo", "paul",
+    "pedro", "quincy", "rob", "robert", "sandro", "shelby", "steph", "steph2", "steph3", "travis", "victor", "zac",
+)
+VOICE_SETS = ("classic", "wide")  # training voices: TRAIN_VARIANTS | WIDE_TRAIN_VARIANTS
 FLITE_TRAIN_VOICES = ("slt", "awb", "rms")
 FLITE_HELDOUT_VOICES = ("kal16",)  # never used for training clips
 TRAIN_ARTICLES = range(1, 25)  # UDHR articles 1-24 -> train sentences; 25-30 -> held-out
@@ -103,14 +116,18 @@ def sentences(udhr_code: str, split: str) -> tuple[str, ...]:
 
 
 def plan_speech(n: int, split: str = "train", seed: int = 0, *, languages: tuple[str, ...] | None = None,
-                engines: tuple[str, ...] = ("espeak", "flite")) -> list[SpeechJob]:
+                engines: tuple[str, ...] = ("espeak", "flite"), voices: str = "classic") -> list[SpeechJob]:
     """``n`` clips for ``split``: which engine, voice, language and sentence each one uses.
 
     ``languages`` limits espeak-ng to some of ``ESPEAK_LANGUAGES`` (default: all of them).
-    Deterministic for a given seed.
+    ``voices`` picks the espeak-ng training variants ("classic": ``TRAIN_VARIANTS``; "wide":
+    ``WIDE_TRAIN_VARIANTS`` with wider pitch and speed ranges); it changes training clips only,
+    so the held-out split is the same for both. Deterministic for a given seed.
     """
     if split not in SPLITS:
         raise InvalidInput(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    if voices not in VOICE_SETS:
+        raise InvalidInput(f"voices must be one of {', '.join(VOICE_SETS)}, got {voices!r}")
     bad = [e for e in engines if e not in ("espeak", "flite")]
     if bad or not engines:
         raise InvalidInput(f"engines must be some of 'espeak', 'flite', got {engines!r}")
@@ -133,8 +150,13 @@ def plan_speech(n: int, split: str = "train", seed: int = 0, *, languages: tuple
         else:
             lang = langs[int(rng.integers(len(langs)))]
             code = ESPEAK_LANGUAGES[lang]
-            variant = str(rng.choice(HELDOUT_VARIANTS if unseen else TRAIN_VARIANTS))
-            voice, speed, pitch = f"{lang}+{variant}", int(rng.integers(130, 190)), int(rng.integers(25, 75))
+            if held or voices == "classic":
+                variant = str(rng.choice(HELDOUT_VARIANTS if unseen else TRAIN_VARIANTS))
+                speed, pitch = int(rng.integers(130, 190)), int(rng.integers(25, 75))
+            else:
+                variant = str(rng.choice(WIDE_TRAIN_VARIANTS))
+                speed, pitch = int(rng.integers(115, 205)), int(rng.integers(10, 90))
+            voice = f"{lang}+{variant}"
         pool_s = sentences(code, split)
         text = pool_s[int(rng.integers(len(pool_s)))]
         jobs.append(SpeechJob(engine, voice, lang, text, split, bool(unseen), speed, pitch))

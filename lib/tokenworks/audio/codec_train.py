@@ -48,6 +48,7 @@ from ..train.loop import (DoneEvent, Event, LoopConfig, LoopState, SavedState, S
                           run_steps)
 from ..paths import runs_dir
 from ..train.memory import check_fits, estimate_training_memory
+from .augment import check_factors, speed_copies
 from .codec import Codec, CodecConfig
 from .codec_loss import CodecLoss, LossConfig
 
@@ -74,6 +75,8 @@ class CodecTrainConfig:
     threads: int | None = None  # torch CPU threads
     data_minutes: float = 30.0  # minutes of the tokenworks.audio.data corpus (about 55% of it is training speech)
     wav_dir: str | None = None  # train on this folder of audio files (or a .twpack.npz) instead
+    speed_factors: list[float] = field(default_factory=list)  # speed perturbation (audio/augment.py): extra
+    # copies of the training clips played this many times as fast, e.g. [0.9, 1.1]; []: none
     init: str | None = None  # warm start: weights and codebooks of this checkpoint (its model config wins;
     # model_config overrides only training-time fields such as quantizer_dropout)
     eval_dir: str | None = None  # evaluate on this folder instead of the held-out split
@@ -320,6 +323,7 @@ def iter_train_codec(cfg: CodecTrainConfig, *, resume_from: SavedState | None = 
         raise InvalidInput(f"unknown codec design {cfg.design!r}; choose one of {', '.join(DESIGNS)}")
     if cfg.steps < 0:
         raise InvalidInput(f"steps must be 0 (no training) or more, not {cfg.steps}")
+    check_factors(cfg.speed_factors)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
@@ -343,6 +347,8 @@ def iter_train_codec(cfg: CodecTrainConfig, *, resume_from: SavedState | None = 
         model = Codec(mcfg).to(device)
     loss_fn = CodecLoss(LossConfig(**{"n_fft": mcfg.n_fft, "hop": mcfg.hop, **cfg.loss}), mcfg.sample_rate).to(device)
     train = read_folder(cfg.wav_dir) if cfg.wav_dir else load_split("train", cfg)
+    if cfg.speed_factors:  # the data hash stays that of the clips; the factors are in the config
+        train = dataclasses.replace(train, waves=speed_copies(train.waves, cfg.speed_factors))
     heldout = (AudioSet([], [], [], "") if not cfg.eval_clips else
                read_folder(cfg.eval_dir, cfg.eval_clips) if cfg.eval_dir else load_split("heldout", cfg))
     name = cfg.name or NAMES[cfg.design]
@@ -487,6 +493,8 @@ def _main(argv: list[str] | None = None) -> int:
     ap.add_argument("--wav-dir", default=None, help="train on this folder of audio files (or a .twpack.npz)")
     ap.add_argument("--eval-dir", default=None, help="evaluate on this folder of audio files")
     ap.add_argument("--eval-clips", type=int, default=None, help="held-out clips evaluated (0: no evaluation)")
+    ap.add_argument("--speed-factors", default=None, metavar="F,F,...",
+                    help="speed perturbation: also train on the clips played this many times as fast (e.g. 0.9,1.1)")
     ap.add_argument("--init", metavar="FOLDER", default=None, help="warm start from this codec checkpoint")
     ap.add_argument("--log-every", type=int, default=None, help="steps between log lines")
     ap.add_argument("--checkpoint-every", type=int, default=None,
@@ -514,13 +522,24 @@ def _main(argv: list[str] | None = None) -> int:
         resume(a.resume, **given)
         return 0
     overrides = parse_set_overrides(a.set)
+    speed = None if a.speed_factors is None else _parse_factors(a.speed_factors)
     cfg = preset_config(a.preset or "cpu-tiny", a.design or "rvq", seed=a.seed or 0, out=a.out, name=a.name,
                         minutes=a.minutes, steps=a.steps, batch_size=a.batch_size, lr=a.lr, device=a.device,
                         threads=a.threads, data_minutes=a.data_minutes, wav_dir=a.wav_dir, eval_dir=a.eval_dir,
                         eval_clips=a.eval_clips, init=a.init, log_every=a.log_every,
-                        checkpoint_every=a.checkpoint_every, run_dir=a.run_dir, model_config=overrides)
+                        checkpoint_every=a.checkpoint_every, run_dir=a.run_dir, model_config=overrides,
+                        speed_factors=speed)
     train_codec(cfg)
     return 0
+
+
+def _parse_factors(text: str) -> list[float]:
+    parts = [t for t in text.replace(" ", "").split(",") if t]
+    try:
+        factors = [float(t) for t in parts]
+    except ValueError:
+        raise InvalidInput(f"--speed-factors takes numbers separated by commas, such as 0.9,1.1; got {text!r}") from None
+    return list(check_factors(factors))
 
 
 if __name__ == "__main__":

@@ -89,13 +89,13 @@ class Clip:
 
 
 def synth_speech(n: int, split: str = "train", seed: int = 0, *, languages: tuple[str, ...] | None = None,
-                 engines: tuple[str, ...] = ("espeak", "flite")) -> list[Clip]:
+                 engines: tuple[str, ...] = ("espeak", "flite"), voices: str = "classic") -> list[Clip]:
     """``n`` synthetic speech clips (espeak-ng in many languages and voices, flite English).
 
     Failures of single clips (a voice a system lacks) are dropped, so fewer than ``n`` may come
     back; a missing tool raises ``ToolMissing`` naming the Debian package.
     """
-    jobs = plan_speech(n, split, seed, languages=languages, engines=engines)
+    jobs = plan_speech(n, split, seed, languages=languages, engines=engines, voices=voices)
     out = []
     for i, r in enumerate(run_jobs(jobs)):
         if r.wave is None:
@@ -192,6 +192,7 @@ class CorpusConfig:
     sample_share: float = 0.1  # of the minutes, sonic-pi samples (0 when the asset is absent)
     languages: tuple[str, ...] | None = None  # espeak-ng languages (None: all ESPEAK_LANGUAGES)
     include_real: bool = True  # ARCTIC + ALSA when their assets are present
+    voices: str = "classic"  # espeak-ng training voices: classic (10 variants) | wide (81); held-out is the same
 
 
 @dataclass
@@ -248,7 +249,10 @@ def _tool_versions() -> dict[str, str]:
 
 
 def _key(config: CorpusConfig, tools: dict, have_samples: bool) -> str:
-    blob = json.dumps({"v": CORPUS_VERSION, "config": asdict(config), "tools": tools, "samples": have_samples},
+    cfg = asdict(config)
+    if cfg["voices"] == "classic":  # the field came later: classic corpora keep their cache key
+        del cfg["voices"]
+    blob = json.dumps({"v": CORPUS_VERSION, "config": cfg, "tools": tools, "samples": have_samples},
                       sort_keys=True, default=list)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
@@ -309,7 +313,8 @@ def build_corpus(minutes: float = 20.0, seed: int = 0, *, config: CorpusConfig |
     clips: list[Clip] = []
     for split, share in (("train", 1 - held), ("heldout", held)):
         log(f"speech ({split}): {speech_s * share / 60:.1f} min ...")
-        clips += _fill(lambda n, s, sp=split: synth_speech(n, sp, s, languages=langs), speech_s * share, 4.0,
+        clips += _fill(lambda n, s, sp=split: synth_speech(n, sp, s, languages=langs, voices=config.voices),
+                       speech_s * share, 4.0,
                        config.seed)
         log(f"music ({split}): {music_s * share / 60:.1f} min ...")
         clips += _fill(lambda n, s, sp=split: music_clips(n, s, sp), music_s * share, MUSIC_CLIP_SECONDS,

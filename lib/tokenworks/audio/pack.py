@@ -99,13 +99,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--split", default="train", choices=["train", "heldout", "real"])
     ap.add_argument("--speech-only", action="store_true", help="leave out music and samples (what the codec trains on)")
+    ap.add_argument("--voices", default="classic", choices=["classic", "wide"],
+                    help="espeak-ng training voices of the corpus (wide: 81 variants; held-out is the same)")
+    ap.add_argument("--speech-minutes", type=float, default=None,
+                    help="instead of --minutes: a corpus of speech alone, this many synthetic minutes")
     ap.add_argument("--bits", type=int, default=12)
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
     from . import data
     from .codec_train import SPEECH_SOURCES
 
-    corpus = data.build_corpus(minutes=a.minutes, seed=a.seed)
+    if a.speech_minutes is not None:
+        cfg = data.CorpusConfig(minutes=a.speech_minutes, seed=a.seed, music_share=0.0, sample_share=0.0,
+                                voices=a.voices)
+    else:
+        cfg = data.CorpusConfig(minutes=a.minutes, seed=a.seed, voices=a.voices)
+    corpus = data.build_corpus(config=cfg)
     clips = [c for c in corpus.clips(a.split) if not a.speech_only or c.source in SPEECH_SOURCES]
     out = pack_clips([c.wave for c in clips], [c.name for c in clips], a.out, bits=a.bits)
     seconds = sum(len(c.wave) for c in clips) / SAMPLE_RATE
