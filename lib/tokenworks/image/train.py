@@ -66,6 +66,7 @@ from .data import load_dataset
 from .flex1d import bytes_for_tokens, tokens_for_bytes
 from .preview import PREVIEW_IMAGES, Preview, write_preview
 from .tokenizer import MODELS, Flex1DTokenizer, GridTokenizer, ImageTokenizer, build_model, round_to_half
+from .warm_start import WARM_START_FIELDS, init_source, load_warm_start, preset_fields_for_init
 
 BYTE_BUDGETS = (100, 200, 300)  # equal-bytes points compared against JPEG / WebP
 TRAINER = "tokenworks.image.train"  # recorded in the run checkpoints, checked by resume()
@@ -108,6 +109,8 @@ class TrainConfig:
     weights: str = "float32"  # float32 | float16: how the checkpoint stores the parameters (float16: half the size)
     threads: int | None = None  # torch CPU threads (None: torch's default)
     model_config: dict[str, Any] = field(default_factory=dict)  # overrides of the model config
+    init: str | None = None  # warm start from this image checkpoint: its architecture and weights (float32,
+    # codebooks included); model must be its kind and model_config may change only WARM_START_FIELDS
 
 
 # ---- presets: model size + training settings -------------------------------------------------
@@ -142,14 +145,16 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 
 
 def preset_config(model: str, preset: str, **overrides: Any) -> TrainConfig:
-    """The TrainConfig of a preset, with ``overrides`` (None values are ignored)."""
+    """The TrainConfig of a preset, with ``overrides`` (None values are ignored). With ``init`` (a
+    warm start) the preset's architecture fields are dropped: the checkpoint's architecture wins."""
     if model not in PRESETS:
         raise InvalidInput(f"unknown image model {model!r}; choose one of {', '.join(PRESETS)}")
     if preset not in PRESETS[model]:
         raise InvalidInput(f"unknown preset {preset!r} for {model}; choose one of {', '.join(PRESETS[model])}")
     p = PRESETS[model][preset]
     kw: dict[str, Any] = {**p["train"], "model": model, "preset": preset}
-    kw["model_config"] = {**p["model"], **(overrides.pop("model_config", None) or {})}
+    preset_model = preset_fields_for_init(model, p["model"]) if overrides.get("init") else p["model"]
+    kw["model_config"] = {**preset_model, **(overrides.pop("model_config", None) or {})}
     kw.update({k: v for k, v in overrides.items() if v is not None})
     return TrainConfig(**kw)
 
@@ -289,7 +294,8 @@ def resume(run_dir: str | Path, *, stop: StopFlag = None, **overrides: Any) -> T
     """Continue the run whose ``last/`` is in ``run_dir`` with the config saved there.
 
     Only ``RESUME_OVERRIDES`` may change (e.g. ``steps`` to train longer; that also stretches the
-    LR schedule, so the result is no longer the one of the original run)."""
+    LR schedule, so the result is no longer the one of the original run). A run warm-started with
+    ``init`` reads that checkpoint's model config again; its weights come from ``last/``."""
     cfg, saved = load_for_resume(run_dir, TRAINER, TrainConfig, overrides, RESUME_OVERRIDES)
     return train_image(cfg, resume_from=saved, stop=stop)
 
@@ -312,11 +318,16 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
     the averaged gradient is the one a single process computes on the global batch. Only rank 0
     logs, writes last/ and best/, evaluates and saves; a stop flag or the minutes budget is agreed
     on by all ranks each step, so all of them end at the same step.
+
+    ``init`` starts from a saved checkpoint's weights (``warm_start.load_warm_start``); ``steps=0``
+    then trains nothing and only evaluates and re-saves it.
     """
     if cfg.model not in MODELS:
         raise InvalidInput(f"unknown image model {cfg.model!r}; choose one of {', '.join(MODELS)}")
     if cfg.loss not in ("mse", "log_mse"):
         raise InvalidInput(f"loss must be mse or log_mse, not {cfg.loss!r}")
+    if cfg.steps < 0:
+        raise InvalidInput(f"steps must be 0 (no training) or more, not {cfg.steps}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     ddp = init_distributed(cfg.device)  # without torchrun: world 1, no process group, pick_device(cfg.device)
@@ -340,12 +351,16 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
     unknown = sorted(set(cfg.model_config) - known)
     if unknown:
         raise InvalidInput(f"{cfg.model} has no config field {', '.join(unknown)}; its fields are {', '.join(sorted(known))}")
-    mcfg = dataclasses.replace(config_cls(), **{**cfg.model_config, "image_size": S})
+    warm = load_warm_start(cfg.init, cfg.model, cfg.model_config, S) if cfg.init else None
+    mcfg = warm.config if warm else dataclasses.replace(config_cls(), **{**cfg.model_config, "image_size": S})
     check_fits(estimate_training_memory(  # refuse a config too large for the memory before allocating it
         lambda: build_model(cfg.model, mcfg), lambda m, n: m(torch.zeros(n, 3, S, S)),
         batch_size=local_batch_size(cfg.batch_size, W), data_bytes=int(train.images.nbytes), device=device),
         hint="the model (--set width=..., channels=...)")
-    model = build_model(cfg.model, mcfg).to(device)
+    model = build_model(cfg.model, mcfg)
+    if warm is not None and resume_from is None:  # a resumed run takes its weights from last/
+        model.load_state_dict(warm.state, strict=True)
+    model = model.to(device)
     tok_cls = GridTokenizer if cfg.model == "grid" else Flex1DTokenizer
     name = cfg.name or f"image/{cfg.model}-{Path(cfg.data).name}"  # data: a data set name or a folder of yours
     out, run_dir = _paths(cfg)
@@ -455,7 +470,9 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
     history: list[dict[str, Any]] = []
     model.train()
     done = DoneEvent(reason="steps", steps=state.step, seconds=state.elapsed)
-    for ev in run_steps(state, step_fn, batches, loop, stop=stop if agreed is None else agreed, preview_fn=preview_fn):
+    events = run_steps(state, step_fn, batches, loop, stop=stop if agreed is None else agreed,
+                       preview_fn=preview_fn) if cfg.steps > 0 else iter([done])
+    for ev in events:
         if isinstance(ev, StepEvent):
             history.append(step_record(ev))
         elif isinstance(ev, PreviewEvent):
@@ -588,6 +605,10 @@ def _main(argv: list[str] | None) -> int:
     ap.add_argument("--resume", default=None, metavar="RUN_DIR",
                     help="continue the run in RUN_DIR with its saved config (only --steps, --minutes, "
                          "--threads, --device, --checkpoint-every and --eval-limit may change)")
+    ap.add_argument("--init", metavar="FOLDER", default=None,
+                    help="warm start from this image checkpoint (its architecture and weights; --model and "
+                         "--data default to its own; --set may change only "
+                         + "; ".join(f"{m}: {', '.join(f)}" for m, f in WARM_START_FIELDS.items()) + ")")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=JSON",
                     help="override a model config field, e.g. --set width=256 --set 'levels=[8,8,8,5]'")
     a = ap.parse_args(argv)
@@ -614,12 +635,16 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _train_from_args(a: argparse.Namespace, overrides: dict[str, Any]) -> int:
-    cfg = preset_config(a.model or "flex1d", a.preset or "cpu-tiny", data=a.data or "emoji64", seed=a.seed or 0,
+    model, data = a.model, a.data
+    if a.init:  # a warm start: the model kind and data set default to the checkpoint's own
+        source = init_source(a.init)
+        model, data = model or source.model, data or source.data
+    cfg = preset_config(model or "flex1d", a.preset or "cpu-tiny", data=data or "emoji64", seed=a.seed or 0,
                         out=a.out, name=a.name, minutes=a.minutes, steps=a.steps, batch_size=a.batch_size, lr=a.lr,
                         device=a.device, threads=a.threads, compile=a.compile, bf16=a.bf16, pairs=a.pairs,
                         monotone_weight=a.monotone_weight, augment=a.augment, train_limit=a.train_limit,
                         eval_limit=a.eval_limit, log_every=a.log_every, checkpoint_every=a.checkpoint_every,
-                        run_dir=a.run_dir, preview_every=a.preview_every, model_config=overrides)
+                        run_dir=a.run_dir, preview_every=a.preview_every, init=a.init, model_config=overrides)
     train_image(cfg)
     return 0
 

@@ -1,0 +1,103 @@
+"""Warm start of the image trainer (``--init FOLDER``): a saved image tokenizer's config and weights.
+
+The architecture comes from the checkpoint; only the training-time fields of ``WARM_START_FIELDS``
+may differ from it (``--set``, a preset's model config). The weights come back as float32 (the
+shipped checkpoints store float16), codebooks and their EMA buffers included.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from ..checkpoint import config_from_dict, load_checkpoint
+from ..errors import CheckpointNotFound, InvalidInput, UnsafePath
+from .tokenizer import KINDS, MODELS
+
+# Model-config fields that only shape training, so a warm start may change them:
+# grid (VQ): the commitment weight and when unused codes restart; flex1d: how prefix lengths are sampled.
+WARM_START_FIELDS: dict[str, tuple[str, ...]] = {
+    "grid": ("commitment_weight", "dead_code_steps"),
+    "flex1d": ("keep_power", "keep_log_prob", "keep_all_prob", "keep_grid_prob"),
+}
+
+
+@dataclass
+class WarmStart:
+    """What training starts from: the checkpoint's model (config with the allowed overrides) and weights."""
+
+    folder: Path  # the checkpoint read
+    model: str  # grid | flex1d
+    config: Any  # GridConfig | Flex1DConfig: the checkpoint's, with the training-time overrides
+    state: dict[str, torch.Tensor]  # the state dict; floating tensors as float32
+    info: dict[str, Any]  # the checkpoint's config.json (name, train section, metrics)
+
+
+@dataclass
+class InitSource:
+    """What an image checkpoint says about its training: the CLI's defaults for --model and --data."""
+
+    model: str  # grid | flex1d
+    data: str | None  # the data set it was trained on (None: its config.json does not say)
+
+
+def init_source(folder: str | Path) -> InitSource:
+    """The model kind and training data set of the image checkpoint in ``folder`` (InvalidInput if none is there)."""
+    ckpt = _load(folder)
+    data = (ckpt.info.get("train") or {}).get("data")
+    return InitSource(model=_model_kind(ckpt, folder), data=data if isinstance(data, str) else None)
+
+
+def preset_fields_for_init(model: str, preset_model: Mapping[str, Any]) -> dict[str, Any]:
+    """A preset's model config with only the training-time fields kept (the architecture comes from --init)."""
+    return {k: v for k, v in preset_model.items() if k in WARM_START_FIELDS.get(model, ())}
+
+
+def load_warm_start(folder: str | Path, model: str, overrides: Mapping[str, Any],
+                    image_size: int | None = None) -> WarmStart:
+    """Read ``folder`` for a warm start of a ``model`` (grid | flex1d) trained on ``image_size`` images.
+
+    ``overrides`` (model-config fields) may differ from the checkpoint only in
+    ``WARM_START_FIELDS[model]``; anything else is refused, as is another model kind or image size."""
+    ckpt = _load(folder)
+    kind = _model_kind(ckpt, folder)
+    if kind != model:
+        raise InvalidInput(f"--init {folder} holds a {kind} model, not {model}; give --model {kind} "
+                           f"(or leave --model out to take it from the checkpoint)")
+    _, config_cls = MODELS[model]
+    base = config_from_dict(config_cls, ckpt.config)
+    allowed = WARM_START_FIELDS[model]
+    changed = {k: v for k, v in overrides.items() if getattr(base, k) != _like(getattr(base, k), v)}
+    fixed = sorted(k for k in changed if k not in allowed)
+    if fixed:
+        raise InvalidInput(f"--init {folder}: the architecture comes from that checkpoint, so {', '.join(fixed)} "
+                           f"cannot change; only {', '.join(allowed)} can")
+    config = dataclasses.replace(base, **{k: _like(getattr(base, k), v) for k, v in changed.items()})
+    if image_size is not None and config.image_size != image_size:
+        raise InvalidInput(f"--init {folder} is a model of {config.image_size}x{config.image_size} images; the data "
+                           f"set has {image_size}x{image_size} images: choose a data set of "
+                           f"{config.image_size}x{config.image_size} images")
+    state = {k: (v.float() if v.is_floating_point() else v) for k, v in ckpt.tensors.items()}
+    return WarmStart(folder=ckpt.folder, model=model, config=config, state=state, info=ckpt.info)
+
+
+def _load(folder: str | Path):
+    try:
+        return load_checkpoint(folder, allow_outside=True)
+    except (CheckpointNotFound, UnsafePath) as e:
+        raise InvalidInput(f"--init {folder}: no checkpoint folder there ({e})") from None
+
+
+def _model_kind(ckpt, folder: str | Path) -> str:
+    if ckpt.kind not in KINDS:
+        raise InvalidInput(f"--init {folder} holds a {ckpt.kind!r} checkpoint; the image trainer starts from "
+                           f"{' or '.join(KINDS)} checkpoints")
+    return KINDS[ckpt.kind]
+
+
+def _like(current: Any, value: Any) -> Any:
+    """``value`` as the type of the config field it replaces (JSON gives lists where tuples are kept)."""
+    return tuple(value) if isinstance(current, tuple) and isinstance(value, list) else value
