@@ -20,6 +20,16 @@ loss over the last log window); after a crash or kill,
 continues with the saved config and, on the CPU and without a ``--minutes`` budget, ends with the
 same weights as a run never interrupted (tokenworks.train.loop).
 
+Warm start (fine-tuning): ``--init FOLDER`` starts from a saved grid or flex1d checkpoint's
+weights (as float32, codebooks and their EMA buffers included); its architecture wins, so
+``--set`` and the preset may change only the training-time fields of ``WARM_START_FIELDS``
+(grid: commitment_weight, dead_code_steps; flex1d: keep_power, keep_log_prob, keep_all_prob,
+keep_grid_prob); ``--model`` and ``--data`` default to the checkpoint's own and must match its
+kind and image size; ``--steps 0`` only evaluates and re-saves it:
+
+    PYTHONPATH=lib python3 -m tokenworks.image.train --init data/checkpoints/image/flex1d-emoji64 \
+        --preset gpu --minutes 3 --lr 2e-4 --set keep_all_prob=0.2 --out runs/image/flex1d-emoji64-ft
+
 Several processes, one model (DistributedDataParallel, tokenworks.train.distributed):
 
     PYTHONPATH=lib torchrun --nproc_per_node=4 -m tokenworks.image.train --model flex1d --data emoji64 \
