@@ -201,6 +201,11 @@ def test_image_tab_upload_and_k_slider(page):
         for _ in range(3):  # about 80 tokens (100 bytes) for the picture
             slider.press("PageUp")
         settle(page)
+        # the strip's pictures and the rate-distortion points are drawn by plotly after the event ends
+        page.wait_for_function(
+            "() => document.querySelectorAll('#tw-image-strip .main-svg image').length >= 2"
+            " && document.querySelectorAll('#tw-image-rd .scatterlayer .point').length >= 4", timeout=30_000)
+        page.wait_for_timeout(300)
         page.screenshot(path=str(SHOTS / "image_tab.png"), full_page=True)
     finally:
         if made is not None:
