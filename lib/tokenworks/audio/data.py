@@ -5,6 +5,7 @@
     for clip in corpus.clips(split="train"):       # Clip: name, wave (N,), text, language, source
         ...
     python -m tokenworks.audio.data --minutes 20   # the same from a shell; prints what it built
+    python -m tokenworks.audio.data --minutes 20 --voices wide   # training speech in 81 espeak-ng voices
 
 Sources (nothing is downloaded at run time; every one is a Debian tool or a declared asset):
 
@@ -42,7 +43,7 @@ import numpy as np
 from ..errors import AssetMissing, InvalidInput
 from ..paths import cache_dir
 from ._synth_music import MUSIC_CLIP_SECONDS, plan_music, render_music
-from ._synth_speech import plan_speech, require_tool, run_jobs
+from ._synth_speech import VOICE_SETS, plan_speech, require_tool, run_jobs
 from .io import SAMPLE_RATE, prepare, write_wav
 
 SOURCES = ("espeak", "flite", "music", "sample", "arctic", "alsa")
@@ -365,10 +366,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tokenworks.audio.data", description=__doc__.split("\n")[0])
     p.add_argument("--minutes", type=float, default=20.0, help="synthetic minutes to generate (default 20)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--voices", default="classic", choices=VOICE_SETS,
+                   help="espeak-ng training voices: classic (10 variants) | wide (81); the held-out split is the same")
     p.add_argument("--force", action="store_true", help="rebuild even when a cached corpus matches")
     args = p.parse_args(argv)
     try:
-        corpus = build_corpus(args.minutes, args.seed, force=args.force, log=lambda m: print(m, file=sys.stderr))
+        config = CorpusConfig(minutes=float(args.minutes), seed=int(args.seed), voices=args.voices)
+        corpus = build_corpus(config=config, force=args.force, log=lambda m: print(m, file=sys.stderr))
     except Exception as e:
         from ..errors import TokenworksError
 
