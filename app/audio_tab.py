@@ -446,14 +446,21 @@ INTRO = (
 )
 
 
-def export_tokens(view: AudioView | None) -> Items:
-    """For the export: the tokens of the clip shown, (K, T) codebooks x frames, as JSON."""
+def export_tokens_and_audio(view: AudioView | None) -> Items:
+    """For the export: the tokens of the clip shown, (K, T) codebooks x frames, as JSON, and the
+    input as the tokenizer reads it (16 kHz mono) and every reconstruction, as WAV."""
+    from tokenworks.viz.export import Sound
+
     if not isinstance(view, AudioView):
         return Items(notes=["tokens: no clip tokenized yet"])
     a = view.analysis
+    sr = a.clip.sample_rate
+    sounds = {"input 16k mono": Sound(a.clip.wave, sr)}
+    sounds.update({f"decoded k={k}": Sound(w, sr) for k, w in zip(a.ks, a.recons)})
     return Items(jsons={"tokens": {"tokenizer": a.tokenizer, "ref": view.ref, "source": view.source,
                                    "shape": list(a.ids.shape), "vocab_size": a.vocab_size,
-                                   "frame_rate": a.frame_rate, "ids": a.ids.tolist(), "notes": a.notes}})
+                                   "frame_rate": a.frame_rate, "ids": a.ids.tolist(), "notes": a.notes}},
+                 sounds=sounds)
 
 
 def build(tab: Any = None) -> None:
@@ -543,4 +550,4 @@ def build(tab: Any = None) -> None:
                    api_name="audio_open")
     add_export("audio", figures={"waveform and spectrogram": wave_plot, "bits per second vs quality": rate_plot,
                                  "tokens": tokens_plot, "codebook usage": usage_plot},
-               extra=Extra([state], export_tokens))
+               extra=Extra([state], export_tokens_and_audio))

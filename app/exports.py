@@ -1,5 +1,5 @@
 """The Export row every tab ends with: one button writes what the tab shows right now as files
-(figures as PNG and SVG, tables as CSV, tokens as JSON, images as PNG) plus a zip of them all.
+(figures as PNG and SVG, tables as CSV, tokens as JSON, images as PNG, sounds as WAV) plus a zip of them all.
 
     add_export("image", figures={"strip": strip_plot}, tables={"rd points": rd_table},
                images={"input": shown_in}, extra=Extra([state], image_tokens))
@@ -47,14 +47,15 @@ class Items:
     tables: dict[str, Any] = field(default_factory=dict)  # DataFrames, lists of dicts or rows
     jsons: dict[str, Any] = field(default_factory=dict)  # JSON-ready objects
     images: dict[str, Any] = field(default_factory=dict)  # (H, W, 3) arrays
+    sounds: dict[str, Any] = field(default_factory=dict)  # tokenworks.viz.export.Sound clips (WAV)
     notes: list[str] = field(default_factory=list)  # what was skipped, for people
 
     def count(self) -> int:
-        return len(self.figures) + len(self.tables) + len(self.jsons) + len(self.images)
+        return len(self.figures) + len(self.tables) + len(self.jsons) + len(self.images) + len(self.sounds)
 
     def add(self, other: "Items") -> None:
         for mine, theirs in ((self.figures, other.figures), (self.tables, other.tables), (self.jsons, other.jsons),
-                             (self.images, other.images)):
+                             (self.images, other.images), (self.sounds, other.sounds)):
             mine.update(theirs)
         self.notes += other.notes
 
@@ -194,7 +195,8 @@ def export_view(key: str, items: Items, root: Path | None = None) -> ExportBundl
         return {f"{key} {label}": v for label, v in d.items()}
 
     return export_bundle(root, name=key, figures=named(items.figures), tables=named(items.tables),
-                         jsons=named(items.jsons), images=named(items.images), notes=items.notes)
+                         jsons=named(items.jsons), images=named(items.images), sounds=named(items.sounds),
+                         notes=items.notes)
 
 
 def notes_markdown(bundle: ExportBundle) -> str:

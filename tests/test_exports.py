@@ -264,3 +264,49 @@ def test_languages_export_of_a_real_view(app, temp_dir):
     if E.figure_export_available() is None:
         assert {"languages-map.svg", "languages-map.png", "languages-sorted-premiums.svg"} <= set(names)
         assert ET.parse(paths[names.index("languages-map.svg")]).getroot().tag.endswith("svg")
+
+
+def test_sounds_as_wav_and_bad_sounds_are_notes(tmp_path):
+    import soundfile as sf
+
+    t = np.arange(8000) / 16000
+    wave = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)  # (N,) half a second
+    b = E.export_bundle(tmp_path, name="audio", sounds={
+        "decoded k=3": E.Sound(wave, 16000), "loud": E.Sound(np.full(100, 3.0), 8000),
+        "nan": E.Sound(np.array([0.0, np.nan]), 16000), "stereo": E.Sound(np.zeros((10, 2)), 16000),
+        "rate": E.Sound(wave, 50), "not a sound": wave})
+    names = [p.name for p in b.files]
+    assert names == ["decoded-k-3.wav", "loud.wav"]
+    got, sr = sf.read(str(b.files[0]), dtype="float32")
+    assert sr == 16000 and got.shape == wave.shape and np.abs(got - wave).max() < 1 / 32767 + 1e-6
+    assert sf.info(str(b.files[0])).subtype == "PCM_16"
+    loud, sr = sf.read(str(b.files[1]), dtype="float32")
+    assert sr == 8000 and loud.max() <= 1.0 and loud.min() > 0.99  # clipped to full scale, not wrapped
+    notes = " | ".join(b.notes)
+    for label, why in (("nan", "NaN"), ("stereo", "mono wave"), ("rate", "sample rate must be"),
+                       ("not a sound", "Sound(wave, sample_rate)")):
+        assert f"{label} not exported: " in notes and why in notes
+    assert not list(b.folder.glob("nan*")) and not list(b.folder.glob("stereo*"))
+    with zipfile.ZipFile(b.zip_path) as z:
+        assert sorted(z.namelist()) == sorted(names)
+
+
+def test_audio_export_writes_the_input_and_every_reconstruction(app, temp_dir, monkeypatch):
+    import soundfile as sf
+
+    from app import audio_tab
+
+    view = audio_tab.analyze_input(None, "flite-slt.wav", "audio/mulaw8")
+    a = view.analysis
+    figs = [None] * 4  # nothing drawn: the tokens and the audio are still exported
+    paths, notes = _call(app, "audio", *figs, view)
+    files = {Path(p).name: Path(p) for p in paths}
+    wavs = sorted(n for n in files if n.endswith(".wav"))
+    assert wavs == sorted(["audio-input-16k-mono.wav"] + [f"audio-decoded-k-{k}.wav" for k in a.ks]), notes
+    x, sr = sf.read(str(files["audio-input-16k-mono.wav"]), dtype="float32")
+    assert sr == 16000 and np.abs(x - a.clip.wave).max() < 1e-4
+    y, sr = sf.read(str(files[f"audio-decoded-k-{a.ks[-1]}.wav"]), dtype="float32")
+    assert sr == 16000 and np.abs(y - np.clip(a.recons[-1], -1, 1)).max() < 1e-4
+    assert "audio-tokens.json" in files and paths[-1].endswith("tokenworks-audio.zip")
+    with zipfile.ZipFile(paths[-1]) as z:
+        assert set(wavs) <= set(z.namelist())

@@ -1,9 +1,10 @@
 """Export what a view shows as files: figures as PNG and SVG, tables as CSV, tokens as JSON, images as
-PNG, and one zip of it all. No Gradio here: notebooks call the same functions as the app.
+PNG, sounds as WAV, and one zip of it all. No Gradio here: notebooks call the same functions as the app.
 
-    from tokenworks.viz.export import figure_files, export_bundle
+    from tokenworks.viz.export import figure_files, export_bundle, Sound
     figure_files({"loss curve": fig}, "out/")                  # out/loss-curve.png, out/loss-curve.svg
-    b = export_bundle("exports/", name="image", figures={...}, tables={...}, jsons={...}, images={...})
+    b = export_bundle("exports/", name="image", figures={...}, tables={...}, jsons={...}, images={...},
+                      sounds={"decoded k=3": Sound(wave, 16000)})
     b.files, b.zip_path, b.notes                              # every file, the zip, what was skipped
 
 Figures are drawn by plotly's static-image engine, kaleido 1.x, which drives a headless Chromium.
@@ -174,6 +175,33 @@ def image_png(array: Any, path: str | Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Sound:
+    """A mono clip to export as WAV."""
+
+    wave: Any  # (N,) samples in [-1, 1] (clipped when written)
+    sample_rate: int  # samples per second
+
+
+def wav_file(sound: Sound, path: str | Path) -> Path:
+    """Write a Sound as a 16-bit PCM mono WAV file."""
+    import soundfile as sf
+
+    if not isinstance(sound, Sound):
+        raise InvalidInput(f"a sound to export is a Sound(wave, sample_rate), got {type(sound).__name__}")
+    a = np.asarray(sound.wave, dtype=np.float64)
+    if a.ndim != 1 or a.size == 0:
+        raise InvalidInput(f"a sound must be a non-empty mono wave (N,); got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise InvalidInput("a sound holds NaN or infinite samples; nothing was written")
+    if not 1000 <= int(sound.sample_rate) <= 384000:
+        raise InvalidInput(f"a sound's sample rate must be 1000 to 384000 Hz, got {sound.sample_rate}")
+    path = Path(path)
+    sf.write(str(path), np.clip(a, -1.0, 1.0).astype(np.float32), int(sound.sample_rate), subtype="PCM_16",
+             format="WAV")
+    return path
+
+
 # ---- figures -------------------------------------------------------------------------------
 
 def _browser_path() -> str | None:
@@ -282,11 +310,12 @@ def _zip(files: Iterable[Path], path: Path) -> Path:
 
 def export_bundle(root: str | Path, *, name: str = "export", figures: Mapping[str, Any] | None = None,
                   tables: Mapping[str, Any] | None = None, jsons: Mapping[str, Any] | None = None,
-                  images: Mapping[str, Any] | None = None, notes: Sequence[str] = (),
-                  formats: Sequence[str] = FORMATS, scale: float = SCALE, timeout_s: float = TIMEOUT_S) -> ExportBundle:
+                  images: Mapping[str, Any] | None = None, sounds: Mapping[str, Sound] | None = None,
+                  notes: Sequence[str] = (), formats: Sequence[str] = FORMATS, scale: float = SCALE,
+                  timeout_s: float = TIMEOUT_S) -> ExportBundle:
     """Everything into a fresh folder under ``root`` (``<slug(name)>-<time>-<random>``), plus one zip
     ``tokenworks-<slug(name)>.zip`` of it all. Figures -> PNG and SVG (see ``figure_files``), tables
-    -> CSV, jsons -> JSON, images -> PNG; each named after its label. When the figures cannot be
+    -> CSV, jsons -> JSON, images -> PNG, sounds -> WAV; each named after its label. When the figures cannot be
     drawn, the reason goes into ``notes`` and the rest is still written; when nothing at all could
     be written, the error is raised."""
     root = Path(root)
@@ -303,7 +332,8 @@ def export_bundle(root: str | Path, *, name: str = "export", figures: Mapping[st
         except FigureExportUnavailable as e:
             notes.append(f"Figures not exported ({', '.join(figures)}): {e}")
             first_error = e
-    writers = (("csv", tables, table_csv), ("json", jsons, json_file), ("png", images, image_png))
+    writers = (("csv", tables, table_csv), ("json", jsons, json_file), ("png", images, image_png),
+               ("wav", sounds, wav_file))
     for suffix, items, write in writers:
         for label, value in (items or {}).items():
             path = _unique(folder, slug(label, suffix), suffix, taken)
@@ -320,5 +350,5 @@ def export_bundle(root: str | Path, *, name: str = "export", figures: Mapping[st
     return ExportBundle(folder=folder, files=files, zip_path=zip_path, notes=notes)
 
 
-__all__ = ["FORMATS", "SCALE", "TIMEOUT_S", "ExportBundle", "FigureExportUnavailable", "export_bundle",
-           "figure_export_available", "figure_files", "image_png", "json_file", "slug", "table_csv"]
+__all__ = ["FORMATS", "SCALE", "TIMEOUT_S", "ExportBundle", "FigureExportUnavailable", "Sound", "export_bundle",
+           "figure_export_available", "figure_files", "image_png", "json_file", "slug", "table_csv", "wav_file"]
