@@ -366,22 +366,25 @@ def build(tab: Any = None) -> None:
                      steps=int(st) if st not in (None, "", 0) else None, seed=int(sd or 0), vocab_size=int(v or 2000))
         run_id, msg = start_run(req, fs)
         ids = run_ids()
-        return msg, gr.update(choices=ids, value=run_id), gr.update(choices=ids), runs_table()
+        return msg, gr.update(choices=ids, value=run_id), gr.update(choices=ids), runs_table(), ()
 
+    # These handlers also show the table, and their answer can arrive after a timer tick that already
+    # showed a newer one (a run that stopped in between): they clear ``seen`` so the next tick shows
+    # the table again instead of finding nothing new.
     start.click(friendly(on_start), [modality, model, quantizer, preset, data, vocab, steps, seed, files],
-                [message, pick, cmp_runs, table], api_name="train_start", concurrency_limit=2)
+                [message, pick, cmp_runs, table, seen], api_name="train_start", concurrency_limit=2)
 
     def after(fn):
         def run(run_id):
             msg = fn(run_id)
             ids = run_ids()
-            return msg, gr.update(choices=ids, value=run_id if run_id in ids else None), runs_table()
+            return msg, gr.update(choices=ids, value=run_id if run_id in ids else None), runs_table(), ()
         run.__name__ = fn.__name__
         return run
 
-    stop.click(friendly(after(stop_run)), pick, [message, pick, table], api_name="train_stop")
-    resume_btn.click(friendly(after(resume)), pick, [message, pick, table], api_name="train_resume")
-    delete.click(friendly(after(delete_run)), pick, [message, pick, table], api_name="train_delete")
+    stop.click(friendly(after(stop_run)), pick, [message, pick, table, seen], api_name="train_stop")
+    resume_btn.click(friendly(after(resume)), pick, [message, pick, table, seen], api_name="train_resume")
+    delete.click(friendly(after(delete_run)), pick, [message, pick, table, seen], api_name="train_delete")
     pick.change(friendly(refresh), [pick, gr.State(())], [table, status, dashboard, preview, seen], api_name=False)
     timer.tick(friendly(refresh), [pick, seen], [table, status, dashboard, preview, seen], api_name=False,
                show_progress="hidden", queue=False)

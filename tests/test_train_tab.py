@@ -88,3 +88,27 @@ def test_start_watch_stop_resume_and_compare_through_the_handlers(registry, tmp_
     with pytest.raises(InvalidInput, match="pick one or more runs"):
         T.compare([], "loss")
     assert "Deleted" in T.delete_run(run_id) and T.runs_table() == []
+
+
+def test_table_changing_handlers_make_the_next_tick_show_the_table_again():
+    """Start, stop, resume and delete also show the runs table. Their answer can arrive after a
+    timer tick that already showed a newer table, e.g. a run that stopped in between. So each one
+    clears the signature the tick compares against; otherwise the stale table would stay."""
+    import gradio as gr
+
+    from app.main import build_app
+
+    app = build_app()
+    fns = list(app.fns.values())
+    ticks = [f for f in fns if any(isinstance(app.blocks.get(t[0]), gr.Timer) for t in f.targets)
+             and any(getattr(o, "elem_id", None) == "tw-train-runs" for o in f.outputs)]
+    assert len(ticks) == 1
+    seen = ticks[0].inputs[-1]
+    assert isinstance(seen, gr.State) and seen in ticks[0].outputs  # the tick reads and writes it
+    by_api = {f.api_name: f for f in fns}
+    for api in ("train_start", "train_stop", "train_resume", "train_delete"):
+        f = by_api[api]
+        assert any(getattr(o, "elem_id", None) == "tw-train-runs" for o in f.outputs), api
+        assert f.outputs[-1] is seen, f"{api} must clear the tick's signature"
+    with pytest.raises(gr.Error, match="pick a run to stop"):  # still a message, not a traceback
+        by_api["train_stop"].fn(None)
