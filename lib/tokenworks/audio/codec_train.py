@@ -42,7 +42,8 @@ import numpy as np
 import torch
 
 from ..errors import InvalidInput, TokenworksError
-from ..train.common import drain, log_event, lr_factor, parse_set_overrides, pick_device, seed_everything
+from ..train.common import (drain, float32_state, log_event, lr_factor, parse_set_overrides, pick_device,
+                            seed_everything, warm_start_config)
 from ..train.loop import (DoneEvent, Event, LoopConfig, LoopState, SavedState, StepContext,
                           StepEvent, StepOutput, StopFlag, load_for_resume, log_loop_event, restore, run_paths,
                           run_steps)
@@ -280,14 +281,7 @@ def _warm_start(folder: str, overrides: dict[str, Any]) -> tuple[CodecConfig, di
 
     ckpt = load_checkpoint(folder, allow_outside=True)
     base = config_from_dict(CodecConfig, ckpt.config)
-    changed = {k: v for k, v in overrides.items() if getattr(base, k, v) != v}
-    bad = sorted(k for k in changed if k not in WARM_START_FIELDS)
-    if bad:
-        raise InvalidInput(f"--init {folder}: the architecture comes from that checkpoint, so {', '.join(bad)} cannot "
-                           f"change; only {', '.join(WARM_START_FIELDS)} can")
-    mcfg = dataclasses.replace(base, **changed)
-    state = {k: (v.float() if v.is_floating_point() else v) for k, v in ckpt.tensors.items()}
-    return mcfg, state
+    return warm_start_config(base, overrides, WARM_START_FIELDS, folder), float32_state(ckpt.tensors)
 
 
 

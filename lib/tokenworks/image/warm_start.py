@@ -6,7 +6,6 @@ shipped checkpoints store float16), codebooks and their EMA buffers included.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -15,6 +14,7 @@ import torch
 
 from ..checkpoint import config_from_dict, load_checkpoint
 from ..errors import CheckpointNotFound, InvalidInput, UnsafePath
+from ..train.common import float32_state, warm_start_config
 from .tokenizer import KINDS, MODELS
 
 # Model-config fields that only shape training, so a warm start may change them:
@@ -68,20 +68,13 @@ def load_warm_start(folder: str | Path, model: str, overrides: Mapping[str, Any]
         raise InvalidInput(f"--init {folder} holds a {kind} model, not {model}; give --model {kind} "
                            f"(or leave --model out to take it from the checkpoint)")
     _, config_cls = MODELS[model]
-    base = config_from_dict(config_cls, ckpt.config)
-    allowed = WARM_START_FIELDS[model]
-    changed = {k: v for k, v in overrides.items() if getattr(base, k) != _like(getattr(base, k), v)}
-    fixed = sorted(k for k in changed if k not in allowed)
-    if fixed:
-        raise InvalidInput(f"--init {folder}: the architecture comes from that checkpoint, so {', '.join(fixed)} "
-                           f"cannot change; only {', '.join(allowed)} can")
-    config = dataclasses.replace(base, **{k: _like(getattr(base, k), v) for k, v in changed.items()})
+    config = warm_start_config(config_from_dict(config_cls, ckpt.config), dict(overrides), WARM_START_FIELDS[model],
+                               folder)
     if image_size is not None and config.image_size != image_size:
         raise InvalidInput(f"--init {folder} is a model of {config.image_size}x{config.image_size} images; the data "
                            f"set has {image_size}x{image_size} images: choose a data set of "
                            f"{config.image_size}x{config.image_size} images")
-    state = {k: (v.float() if v.is_floating_point() else v) for k, v in ckpt.tensors.items()}
-    return WarmStart(folder=ckpt.folder, model=model, config=config, state=state, info=ckpt.info)
+    return WarmStart(folder=ckpt.folder, model=model, config=config, state=float32_state(ckpt.tensors), info=ckpt.info)
 
 
 def _load(folder: str | Path):
@@ -97,7 +90,3 @@ def _model_kind(ckpt, folder: str | Path) -> str:
                            f"{' or '.join(KINDS)} checkpoints")
     return KINDS[ckpt.kind]
 
-
-def _like(current: Any, value: Any) -> Any:
-    """``value`` as the type of the config field it replaces (JSON gives lists where tuples are kept)."""
-    return tuple(value) if isinstance(current, tuple) and isinstance(value, list) else value

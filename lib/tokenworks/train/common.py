@@ -158,3 +158,28 @@ def duration_text(seconds: float | None) -> str:
     if s < 3600:
         return f"{s // 60} min {s % 60:02d} s"
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def warm_start_config(base: Any, overrides: dict[str, Any], allowed: Sequence[str], folder: Any) -> Any:
+    """``base`` (a checkpoint's model config dataclass) with ``overrides`` applied, for ``--init``.
+
+    Only the training-time fields in ``allowed`` may differ from the checkpoint; any other field that
+    differs is refused with a message naming both lists. JSON lists are compared as the tuples a
+    config keeps."""
+    import dataclasses
+
+    def like(current: Any, value: Any) -> Any:
+        return tuple(value) if isinstance(current, tuple) and isinstance(value, list) else value
+
+    changed = {k: like(getattr(base, k), v) for k, v in overrides.items()
+               if getattr(base, k) != like(getattr(base, k), v)}
+    fixed = sorted(k for k in changed if k not in allowed)
+    if fixed:
+        raise InvalidInput(f"--init {folder}: the architecture comes from that checkpoint, so {', '.join(fixed)} "
+                           f"cannot change; only {', '.join(allowed)} can")
+    return dataclasses.replace(base, **changed)
+
+
+def float32_state(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A checkpoint's tensors with the floating ones as float32 (shipped weights may be float16)."""
+    return {k: (v.float() if v.is_floating_point() else v) for k, v in tensors.items()}

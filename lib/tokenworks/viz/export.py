@@ -184,22 +184,20 @@ class Sound:
 
 
 def wav_file(sound: Sound, path: str | Path) -> Path:
-    """Write a Sound as a 16-bit PCM mono WAV file."""
-    import soundfile as sf
+    """Write a Sound as a 16-bit PCM mono WAV file (``tokenworks.audio.io.write_wav``), refusing what
+    would not be the sound shown: no samples, NaN or infinite samples, an impossible rate."""
+    from ..audio.io import write_wav
 
     if not isinstance(sound, Sound):
         raise InvalidInput(f"a sound to export is a Sound(wave, sample_rate), got {type(sound).__name__}")
-    a = np.asarray(sound.wave, dtype=np.float64)
-    if a.ndim != 1 or a.size == 0:
-        raise InvalidInput(f"a sound must be a non-empty mono wave (N,); got shape {a.shape}")
+    a = np.asarray(sound.wave, dtype=np.float32)
+    if a.size == 0:
+        raise InvalidInput("a sound must be a non-empty mono wave (N,); this one has no samples")
     if not np.isfinite(a).all():
         raise InvalidInput("a sound holds NaN or infinite samples; nothing was written")
     if not 1000 <= int(sound.sample_rate) <= 384000:
         raise InvalidInput(f"a sound's sample rate must be 1000 to 384000 Hz, got {sound.sample_rate}")
-    path = Path(path)
-    sf.write(str(path), np.clip(a, -1.0, 1.0).astype(np.float32), int(sound.sample_rate), subtype="PCM_16",
-             format="WAV")
-    return path
+    return write_wav(path, a, int(sound.sample_rate))
 
 
 # ---- figures -------------------------------------------------------------------------------
