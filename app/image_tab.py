@@ -43,6 +43,10 @@ RD_CODECS = {  # codec -> qualities for the rate-distortion plot of one image
 }
 UNUSUAL = ("Animated", "only", "converted", "composited", "dropped", "EXIF", "reduced")  # notes worth a toast
 RD_COUNT = "payload"  # codec bytes without headers a decoder could rebuild (tokens have none)
+ONE_PASS = "one pass"
+REFINED = "refined"
+ENCODERS = (ONE_PASS, REFINED)  # how the ids are found: the encoder alone, or refined (tokenworks.image.refine)
+REFINE_STEPS = 30  # steps of the tab's refined encoding (every prefix on the strip together)
 
 
 # ---- lists ---------------------------------------------------------------------------------
@@ -74,6 +78,7 @@ class Encoded:
     source: str  # "upload 'x.png'" or "sample 'emoji-fox.png'"
     notes: list[str] = field(default_factory=list)  # what was done to the input, for people
     meta: dict = field(default_factory=dict)  # TokenSeq.meta
+    encoder: str = ONE_PASS  # one of ENCODERS
 
     @property
     def num_tokens(self) -> int:  # T
@@ -166,15 +171,30 @@ def read_image(upload: Any, sample: str | None, size: int):
     return prepared, source, input_notes(prepared.meta, size)
 
 
-def encode_image(upload: Any, sample: str | None, ref: str) -> Encoded:
-    """Tokenize the uploaded file (or the sample when there is no upload) with tokenizer ``ref``."""
+def check_encoder(encoder: Any) -> str:
+    """The encoder choice, or InvalidInput naming the valid ones (None: one pass)."""
+    if encoder is None:
+        return ONE_PASS
+    if encoder not in ENCODERS:
+        raise InvalidInput(f"the encoder must be one of {', '.join(repr(e) for e in ENCODERS)}, got {encoder!r}")
+    return encoder
+
+
+def encode_image(upload: Any, sample: str | None, ref: str, encoder: Any = ONE_PASS) -> Encoded:
+    """Tokenize the uploaded file (or the sample when there is no upload) with tokenizer ``ref``;
+    ``encoder`` REFINED searches ids that decode closer (``tokenworks.image.refine``, every prefix
+    on the strip at once), the same bytes for any decoder."""
+    from tokenworks.image.refine import RefineConfig
+
+    encoder = check_encoder(encoder)
     tok = load_image_tokenizer(ref)
     prepared, source, notes = read_image(upload, sample, tok.image_size)
-    seq = tok.encode(prepared.array)  # already at the model's size: nothing more happens to it
+    refine = RefineConfig(steps=REFINE_STEPS) if encoder == REFINED else None
+    seq = tok.encode(prepared.array, refine=refine)  # already at the model's size: nothing more happens to it
     kind = "grid" if seq.ids.ndim == 2 else "flex1d"
     meta = {**seq.meta, **prepared.meta}  # what was done to the file, not to the prepared array
     return Encoded(ref=ref, name=tok.name, kind=kind, ids=np.asarray(seq.ids), image=prepared.array,
-                   vocab_size=int(tok.vocab_size), source=source, notes=notes, meta=meta)
+                   vocab_size=int(tok.vocab_size), source=source, notes=notes, meta=meta, encoder=encoder)
 
 
 def token_bytes(k: int, V: int) -> int:
@@ -265,6 +285,14 @@ def status_markdown(enc: Encoded) -> str:
              f"({math.log2(V):.2f} bits a token)."]
     if enc.notes:
         lines.append("Input: " + " ".join(enc.notes))
+    r = enc.meta.get("refined")
+    if r:
+        before, after = np.array(r["psnr_one_pass"]), np.array(r["psnr_refined"])
+        at = "over the prefixes k = " + ", ".join(str(k) for k in r["ks"]) if len(r["ks"]) > 1 else f"at k = {r['ks'][0]}"
+        lines.append(f"Refined encoding: {r['steps']} steps on the decoder's error in {r['seconds']:.1f} s; PSNR "
+                     f"{at}: {before.mean():.2f} → {after.mean():.2f} dB on average (all {r['ks'][-1]} tokens: "
+                     f"{before[-1]:.2f} → {after[-1]:.2f} dB). Same tokens, same bytes: any decoder of "
+                     f"{enc.name} reads them.")
     return "\n\n".join(lines)
 
 
@@ -316,12 +344,12 @@ def _warn(msg: str) -> None:
 N_OUTPUTS = 8  # state, input, reconstruction, slider, status, info, ids, rd table
 
 
-def on_encode(upload: Any, sample: str | None, ref: str, quiet: bool = False) -> tuple:
+def on_encode(upload: Any, sample: str | None, ref: str, encoder: Any = ONE_PASS, quiet: bool = False) -> tuple:
     """UI handler: tokenize and show everything; a bad input becomes a status message."""
     import gradio as gr
 
     try:
-        enc = encode_image(upload, sample, ref)
+        enc = encode_image(upload, sample, ref, encoder)
         recon, info = reconstruct(enc)
         rows = rd_rows(rd_points(enc))
     except TokenworksError as e:
@@ -380,7 +408,7 @@ def prefix_views(enc: Encoded) -> tuple[Any, Any, Any]:
 
     ins, viz = _views()
     tok = load_image_tokenizer(enc.ref)
-    strip = ins.prefix_strip(tok, enc.image)
+    strip = ins.prefix_strip(tok, enc.image, ids=enc.ids)
     curves = {c: codecs.rd_curve(enc.image[None], c, qs, count=RD_COUNT) for c, qs in RD_CODECS.items()}
     S = enc.image.shape[0]
     return (viz.strip_figure(strip), viz.rd_figure(curves, {enc.name: strip}, pixels=S * S),
@@ -578,6 +606,7 @@ def export_tokens(enc: Encoded | None) -> Items:
         return Items(notes=["tokens: no image tokenized yet"])
     return Items(jsons={"tokens": {"tokenizer": enc.name, "ref": enc.ref, "kind": enc.kind, "source": enc.source,
                                    "shape": list(enc.ids.shape), "vocab_size": enc.vocab_size,
+                                   "encoder": enc.encoder, "refined": enc.meta.get("refined"),
                                    "ids": enc.ids.tolist(), "notes": enc.notes}})
 
 
@@ -602,6 +631,10 @@ def build() -> None:
             tokenizer = gr.Dropdown(choices=names, value=default_tokenizer(names), label="Image tokenizer",
                                     info="Registered tokenizers, then runs you trained (run:...).",
                                     allow_custom_value=True, elem_id="tw-image-tokenizer")
+            encoder = gr.Radio(list(ENCODERS), value=ONE_PASS, label="Encoder",
+                               info=f"one pass: the encoder's ids. refined: {REFINE_STEPS} steps of search for ids "
+                                    f"that decode closer at every k (slower; same bytes).",
+                               elem_id="tw-image-encoder")
             with gr.Row():
                 refresh = gr.Button("Refresh tokenizer list", size="sm", elem_id="tw-image-refresh")
                 run = gr.Button("Tokenize", variant="primary", size="sm", elem_id="tw-image-run")
@@ -658,13 +691,14 @@ def build() -> None:
     gr.on(triggers=[upload.change, sample.change, tokenizer.change, k.change], fn=friendly(media_links.image_link),
           inputs=[upload, sample, tokenizer, k], outputs=[link.query, link.link], api_name=False,
           trigger_mode="always_last", show_progress="hidden")
-    upload.upload(lambda f, r: enc_fn(f, None, r) + (None,), inputs=[upload, tokenizer],
+    upload.upload(lambda f, r, e: enc_fn(f, None, r, e) + (None,), inputs=[upload, tokenizer, encoder],
                   outputs=outputs + [sample], api_name="image_upload").then(
         views_fn, inputs=state, outputs=view_outputs, api_name="image_views_after_upload")
-    sample.input(lambda s, r: enc_fn(None, s, r) + (None,), inputs=[sample, tokenizer],
+    sample.input(lambda s, r, e: enc_fn(None, s, r, e) + (None,), inputs=[sample, tokenizer, encoder],
                  outputs=outputs + [upload], api_name="image_sample").then(
         views_fn, inputs=state, outputs=view_outputs, api_name="image_views_after_sample")
-    gr.on(triggers=[tokenizer.input, run.click], fn=enc_fn, inputs=[upload, sample, tokenizer], outputs=outputs,
+    gr.on(triggers=[tokenizer.input, encoder.input, run.click], fn=enc_fn, inputs=[upload, sample, tokenizer, encoder],
+          outputs=outputs,
           api_name="image_tokenize").then(views_fn, inputs=state, outputs=view_outputs, api_name="image_views")
     k.input(friendly(on_k), inputs=[state, k], outputs=[shown_out, info, ids], api_name="image_k",
             trigger_mode="always_last", show_progress="hidden")

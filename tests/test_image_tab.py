@@ -241,3 +241,38 @@ def test_the_app_has_the_image_tab_and_its_api_names():
     tabs = [b for b in demo.blocks.values() if type(b).__name__ == "Tab"]
     labels = [t.label for t in tabs]
     assert labels[0] == "Text" and "Image" in labels and "Library" in labels
+
+
+# ---- refined encoding -----------------------------------------------------------------------------
+
+def test_refined_encoder_finds_ids_that_decode_closer_and_the_views_use_them():
+    """The shipped model: the refined ids' strip beats the one-pass strip, and the status says by how much."""
+    enc1 = image_tab.encode_image(None, "emoji-fox.png", "image/flex1d-emoji64")
+    enc2 = image_tab.encode_image(None, "emoji-fox.png", "image/flex1d-emoji64", image_tab.REFINED)
+    assert enc1.encoder == image_tab.ONE_PASS and "refined" not in enc1.meta
+    assert enc2.encoder == image_tab.REFINED and enc2.ids.shape == enc1.ids.shape
+    r = enc2.meta["refined"]
+    assert r["steps"] == image_tab.REFINE_STEPS and r["mode"] == "strip"
+    assert np.mean(r["psnr_refined"]) > np.mean(r["psnr_one_pass"])
+    _, info1 = image_tab.reconstruct(enc1)
+    _, info2 = image_tab.reconstruct(enc2)
+    assert info2["psnr"] > info1["psnr"] and info2["bytes"] == info1["bytes"]
+    status = image_tab.status_markdown(enc2)
+    assert "Refined encoding" in status and f"{image_tab.REFINE_STEPS} steps" in status
+    from tokenworks.image import inspect as ins
+
+    tok = image_tab.load_image_tokenizer(enc2.ref)
+    strip = ins.prefix_strip(tok, enc2.image, ids=enc2.ids)  # what prefix_views draws: the refined ids
+    assert np.array_equal(strip.ids, enc2.ids) and abs(strip.psnr[-1] - info2["psnr"]) < 0.01
+    assert strip.psnr[-1] > ins.prefix_strip(tok, enc2.image).psnr[-1]  # a fresh encode is the one-pass one
+    rows = image_tab.rd_points(enc2)[enc2.name]
+    assert abs(rows[-1][1] - info2["psnr"]) < 0.01
+    assert image_tab.export_tokens(enc2).jsons["tokens"]["encoder"] == image_tab.REFINED
+
+
+def test_a_bad_encoder_choice_is_a_message():
+    with pytest.raises(tw.errors.InvalidInput, match="the encoder must be one of 'one pass', 'refined'"):
+        image_tab.encode_image(None, "emoji-fox.png", FLEX, "fastest")
+    assert image_tab.on_encode(None, "emoji-fox.png", FLEX, "fastest")[4].startswith("⚠️")
+    enc = image_tab.encode_image(None, "emoji-fox.png", GRID, image_tab.REFINED)  # grids refine their whole grid
+    assert enc.meta["refined"]["mode"] == "grid"

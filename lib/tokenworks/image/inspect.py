@@ -66,14 +66,17 @@ class PrefixStrip:
     vocab_size: int  # V
 
 
-def prefix_strip(tok: ImageTokenizer, image: Any, ks: Sequence[int] | None = None) -> PrefixStrip:
+def prefix_strip(tok: ImageTokenizer, image: Any, ks: Sequence[int] | None = None,
+                 ids: np.ndarray | None = None) -> PrefixStrip:
     """Decode prefixes of ``image``'s tokens in one batched call (default k = 1, 2, 4, ..., T).
 
     A grid tokenizer has no prefixes: the strip is its one full decode (k = all H*W tokens).
+    ``ids``: the image's tokens when they are already at hand (e.g. a refined encoding);
+    otherwise the image is encoded here in one pass.
     """
     tok = _check_tok(tok)
     original = tok.prepare(image).array  # (S, S, 3)
-    seq = tok.encode(original)
+    seq = tok.encode(original) if ids is None else np.asarray(ids)
     T, V = tok.num_tokens, tok.vocab_size
     if is_flex1d(tok):
         ks = default_ks(T) if ks is None else sorted({int(k) for k in ks})
@@ -89,7 +92,7 @@ def prefix_strip(tok: ImageTokenizer, image: Any, ks: Sequence[int] | None = Non
     p = np.minimum(np.atleast_1d(psnr(images, np.broadcast_to(original, images.shape))), PSNR_CAP)  # (n,)
     return PrefixStrip(ks=list(ks), images=images, psnr=[float(v) for v in p],
                        nbytes=[bytes_for_tokens(k, V) for k in ks], original=original,
-                       ids=np.asarray(seq.ids), vocab_size=V)
+                       ids=np.asarray(ids_of(seq)), vocab_size=V)
 
 
 # ---- attention --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
     tok.decode(seq)                              # (S, S, 3) uint8
     tok.decode(seq, keep=16)                     # flex1d: the first 16 tokens only
     tok.decode_prefixes(seq, [1, 4, 16, 64])     # (4, S, S, 3) in one batched call
+    tok.encode(img, refine=RefineConfig(steps=30))   # refined encoding (image.refine): same bytes, better decode
 
 ``GridTokenizer`` wraps ``grid.Grid`` (tokens on an H x W grid, spans are pixel boxes) and
 ``Flex1DTokenizer`` wraps ``flex1d.Flex1D`` (an ordered 1D sequence; spans are the whole image,
@@ -182,6 +183,18 @@ class ImageTokenizer:
             raise InvalidInput(f"{self.name}: the codebook of V={self.vocab_size} codes is too large to list")
         return cb.detach().float().cpu().numpy()
 
+    def _encode_one(self, array: np.ndarray, refine: Any) -> tuple[np.ndarray, dict]:
+        """ids of one prepared (S, S, 3) image, one pass or refined (``image.refine``), and meta about it."""
+        if refine is None:
+            return self.encode_batch(array[None])[0], {}
+        from .refine import refine_encode
+
+        r = refine_encode(self, array[None], refine)
+        return r.codes[0], {"refined": {"mode": r.mode, "steps": r.config["steps"], "keep": r.config["keep"],
+                                        "ks": r.ks, "psnr_one_pass": [round(float(v), 3) for v in r.psnr_before[0]],
+                                        "psnr_refined": [round(float(v), 3) for v in r.psnr_after[0]],
+                                        "seconds": round(r.seconds, 3)}}
+
     def _meta(self, prepared, extra: dict) -> dict:
         meta = dict(prepared.meta)
         meta.update(image_size=self.image_size, vocab_size=self.vocab_size, lossless=False,
@@ -210,14 +223,16 @@ class GridTokenizer(ImageTokenizer):
 
     kind = "image/grid"
 
-    def encode(self, x: Any) -> TokenSeq:
+    def encode(self, x: Any, refine: Any = None) -> TokenSeq:
+        """Any image -> its H x W ids; ``refine`` (an ``image.refine.RefineConfig``) searches ids
+        that decode closer to the image than the encoder's one pass."""
         prepared = self.prepare(x)
-        ids = self.encode_batch(prepared.array[None])[0]  # (H, W)
+        ids, extra = self._encode_one(prepared.array, refine)  # (H, W)
         H, W = ids.shape
         cell = self.image_size / H
         spans = [Span(box=self._box(prepared.meta, c * cell, r * cell, (c + 1) * cell, (r + 1) * cell))
                  for r in range(H) for c in range(W)]
-        meta = self._meta(prepared, {"grid": [H, W], "cell_pixels": self.model.downsample})
+        meta = self._meta(prepared, {"grid": [H, W], "cell_pixels": self.model.downsample, **extra})
         return TokenSeq(ids=ids, spans=spans, modality="image", tokenizer=self.name, meta=meta)
 
     def _ids(self, seq: TokenSeq | Sequence[int] | np.ndarray, keep: int | None) -> np.ndarray:
@@ -264,12 +279,15 @@ class Flex1DTokenizer(ImageTokenizer):
 
     kind = "image/flex1d"
 
-    def encode(self, x: Any) -> TokenSeq:
+    def encode(self, x: Any, refine: Any = None) -> TokenSeq:
+        """Any image -> its T ordered ids; ``refine`` (an ``image.refine.RefineConfig``) searches
+        ids whose prefixes decode closer to the image than the encoder's one pass."""
         prepared = self.prepare(x)
-        ids = self.encode_batch(prepared.array[None])[0]  # (T,)
+        ids, extra = self._encode_one(prepared.array, refine)  # (T,)
         whole = Span(box=self._box(prepared.meta, 0, 0, self.image_size, self.image_size))
         meta = self._meta(prepared, {"tokens": int(ids.size), "ordered": True,
-                                     "spans": "every token spans the whole image; attention(x) shows where each looks"})
+                                     "spans": "every token spans the whole image; attention(x) shows where each looks",
+                                     **extra})
         return TokenSeq(ids=ids, spans=[whole] * int(ids.size), modality="image", tokenizer=self.name, meta=meta)
 
     def _ids(self, seq: TokenSeq | Sequence[int] | np.ndarray) -> np.ndarray:
