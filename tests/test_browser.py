@@ -207,6 +207,13 @@ def test_image_tab_upload_and_k_slider(page):
             " && document.querySelectorAll('#tw-image-rd .scatterlayer .point').length >= 4", timeout=30_000)
         page.wait_for_timeout(300)
         page.screenshot(path=str(SHOTS / "image_tab.png"), full_page=True)
+        before = recon.get_attribute("src")
+        page.locator("#tw-image-encoder").get_by_text("refined", exact=True).click()  # re-tokenize, refined
+        status.get_by_text("Refined encoding").wait_for(timeout=60_000)
+        assert "same bytes" in status.inner_text().lower() or "Same tokens" in status.inner_text()
+        page.wait_for_function(
+            "s => { const i = document.querySelector('#tw-image-recon img'); return i && i.src !== s; }",
+            arg=before, timeout=30_000)
     finally:
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)

@@ -145,7 +145,7 @@ def test_bench_rows_compare_refined_and_one_pass_ids_with_the_codecs(monkeypatch
     assert sum("made for" in n for n in names) == 6  # 3 budgets x (file, payload) bytes
     assert sum("every prefix at once): PSNR at" in n for n in names) == 3
     mono = next(r for r in ctx.rows if "never falls" in r.name)
-    assert 0 <= mono.value <= 1 and "one-pass ids:" in mono.notes
+    assert 0 <= mono.value <= 1 and "one-pass ids:" in mono.notes and "over every k evaluated" in mono.notes
     for r in ctx.rows:
         assert np.isfinite(r.value) and r.value > 0, r
     budget = [r for r in ctx.rows if "made for" in r.name]

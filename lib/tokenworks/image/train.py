@@ -121,6 +121,8 @@ class TrainConfig:
     model_config: dict[str, Any] = field(default_factory=dict)  # overrides of the model config
     init: str | None = None  # warm start from this image checkpoint: its architecture and weights (float32,
     # codebooks included); model must be its kind and model_config may change only WARM_START_FIELDS
+    refit_codebook: int = 0  # with init, a VQ model: before training, this many Lloyd iterations with splitting of
+    # its codebook over the training images' encoder outputs (quantizers.refit, LBG); 0: none
 
 
 # ---- presets: model size + training settings -------------------------------------------------
@@ -294,6 +296,28 @@ def evaluate(tok: ImageTokenizer, images: np.ndarray, batch: int = 256) -> dict[
 # ---- training ---------------------------------------------------------------------------------
 
 
+@torch.no_grad()
+def _refit(model: torch.nn.Module, images: np.ndarray, cfg: TrainConfig, device: torch.device) -> dict[str, Any]:
+    """Refit a warm-started VQ codebook to the encoder outputs of all training images (no augmentation)."""
+    from ..quantizers.refit import RefitConfig, refit_codebook
+    from ..quantizers.vq import VQ
+
+    if not cfg.init:
+        raise InvalidInput("refit_codebook refits the codebook of a trained model: use it with --init FOLDER")
+    if not isinstance(getattr(model, "quantizer", None), VQ):
+        raise InvalidInput(f"refit_codebook needs a model with a VQ codebook (grid with quantizer vq); "
+                           f"this {cfg.model} has {type(model.quantizer).__name__}")
+    if isinstance(cfg.refit_codebook, bool) or not isinstance(cfg.refit_codebook, int) or cfg.refit_codebook < 1:
+        raise InvalidInput(f"refit_codebook must be a number of iterations >= 1 (0: none), got {cfg.refit_codebook!r}")
+    model.eval()
+    q, xs = model.quantizer, []
+    for i in range(0, len(images), 512):
+        z = model.latents(to_pixels(images[i:i + 512], device))  # (b, N, D)
+        xs.append(q.project_in(z).reshape(-1, q.embed.shape[1]).float().cpu())  # (b * N, C)
+    rcfg = RefitConfig(iters=cfg.refit_codebook, final_lloyd=min(RefitConfig.final_lloyd, cfg.refit_codebook - 1))
+    return refit_codebook(q, torch.cat(xs), rcfg).as_dict()
+
+
 def train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None, stop: StopFlag = None) -> TrainResult:
     """Train, evaluate on the test split, save; see the module docstring. ``resume_from``
     (``load_last(run_dir)``) continues a run; ``stop`` ends it cleanly between steps."""
@@ -371,6 +395,10 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
     if warm is not None and resume_from is None:  # a resumed run takes its weights from last/
         model.load_state_dict(warm.state, strict=True)
     model = model.to(device)
+    refit = None
+    if cfg.refit_codebook and resume_from is None:  # a resumed run's codebook is in last/
+        refit = _refit(model, train.images, cfg, device)
+        log_event("refit", **refit)
     tok_cls = GridTokenizer if cfg.model == "grid" else Flex1DTokenizer
     name = cfg.name or f"image/{cfg.model}-{Path(cfg.data).name}"  # data: a data set name or a folder of yours
     out, run_dir = _paths(cfg)
@@ -513,6 +541,8 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
                    world_size=W)
     if W > 1:
         metrics["ranks_in_sync"] = in_sync
+    if refit is not None:
+        metrics["codebook_refit"] = refit
     log_event("eval", seconds=round(time.perf_counter() - t_eval, 1), **metrics)
     tok.to("cpu")
     folder = tok.save(out, data_hash=train.data_hash, metrics=metrics,
@@ -619,6 +649,9 @@ def _main(argv: list[str] | None) -> int:
                     help="warm start from this image checkpoint (its architecture and weights; --model and "
                          "--data default to its own; --set may change only "
                          + "; ".join(f"{m}: {', '.join(f)}" for m, f in WARM_START_FIELDS.items()) + ")")
+    ap.add_argument("--refit-codebook", type=int, default=None, metavar="N",
+                    help="with --init and a VQ model: N Lloyd iterations with splitting of the codebook over the "
+                         "training images before training (LBG; quantizers.refit)")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=JSON",
                     help="override a model config field, e.g. --set width=256 --set 'levels=[8,8,8,5]'")
     a = ap.parse_args(argv)
@@ -654,7 +687,8 @@ def _train_from_args(a: argparse.Namespace, overrides: dict[str, Any]) -> int:
                         device=a.device, threads=a.threads, compile=a.compile, bf16=a.bf16, pairs=a.pairs,
                         monotone_weight=a.monotone_weight, augment=a.augment, train_limit=a.train_limit,
                         eval_limit=a.eval_limit, log_every=a.log_every, checkpoint_every=a.checkpoint_every,
-                        run_dir=a.run_dir, preview_every=a.preview_every, init=a.init, model_config=overrides)
+                        run_dir=a.run_dir, preview_every=a.preview_every, init=a.init,
+                        refit_codebook=a.refit_codebook, model_config=overrides)
     train_image(cfg)
     return 0
 
