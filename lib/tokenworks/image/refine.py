@@ -24,11 +24,13 @@ What is minimised, per image:
 - ``keep=None`` (flex1d): every prefix on the strip k = 1, 2, 4, ..., T together: the sum of
   log-MSE over the strip plus ``monotone_weight`` times each rise of log-MSE as k doubles (a
   hinge), so one sequence stays good at every length and its quality does not fall as k grows.
+  ``extra_ks`` adds prefix lengths (the byte budgets, say) with weight ``extra_weight``.
 - grid models: the MSE of the whole grid decode (``keep`` must be None).
 
 Every step's loss is computed on the hard-quantized tokens (the straight-through forward value
 is the real decode), so each image keeps the ids of its best step: refinement never returns a
-worse objective than the plain encoder, whose ids are step 0.
+worse objective than the plain encoder, whose ids are step 0. In the strip mode a step whose
+quality never falls as k grows ranks before any step where it does, then by the objective.
 """
 from __future__ import annotations
 
@@ -54,6 +56,9 @@ class RefineConfig:
     keep: int | None = None  # flex1d: refine the first k tokens for k alone; None: the whole strip 1, 2, 4, ..., T
     monotone_weight: float = 5.0  # strip mode: weight of the hinge on log-MSE rising as k doubles
     margin: float = 0.002  # strip mode: the hinge asks each doubling to lower log-MSE by this much (0.002 = 0.009 dB)
+    extra_ks: tuple[int, ...] = ()  # strip mode: more prefix lengths to optimise with the strip (e.g. byte budgets);
+    # the hinge then runs over the strip and these together, in order of k
+    extra_weight: float = 1.0  # strip mode: weight of each extra k's log-MSE (the strip's are 1)
     batch: int = 32  # images refined together (CPU memory and speed)
 
 
@@ -93,6 +98,12 @@ def check_config(cfg: RefineConfig, T: int, grid: bool) -> str:
         raise InvalidInput(f"refine monotone_weight must be >= 0, got {cfg.monotone_weight!r}")
     if not isinstance(cfg.batch, int) or cfg.batch < 1:
         raise InvalidInput(f"refine batch must be a positive int, got {cfg.batch!r}")
+    bad = [k for k in cfg.extra_ks if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= T]
+    if bad or (cfg.extra_ks and (grid or cfg.keep is not None)):
+        raise InvalidInput(f"refine extra_ks must be prefix lengths in 1..{T} for the strip mode (keep=None, "
+                           f"a flex1d model), got {tuple(cfg.extra_ks)!r}")
+    if not (math.isfinite(cfg.extra_weight) and cfg.extra_weight >= 0):
+        raise InvalidInput(f"refine extra_weight must be >= 0, got {cfg.extra_weight!r}")
     if grid:
         if cfg.keep is not None:
             raise InvalidInput("a grid tokenizer decodes all of its tokens: refine it with keep=None")
@@ -116,17 +127,22 @@ def _decode(model, q: torch.Tensor, k: int | None) -> torch.Tensor:
 
 
 def _objective(model, z: torch.Tensor, x: torch.Tensor, ks: list[int | None], mode: str,
-               cfg: RefineConfig) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """(B,) objective of the hard-quantized z (gradients straight through) and the decodes."""
+               cfg: RefineConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B,) objective of the hard-quantized z (gradients straight through), and (B,) bool: the
+    decodes never get worse as k grows over ``ks`` (always True outside the strip mode)."""
     q = model.quantizer(z).quantized  # (B, T, cd)
     recons = [_decode(model, q, k) for k in ks]  # each (B, 3, H, W)
     log_mse = [torch.log(((r.clamp(-1, 1) - x) ** 2).flatten(1).mean(1) + 1e-8) for r in recons]  # each (B,)
     if mode != "strip":
-        return log_mse[0], recons
-    obj = torch.stack(log_mse).sum(0)  # (B,)
+        return log_mse[0], torch.ones_like(log_mse[0], dtype=torch.bool)
+    extra = set(cfg.extra_ks) - set(_strip(model.num_tokens))
+    w = torch.tensor([cfg.extra_weight if k in extra else 1.0 for k in ks], device=x.device)  # (len(ks),)
+    obj = (torch.stack(log_mse) * w[:, None]).sum(0)  # (B,)
+    ok = torch.ones_like(obj, dtype=torch.bool)  # (B,)
     for a, b in zip(log_mse[:-1], log_mse[1:]):
         obj = obj + cfg.monotone_weight * torch.relu(b - a + cfg.margin)
-    return obj, recons
+        ok &= (b <= a).detach()
+    return obj, ok
 
 
 def _refine_batch(model, x: torch.Tensor, ks: list[int | None], mode: str, cfg: RefineConfig
@@ -138,12 +154,14 @@ def _refine_batch(model, x: torch.Tensor, ks: list[int | None], mode: str, cfg: 
     z = z0.clone().requires_grad_(True)
     best_z = z0.clone()  # (B, T, cd)
     best = torch.full((x.shape[0],), float("inf"), device=x.device)  # (B,)
+    best_ok = torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)  # (B,)
     opt = torch.optim.Adam([z], lr=cfg.lr)
     for step in range(cfg.steps + 1):
-        obj, _ = _objective(model, z, x, ks, mode, cfg)  # (B,): the objective of the current ids
-        with torch.no_grad():
-            better = obj.detach() < best  # (B,)
+        obj, ok = _objective(model, z, x, ks, mode, cfg)  # (B,): the objective of the current ids
+        with torch.no_grad():  # a step whose quality never falls as k grows beats one where it does
+            better = (ok & ~best_ok) | ((ok == best_ok) & (obj.detach() < best))  # (B,)
             best = torch.where(better, obj.detach(), best)
+            best_ok = best_ok | ok
             best_z[better] = z.detach()[better]
         if step == cfg.steps:
             break
@@ -172,7 +190,8 @@ def refine_encode(tok, images: np.ndarray, cfg: RefineConfig | None = None,
     is_grid = isinstance(tok, GridTokenizer)
     T = tok.num_tokens
     mode = check_config(cfg, T, is_grid)
-    ks: list[int | None] = [None] if mode == "grid" else (_strip(T) if mode == "strip" else [int(cfg.keep)])
+    ks: list[int | None] = ([None] if mode == "grid" else [int(cfg.keep)] if mode == "budget"
+                            else sorted(set(_strip(T)) | {int(k) for k in cfg.extra_ks}))
     was_training = model.training
     model.eval()
     t0 = time.perf_counter()
