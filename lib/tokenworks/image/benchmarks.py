@@ -204,7 +204,7 @@ def bench_refined(ctx: BenchContext) -> None:
     one encoding per budget against the best codec at equal bytes; one encoding for the whole
     strip k = 1, 2, 4, ..., T and whether its PSNR never falls as k doubles; encode speed."""
     from .refine import RefineConfig, refine_encode
-    from .train import prefix_ks
+    from .train import prefix_ks, prefix_metrics
 
     name, data = REFINED
     try:
@@ -231,24 +231,18 @@ def bench_refined(ctx: BenchContext) -> None:
                 f"delta {delta:+.2f} dB; target >= +1 dB: {'met' if delta >= 1.0 else 'NOT met'} with refined encoding; "
                 f"the one-pass ids: {plain:.2f} dB ({plain - best.mean_psnr:+.2f}); same model, decoder and bytes; "
                 f"encoding took {r.seconds:.0f} s ({n / r.seconds:.1f} images/s)"))
-    from .train import psnr_per_image
-
     r = refine_encode(tok, images, RefineConfig(steps=steps))  # one sequence for every prefix
-    mono = {tag: float((np.diff(P, axis=1) >= 0).all(1).mean()) for tag, P in
-            (("plain", r.psnr_before), ("refined", r.psnr_after))}
-    every = sorted(set(r.ks) | set(budget.values()))  # the strip and the budget points, as evaluate() counts
-    mono_all = {tag: float((np.diff(np.stack([psnr_per_image(tok.decode_batch(ids, keep=k), images) for k in every], 1),
-                                    axis=1) >= 0).all(1).mean()) for tag, ids in (("plain", r.plain_codes), ("refined", r.codes))}
+    plain, refined = prefix_metrics(tok, r.plain_codes, images), prefix_metrics(tok, r.codes, images)
+    mono = refined["monotone_frac"]
     ctx.rows.append(Row(
         "image", f"{name} refined encoding ({steps} steps, every prefix at once): share of held-out images whose "
-        f"PSNR never falls as k doubles (1, 2, ..., {tok.num_tokens})", mono["refined"], "share", "target", 0.95,
-        mono["refined"] / 0.95,
-        f"{'met' if mono['refined'] >= 0.95 else 'NOT met'} with refined encoding; one-pass ids: {mono['plain']:.3f}; "
-        f"over every k evaluated (incl. budget points): {mono_all['refined']:.3f} refined, {mono_all['plain']:.3f} one pass; "
+        f"PSNR never falls as k doubles (1, 2, ..., {tok.num_tokens})", mono, "share", "target", 0.95, mono / 0.95,
+        f"{'met' if mono >= 0.95 else 'NOT met'} with refined encoding; one-pass ids: {plain['monotone_frac']:.3f}; "
+        f"over every k evaluated (incl. budget points): {refined['monotone_frac_all_k']:.3f} refined, "
+        f"{plain['monotone_frac_all_k']:.3f} one pass; "
         f"mean PSNR gain per k " + ", ".join(f"{k}: {g:+.2f}" for k, g in zip(r.ks, r.gain_db)) + " dB"))
-
     for b, k in budget.items():
-        p = float(psnr_per_image(tok.decode_batch(r.codes, keep=k), images).mean())
+        p = refined[f"psnr@{b}B"]
         best = _best_codec(images, data, b, "payload")
         ctx.rows.append(Row(
             "image", f"{name} refined encoding ({steps} steps, every prefix at once): PSNR at {b} B ({k} tokens), "

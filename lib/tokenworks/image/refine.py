@@ -43,7 +43,7 @@ import numpy as np
 import torch
 
 from ..errors import InvalidInput
-from ._nn import to_pixels
+from ._nn import to_pixels, to_uint8
 
 MODES = ("budget", "strip", "grid")
 
@@ -115,13 +115,6 @@ def check_config(cfg: RefineConfig, T: int, grid: bool) -> str:
     return "budget"
 
 
-def _psnr(recon: torch.Tensor, target_u8: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) float decode, (B, 3, H, W) uint8-valued float target -> (B,) dB as decode() gives."""
-    r = ((recon.detach().float() + 1.0) * 127.5).round().clamp(0, 255)  # (B, 3, H, W)
-    mse = ((r - target_u8) ** 2).flatten(1).mean(1)  # (B,)
-    return torch.where(mse > 0, 10 * torch.log10(255.0**2 / mse.clamp_min(1e-12)), torch.full_like(mse, 100.0))
-
-
 def _decode(model, q: torch.Tensor, k: int | None) -> torch.Tensor:
     return model.decode_vectors(q) if k is None else model.decode_vectors(q, k)  # (B, 3, H, W)
 
@@ -183,6 +176,7 @@ def refine_encode(tok, images: np.ndarray, cfg: RefineConfig | None = None,
     ``progress(done, total)`` is called after each batch of images.
     """
     from .tokenizer import GridTokenizer
+    from .train import psnr_per_image
 
     cfg = cfg or RefineConfig()
     tok._check_batch(images)
@@ -201,12 +195,11 @@ def refine_encode(tok, images: np.ndarray, cfg: RefineConfig | None = None,
             for i in range(0, len(images), cfg.batch):
                 chunk = np.array(images[i:i + cfg.batch])  # (b, S, S, 3) uint8
                 x = to_pixels(chunk, tok.device)  # (b, 3, S, S)
-                target = torch.as_tensor(chunk, device=tok.device).permute(0, 3, 1, 2).float()  # (b, 3, S, S) 0..255
                 codes, plain = _refine_batch(model, x, ks, mode, cfg)
                 with torch.no_grad():
                     for ids, acc in ((plain, before), (codes, after)):
                         q = model.quantizer.decode_codes(ids)  # (b, T, cd)
-                        acc.append(torch.stack([_psnr(_decode(model, q, k), target) for k in ks], 1).cpu())
+                        acc.append(np.stack([psnr_per_image(to_uint8(_decode(model, q, k)), chunk) for k in ks], 1))
                 out_codes.append(codes.cpu())
                 out_plain.append(plain.cpu())
                 if progress is not None:
@@ -219,6 +212,6 @@ def refine_encode(tok, images: np.ndarray, cfg: RefineConfig | None = None,
         g = model.grid
         codes, plain = codes.reshape(-1, g, g), plain.reshape(-1, g, g)  # (N, H, W)
     return RefineResult(codes=codes, plain_codes=plain, ks=[T if k is None else int(k) for k in ks],
-                        psnr_before=torch.cat(before).numpy(), psnr_after=torch.cat(after).numpy(),
+                        psnr_before=np.concatenate(before), psnr_after=np.concatenate(after),
                         improved=(codes != plain).reshape(len(codes), -1).any(1), mode=mode,
                         config=asdict(cfg), seconds=time.perf_counter() - t0)

@@ -251,6 +251,32 @@ def prefix_ks(T: int, vocab_size: int) -> tuple[list[int], dict[int, int]]:
 
 
 @torch.inference_mode()
+def prefix_metrics(tok: Flex1DTokenizer, ids: np.ndarray, images: np.ndarray, batch: int = 256) -> dict[str, Any]:
+    """PSNR of flex1d ids (N, T) against their images (N, S, S, 3) at every k of ``prefix_ks`` and at
+    the byte budgets, and the shares of images whose PSNR never falls as k grows."""
+    T, V = tok.num_tokens, tok.vocab_size
+    ks, budget = prefix_ks(T, V)
+    all_ks = sorted(set(ks) | set(budget.values()))
+    table = np.zeros((len(images), len(all_ks)))  # (N, len(all_ks)) PSNR
+    for i in range(0, len(images), batch):
+        chunk = images[i:i + batch]
+        for j, k in enumerate(all_ks):
+            table[i:i + len(chunk), j] = psnr_per_image(tok.decode_batch(ids[i:i + batch], keep=k), chunk)
+    mean = table.mean(0)
+    m: dict[str, Any] = {"psnr_per_k": {str(k): round(float(p), 3) for k, p in zip(all_ks, mean)}}
+    for b, k in budget.items():
+        m[f"psnr@{b}B"] = round(float(mean[all_ks.index(k)]), 3)
+        m[f"k@{b}B"] = k
+    m["psnr"] = round(float(mean[-1]), 3)
+    grid = table[:, [all_ks.index(k) for k in ks]]  # (N, len(ks)) on the powers-of-two grid
+    steps = np.diff(grid, axis=1)  # (N, len(ks) - 1)
+    m["monotone_frac"] = float((steps >= 0).all(1).mean())  # PSNR never falls as k doubles
+    m["monotone_frac_0.1dB"] = float((steps >= -0.1).all(1).mean())
+    m["monotone_frac_all_k"] = float((np.diff(table, axis=1) >= 0).all(1).mean())
+    return m
+
+
+@torch.inference_mode()
 def evaluate(tok: ImageTokenizer, images: np.ndarray, batch: int = 256) -> dict[str, Any]:
     """Test-split metrics: PSNR (per k for flex1d), monotonicity in k, codebook health."""
     model = tok.model.eval()
@@ -266,27 +292,11 @@ def evaluate(tok: ImageTokenizer, images: np.ndarray, batch: int = 256) -> dict[
         m.update(psnr=float(np.concatenate(ps).mean()), bytes=bytes_for_tokens(T, V))
     else:
         assert isinstance(tok, Flex1DTokenizer)
-        ks, budget = prefix_ks(T, V)
-        all_ks = sorted(set(ks) | set(budget.values()))
-        table = np.zeros((len(images), len(all_ks)))  # (N, len(all_ks)) PSNR
+        ids = []
         for i in range(0, len(images), batch):
-            chunk = images[i:i + batch]
-            ids = tok.encode_batch(chunk)  # (n, T)
-            health.update(ids)
-            for j, k in enumerate(all_ks):
-                table[i:i + len(chunk), j] = psnr_per_image(tok.decode_batch(ids, keep=k), chunk)
-        mean = table.mean(0)
-        m["psnr_per_k"] = {str(k): round(float(p), 3) for k, p in zip(all_ks, mean)}
-        for b, k in budget.items():
-            m[f"psnr@{b}B"] = round(float(mean[all_ks.index(k)]), 3)
-            m[f"k@{b}B"] = k
-        m["psnr"] = round(float(mean[-1]), 3)
-        grid = table[:, [all_ks.index(k) for k in ks]]  # (N, len(ks)) on the powers-of-two grid
-        steps = np.diff(grid, axis=1)  # (N, len(ks) - 1)
-        m["monotone_frac"] = float((steps >= 0).all(1).mean())  # PSNR never falls as k doubles
-        m["monotone_frac_0.1dB"] = float((steps >= -0.1).all(1).mean())
-        full = table[:, [all_ks.index(k) for k in all_ks]]
-        m["monotone_frac_all_k"] = float((np.diff(full, axis=1) >= 0).all(1).mean())
+            ids.append(tok.encode_batch(images[i:i + batch]))  # (n, T)
+            health.update(ids[-1])
+        m.update(prefix_metrics(tok, np.concatenate(ids), images, batch))
     rep = health.result()
     m["codebook"] = {"usage": round(rep.usage, 4), "entropy": round(rep.entropy, 4),
                      "perplexity": round(rep.perplexity, 1), "dead": rep.dead}
@@ -299,7 +309,7 @@ def evaluate(tok: ImageTokenizer, images: np.ndarray, batch: int = 256) -> dict[
 @torch.no_grad()
 def _refit(model: torch.nn.Module, images: np.ndarray, cfg: TrainConfig, device: torch.device) -> dict[str, Any]:
     """Refit a warm-started VQ codebook to the encoder outputs of all training images (no augmentation)."""
-    from ..quantizers.refit import RefitConfig, refit_codebook
+    from ..quantizers.refit import RefitConfig, check_refit, refit_codebook
     from ..quantizers.vq import VQ
 
     if not cfg.init:
@@ -307,14 +317,13 @@ def _refit(model: torch.nn.Module, images: np.ndarray, cfg: TrainConfig, device:
     if not isinstance(getattr(model, "quantizer", None), VQ):
         raise InvalidInput(f"refit_codebook needs a model with a VQ codebook (grid with quantizer vq); "
                            f"this {cfg.model} has {type(model.quantizer).__name__}")
-    if isinstance(cfg.refit_codebook, bool) or not isinstance(cfg.refit_codebook, int) or cfg.refit_codebook < 1:
-        raise InvalidInput(f"refit_codebook must be a number of iterations >= 1 (0: none), got {cfg.refit_codebook!r}")
+    rcfg = RefitConfig(iters=cfg.refit_codebook, final_lloyd=max(0, min(RefitConfig.final_lloyd, cfg.refit_codebook - 1)))
+    check_refit(rcfg)  # before encoding the whole training set
     model.eval()
     q, xs = model.quantizer, []
     for i in range(0, len(images), 512):
         z = model.latents(to_pixels(images[i:i + 512], device))  # (b, N, D)
         xs.append(q.project_in(z).reshape(-1, q.embed.shape[1]).float().cpu())  # (b * N, C)
-    rcfg = RefitConfig(iters=cfg.refit_codebook, final_lloyd=min(RefitConfig.final_lloyd, cfg.refit_codebook - 1))
     return refit_codebook(q, torch.cat(xs), rcfg).as_dict()
 
 
