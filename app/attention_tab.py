@@ -96,8 +96,7 @@ def build(tab: Any = None) -> None:
     the first view when it is opened, so the model loads only for people who look."""
     import gradio as gr
 
-    from .common import friendly
-    from .exports import add_export
+    from .widgets import export_row, friendly
 
     gr.Markdown(
         "### Attention over real tokens\n"
@@ -122,4 +121,4 @@ def build(tab: Any = None) -> None:
     gr.on(triggers=triggers, fn=friendly(show_attention), inputs=[sentence, layer, head],
           outputs=[plot, status], api_name="attention", trigger_mode="always_last")
     plot.change(fn=None, inputs=None, outputs=None, js=HOVER_JS)
-    add_export("attention", figures={"attention": plot})
+    export_row("attention", figures={"attention": plot})

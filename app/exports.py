@@ -1,8 +1,9 @@
-"""The Export row every tab ends with: one button writes what the tab shows right now as files
-(figures as PNG and SVG, tables as CSV, tokens as JSON, images as PNG, sounds as WAV) plus a zip of them all.
+"""What the Export row every tab ends with writes (no Gradio here; ``widgets.export_row`` lays the
+row out): what the tab shows right now as files (figures as PNG and SVG, tables as CSV, tokens as
+JSON, images as PNG, sounds as WAV) plus a zip of them all.
 
-    add_export("image", figures={"strip": strip_plot}, tables={"rd points": rd_table},
-               images={"input": shown_in}, extra=Extra([state], image_tokens))
+    export_row("image", figures={"strip": strip_plot}, tables={"rd points": rd_table},
+               images={"input": shown_in}, extra=Extra([state], image_tokens))     # in a tab's build()
 
 What a component hands a handler as an *input* in Gradio 6.31 (and what is made of it here):
 * gr.Plot: ``PlotData(type="plotly", plot=<the figure's JSON string>)`` or None; ``plotly.io.from_json``
@@ -30,7 +31,7 @@ from typing import Any, Callable
 from tokenworks.errors import InvalidInput, TokenworksError
 from tokenworks.viz.export import ExportBundle, export_bundle
 
-KEEP_S = 6 * 3600  # export folders older than this (s) are removed by the next export (app.main.DELETE_CACHE's age)
+KEEP_S = 6 * 3600  # export folders older than this (s) are removed by the next export (widgets.DELETE_CACHE's age)
 BUTTON = "Export figures and tables"
 FILES_LABEL = "Files: PNG and SVG per figure, CSV per table, JSON, PNG per image, and a zip of them all"
 
@@ -144,13 +145,6 @@ def image_of(value: Any) -> Any:
 
 # ---- one export ------------------------------------------------------------------------------
 
-def export_root() -> Path:
-    """Where exports go: ``exports/`` in the app's upload folder ($GRADIO_TEMP_DIR)."""
-    from .main import upload_dir
-
-    return upload_dir() / "exports"
-
-
 def prune(root: Path, keep_s: float = KEEP_S) -> None:
     """Remove export folders under ``root`` older than ``keep_s`` seconds."""
     if not root.is_dir():
@@ -183,12 +177,13 @@ def collect(figures: dict[str, Any] | None = None, tables: dict[str, Any] | None
     return items
 
 
-def export_view(key: str, items: Items, root: Path | None = None) -> ExportBundle:
-    """Write ``items`` (see ``collect``) for tab ``key``; raises NothingToExport when it is empty."""
+def export_view(key: str, items: Items, root: Path) -> ExportBundle:
+    """Write ``items`` (see ``collect``) for tab ``key`` into a fresh folder under ``root``; raises
+    NothingToExport when it is empty."""
     if not items.count():
         raise NothingToExport(f"nothing to export yet: the {key} tab shows no figure, table or tokens. "
                               "Run the tab first (press its main button), then export.")
-    root = export_root() if root is None else Path(root)
+    root = Path(root)
     prune(root)
 
     def named(d: dict[str, Any]) -> dict[str, Any]:
@@ -206,9 +201,11 @@ def notes_markdown(bundle: ExportBundle) -> str:
 
 
 def make_handler(key: str, figures: list[str], tables: list[str], jsons: list[str], images: list[str],
-                 extra: Extra | None = None, root: Path | None = None) -> Callable[..., tuple[list[str], str]]:
+                 extra: Extra | None = None, root: Path | Callable[[], Path] = Path("exports")
+                 ) -> Callable[..., tuple[list[str], str]]:
     """The click handler: (*values in the order figures, tables, jsons, images, extra inputs) ->
-    (file paths, notes as Markdown)."""
+    (file paths, notes as Markdown); files go under ``root`` (a folder, or a function giving it at
+    click time, as ``widgets.export_row`` does with the app's upload folder)."""
     sizes = [len(figures), len(tables), len(jsons), len(images)]
 
     def export(*values: Any) -> tuple[list[str], str]:
@@ -222,30 +219,8 @@ def make_handler(key: str, figures: list[str], tables: list[str], jsons: list[st
                 items.add(extra.fn(*values[at:]))
             except TokenworksError as e:
                 items.notes.append(str(e))
-        bundle = export_view(key, items, root)
+        bundle = export_view(key, items, root() if callable(root) else root)
         return [str(p) for p in bundle.files + [bundle.zip_path]], notes_markdown(bundle)
 
     export.__name__ = f"export_{key}"
     return export
-
-
-def add_export(key: str, *, figures: dict[str, Any] | None = None, tables: dict[str, Any] | None = None,
-               jsons: dict[str, Any] | None = None, images: dict[str, Any] | None = None,
-               extra: Extra | None = None) -> Any:
-    """Add the Export row to the current Blocks context (at the end of a tab's ``build``): a button,
-    a note and the file list. ``figures`` etc. map a label (the file name) to the component shown.
-    Returns the button."""
-    import gradio as gr
-
-    from .common import friendly
-
-    figures, tables, jsons, images = figures or {}, tables or {}, jsons or {}, images or {}
-    with gr.Accordion("Export", open=False, elem_id=f"tw-{key}-export-box"):
-        button = gr.Button(BUTTON, size="sm", elem_id=f"tw-{key}-export")
-        note = gr.Markdown(elem_id=f"tw-{key}-export-notes")
-        files = gr.File(label=FILES_LABEL, file_count="multiple", interactive=False, height=140, elem_id=f"tw-{key}-export-files")
-    fn = make_handler(key, list(figures), list(tables), list(jsons), list(images), extra)
-    inputs = [*figures.values(), *tables.values(), *jsons.values(), *images.values(), *(extra.inputs if extra else [])]
-    button.click(friendly(fn), inputs=inputs, outputs=[files, note], api_name=f"export_{key}",
-                 concurrency_limit=1, concurrency_id="export")
-    return button

@@ -22,12 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import gradio as gr
 import pandas as pd
 
 from tokenworks.errors import TokenworksError
 from tokenworks.text.parity import ParityTable, parity_table
 
-from .shared import chosen_names, warnings_markdown
+from . import links
+from .widgets import Components, bind, chosen_names, export_row, friendly, link_box, link_info, link_notes, names_of
+from .widgets import opens, params_of, selected, warnings_markdown
 
 log = logging.getLogger("tokenworks.app")
 
@@ -246,29 +249,101 @@ def view(tokenizers: Any = None, script: Any = ALL_SCRIPTS, map_tokenizer: Any =
                          map_choices=list(table.tokenizers), map_tokenizer=map_tok, table=table)
 
 
-def show(tokenizers: Any, script: Any = ALL_SCRIPTS, map_tokenizer: Any = None, family: Any = ALL_FAMILIES) -> tuple:
-    """UI handler: (status, table, map, bars, csv file, script dropdown, family dropdown,
-    map-tokenizer dropdown)."""
-    import gradio as gr
+@dataclass
+class LanguagesUI(Components):
+    names: Any  # the settings
+    script: Any
+    family: Any
+    map_tok: Any
+    status: Any  # the view
+    table: Any
+    plot: Any
+    bars: Any
+    csv: Any
+    query: Any  # the link box
+    note: Any
+    tabs: Any
 
+
+def show(ui: LanguagesUI, tokenizers: Any, script: Any = ALL_SCRIPTS, map_tokenizer: Any = None,
+         family: Any = ALL_FAMILIES) -> dict:
+    """UI handler: the status, table, map, bars, CSV file and the script, family and map-tokenizer dropdowns."""
     v = view(tokenizers, script, map_tokenizer, family=family)
-    return (v.status, v.frame, v.map_figure, v.bars_figure, v.csv_path,
-            gr.update(choices=v.scripts, value=v.script),
-            gr.update(choices=v.families, value=v.family),
-            gr.update(choices=v.map_choices, value=v.map_tokenizer))
+    return ui.set(status=v.status, table=v.frame, plot=v.map_figure, bars=v.bars_figure, csv=v.csv_path,
+                  script=gr.update(choices=v.scripts, value=v.script),
+                  family=gr.update(choices=v.families, value=v.family),
+                  map_tok=gr.update(choices=v.map_choices, value=v.map_tokenizer))
+
+
+# ---- the link -------------------------------------------------------------------------------
+
+SPEC = links.languages_spec((), (), 1)  # the parameters only: building a link needs no choices
+
+
+def link_spec() -> links.TabSpec:
+    return links.languages_spec(text_tokenizers(), DEFAULT_TOKENIZERS, MAX_TOKENIZERS)
+
+
+def link(tokenizers: Any, script: Any, family: Any, map_tokenizer: Any) -> tuple[str, Any]:
+    """UI handler: (query, link box) for the tab's settings as they are."""
+    state = links.LanguagesLink(tokenizers=names_of(tokenizers), script=_script_code(script),
+                                family=_family_name(family),
+                                map=map_tokenizer if isinstance(map_tokenizer, str) and map_tokenizer else None)
+    return links.build_link(SPEC, state), link_info()
+
+
+def _check_filters(s: links.LanguagesLink, notes: list[str]) -> tuple[str, str, list[str], list[str]]:
+    """(script choice, family choice, script choices, family choices) for the link's script and
+    family, checked against the measured table; one that no language here has is noted and dropped."""
+    if s.script is None and s.family is None:
+        return ALL_SCRIPTS, ALL_FAMILIES, [ALL_SCRIPTS], [ALL_FAMILIES]
+    try:
+        table, _ = compute(list(s.tokenizers))
+    except TokenworksError:
+        table = None
+    if table is None:  # the tab's own handler says why
+        return ALL_SCRIPTS, ALL_FAMILIES, [ALL_SCRIPTS], [ALL_FAMILIES]
+    scripts = script_choices(table)
+    script = next((c for c in scripts[1:] if _script_code(c).lower() == (s.script or "").lower()), ALL_SCRIPTS)
+    if s.script is not None and script == ALL_SCRIPTS:
+        notes.append(f"Ignored script {s.script!r}: no language here is written in it; choose from: "
+                     f"{links.allowed(sorted(table.scripts()))}.")
+    code = _script_code(script)
+    families = family_choices(table.filter(script=code) if code else table)
+    family = next((c for c in families[1:] if _family_name(c).lower() == (s.family or "").lower()), ALL_FAMILIES)
+    if s.family is not None and family == ALL_FAMILIES:
+        names = [_family_name(c) for c in families[1:]]
+        notes.append(f"Ignored family {s.family!r}: no language here{f' written in {code}' if code else ''} is of it; "
+                     f"choose from: {links.allowed(names)}.")
+    return script, family, scripts, families
+
+
+def restore(ui: LanguagesUI, tokenizers: Any, script: Any, family: Any, map_tokenizer: Any,
+            request: gr.Request) -> dict:
+    """Page load: a link to this tab sets the tokenizers, script, family and map tokenizer and
+    selects it (the tab's select then computes); any other page load only writes the query."""
+    params = params_of(request)
+    if not opens(params, "languages"):
+        return ui.set(note="", query=link(tokenizers, script, family, map_tokenizer)[0])
+    spec = link_spec()
+    parsed = links.parse_link(params, spec)
+    s, notes = parsed.state, parsed.notes
+    if s.map is not None and s.map not in s.tokenizers:
+        notes.append(f"Ignored map={s.map}: the map shows one of the chosen tokenizers ({', '.join(s.tokenizers)}).")
+        s.map = None
+    script_choice, family_choice, scripts, families = _check_filters(s, notes)
+    s.script, s.family = _script_code(script_choice), _family_name(family_choice)
+    return ui.set(names=gr.update(value=list(s.tokenizers)), script=gr.update(choices=scripts, value=script_choice),
+                  family=gr.update(choices=families, value=family_choice),
+                  map_tok=gr.update(choices=list(s.tokenizers), value=s.map or s.tokenizers[0]),
+                  note=link_notes(notes), query=links.build_link(spec, s), tabs=selected("languages"))
 
 
 def build(tab: Any = None) -> None:
     """Lay out the Languages tab inside the current gr.Blocks context; ``tab`` (the gr.Tab) computes
     the view when it is opened, so the declarations are read only by people who look."""
-    import gradio as gr
-
-    from . import tab_links, text_links
-    from .common import friendly
-    from .exports import add_export
-
     gr.Markdown(INTRO)
-    link = tab_links.link_box("languages")
+    box = link_box("languages")
     with gr.Row():
         names = gr.Dropdown(choices=text_tokenizers(), value=DEFAULT_TOKENIZERS, multiselect=True,
                             max_choices=MAX_TOKENIZERS, label="Tokenizers", scale=3,
@@ -289,16 +364,20 @@ def build(tab: Any = None) -> None:
     csv = gr.File(label="Download CSV (one row per language and tokenizer)", interactive=False,
                   elem_id="tw-languages-csv")
     bars = gr.Plot(label="Sorted premiums", elem_id="tw-languages-bars")
-    outputs = [status, table, plot, bars, csv, script, family, map_tok]
+    ui = LanguagesUI(names=names, script=script, family=family, map_tok=map_tok, status=status, table=table,
+                     plot=plot, bars=bars, csv=csv, query=box.query, note=box.note, tabs=box.tabs)
     settings = [names, script, family, map_tok]
-    gr.on(triggers=[c.change for c in settings], fn=friendly(text_links.languages_link), inputs=settings,
-          outputs=[link.query, link.link], api_name=False, trigger_mode="always_last", show_progress="hidden")
-    if gr.context.Context.root_block is not None:  # a link to this tab: its settings, then the tab's select computes
-        gr.context.Context.root_block.load(link.restore(text_links.languages_restore), inputs=settings,
-                                           outputs=settings + link.outputs, api_name=False, show_progress="hidden")
+    gr.on(triggers=[c.change for c in settings], fn=friendly(link), inputs=settings,
+          outputs=[box.query, box.link], api_name=False, trigger_mode="always_last", show_progress="hidden")
+    root = gr.context.Context.root_block
+    if root is not None:  # a link to this tab: its settings, then the tab's select computes
+        root.load(friendly(bind(restore, ui)), inputs=settings,
+                  outputs=ui.outputs("names", "script", "family", "map_tok", "note", "query", "tabs"),
+                  api_name=False, show_progress="hidden")
     triggers = [run.click, names.change, script.input, family.input, map_tok.input]
     if tab is not None:
         triggers.append(tab.select)
-    gr.on(triggers=triggers, fn=friendly(show), inputs=[names, script, map_tok, family], outputs=outputs,
+    gr.on(triggers=triggers, fn=friendly(bind(show, ui)), inputs=[names, script, map_tok, family],
+          outputs=ui.outputs("status", "table", "plot", "bars", "csv", "script", "family", "map_tok"),
           api_name="languages", trigger_mode="always_last")
-    add_export("languages", figures={"map": plot, "sorted premiums": bars}, tables={"premium per language": table})
+    export_row("languages", figures={"map": plot, "sorted premiums": bars}, tables={"premium per language": table})

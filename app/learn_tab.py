@@ -21,12 +21,17 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+import gradio as gr
 import numpy as np
 import pandas as pd
 
 from tokenworks.errors import TokenworksError
 from tokenworks.text.bpe_replay import (MAX_ENCODE_CHARS, MAX_MERGES, MAX_TRAIN_CHARS, EncodingReplay,
                                         TrainingReplay, replay_encoding, replay_training)
+
+from . import links
+from .widgets import Components, bind, export_row, friendly, link_box, link_info, link_notes, opens, params_of
+from .widgets import selected, whole_number
 
 DEFAULT_CORPUS = (
     "The cat sat on the mat. The cat ate the rat. "
@@ -195,15 +200,29 @@ def encoding_view(text: Any, vocab: Any = TRAINED, order: Any = "chunk", corpus:
 
 
 def _slider(n: int, value: int) -> Any:
-    import gradio as gr
-
     return gr.update(maximum=max(n, 1), value=value)
 
 
-def train(corpus: Any, n_merges: Any) -> tuple:
-    """UI handler (Train): (status, chips, merge table, slider reset to step 0 with its new range)."""
+@dataclass
+class LearnUI(Components):
+    corpus: Any
+    n_merges: Any
+    text: Any
+    vocab: Any
+    order: Any
+    status_t: Any  # the training replay: status, chips, merge table, step slider
+    chips_t: Any
+    table_t: Any
+    slider_t: Any
+    query: Any  # the link box
+    note: Any
+    tabs: Any
+
+
+def train(ui: LearnUI, corpus: Any, n_merges: Any) -> dict:
+    """UI handler (Train): the status, chips, merge table and the slider reset to step 0 with its new range."""
     v = training_view(corpus, n_merges, 0)
-    return v.status, v.chips_html, v.table, _slider(v.n_steps, 0)
+    return ui.set(status_t=v.status, chips_t=v.chips_html, table_t=v.table, slider_t=_slider(v.n_steps, 0))
 
 
 def training_step(corpus: Any, n_merges: Any, step: Any) -> tuple:
@@ -235,17 +254,49 @@ def step_encoding(text: Any, vocab: Any, order: Any, corpus: Any, n_merges: Any,
     return min(max(_int(step) + delta, 0), v.n_steps)
 
 
+# ---- the link -------------------------------------------------------------------------------
+
+VOCAB_LINKS = {"trained": TRAINED, "cl100k": CL100K}  # link value -> the tab's choice
+ORDERS = tuple(ORDER_CHOICES.values())
+
+
+def link_spec() -> links.TabSpec:
+    return links.learn_spec(DEFAULT_CORPUS, MAX_TRAIN_CHARS, DEFAULT_MERGES, MAX_MERGES, DEFAULT_ENCODE_TEXT,
+                            MAX_ENCODE_CHARS, tuple(VOCAB_LINKS), ORDERS)
+
+
+def link(corpus: Any, n_merges: Any, text: Any, vocab: Any, order: Any) -> tuple[str, Any]:
+    """UI handler: (query, link box) for the tab's settings as they are."""
+    spec = link_spec()
+    state = links.LearnLink(corpus=corpus if isinstance(corpus, str) else None, merges=whole_number(n_merges),
+                            text=text if isinstance(text, str) else None,
+                            vocab=next((k for k, v in VOCAB_LINKS.items() if v == vocab), None),
+                            order=order if order in ORDERS else None)
+    dropped = links.left_out(spec, state)
+    info = f"The {' and the '.join(dropped)} {'are' if len(dropped) > 1 else 'is'} too long for a link and left out." \
+        if dropped else ""
+    return links.build_link(spec, state), link_info(info)
+
+
+def restore(ui: LearnUI, corpus: Any, n_merges: Any, text: Any, vocab: Any, order: Any,
+            request: gr.Request) -> dict:
+    """Page load: a link to this tab sets its settings and selects it (the tab's select then
+    trains); any other page load only writes the tab's query (its link box starts current)."""
+    params = params_of(request)
+    if not opens(params, "learn"):
+        return ui.set(note="", query=link(corpus, n_merges, text, vocab, order)[0])
+    spec = link_spec()
+    parsed = links.parse_link(params, spec)
+    s = parsed.state
+    return ui.set(corpus=s.corpus, n_merges=s.merges, text=s.text, vocab=VOCAB_LINKS[s.vocab], order=s.order,
+                  note=link_notes(parsed.notes), query=links.build_link(spec, s), tabs=selected("learn"))
+
+
 def build(tab: Any = None) -> None:
     """Lay out the Learn tab inside the current gr.Blocks context; ``tab`` (the gr.Tab) runs the
     default training replay when opened."""
-    import gradio as gr
-
-    from . import tab_links, text_links
-    from .common import friendly
-    from .exports import add_export
-
     gr.Markdown(INTRO)
-    link = tab_links.link_box("learn")
+    box = link_box("learn")
     gr.Markdown("#### 1 · Training replay")
     with gr.Row():
         corpus = gr.Textbox(value=DEFAULT_CORPUS, lines=3, max_lines=8, label="Corpus", scale=4,
@@ -283,18 +334,22 @@ def build(tab: Any = None) -> None:
     status_e = gr.Markdown("Press Encode to replay an encoding.", elem_id="tw-learn-encode-status")
     chips_e = gr.HTML(elem_id="tw-learn-encode-chips")
 
+    ui = LearnUI(corpus=corpus, n_merges=n_merges, text=text, vocab=vocab, order=order, status_t=status_t,
+                 chips_t=chips_t, table_t=table_t, slider_t=slider_t, query=box.query, note=box.note, tabs=box.tabs)
     settings = [corpus, n_merges, text, vocab, order]
-    gr.on(triggers=[c.change for c in settings], fn=friendly(text_links.learn_link), inputs=settings,
-          outputs=[link.query, link.link], api_name=False, trigger_mode="always_last", show_progress="hidden")
-    if gr.context.Context.root_block is not None:  # a link to this tab: its settings, then the tab's select trains
-        gr.context.Context.root_block.load(link.restore(text_links.learn_restore), inputs=settings,
-                                           outputs=settings + link.outputs, api_name=False, show_progress="hidden")
+    gr.on(triggers=[c.change for c in settings], fn=friendly(link), inputs=settings,
+          outputs=[box.query, box.link], api_name=False, trigger_mode="always_last", show_progress="hidden")
+    root = gr.context.Context.root_block
+    if root is not None:  # a link to this tab: its settings, then the tab's select trains
+        root.load(friendly(bind(restore, ui)), inputs=settings,
+                  outputs=ui.outputs("corpus", "n_merges", "text", "vocab", "order", "note", "query", "tabs"),
+                  api_name=False, show_progress="hidden")
     triggers = [train_btn.click, corpus.submit]
     if tab is not None:
         triggers.append(tab.select)
     enc_inputs = [text, vocab, order, corpus, n_merges]
-    gr.on(triggers=triggers, fn=friendly(train), inputs=[corpus, n_merges],
-          outputs=[status_t, chips_t, table_t, slider_t], api_name="learn_train").then(
+    gr.on(triggers=triggers, fn=friendly(bind(train, ui)), inputs=[corpus, n_merges],
+          outputs=ui.outputs("status_t", "chips_t", "table_t", "slider_t"), api_name="learn_train").then(
         friendly(encode), inputs=enc_inputs, outputs=[status_e, chips_e, slider_e], api_name=False)  # new vocabulary
     slider_t.change(friendly(training_step), inputs=[corpus, n_merges, slider_t], outputs=[status_t, chips_t, table_t],
                     api_name="learn_train_step", trigger_mode="always_last", show_progress="hidden")
@@ -312,4 +367,4 @@ def build(tab: Any = None) -> None:
                  api_name=False, show_progress="hidden")
     next_e.click(friendly(lambda *a: step_encoding(*a, 1)), inputs=enc_inputs + [slider_e], outputs=slider_e,
                  api_name=False, show_progress="hidden")
-    add_export("learn", tables={"merge table": table_t})
+    export_row("learn", tables={"merge table": table_t})

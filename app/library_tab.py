@@ -5,7 +5,7 @@ import gradio as gr
 
 import tokenworks as tw
 
-from .exports import add_export
+from .widgets import export_row, friendly
 
 
 def tokenizer_table() -> list[list[str]]:
@@ -28,8 +28,6 @@ def asset_table() -> list[list[str]]:
 
 
 def build() -> None:
-    from .common import friendly
-
     gr.Markdown("### Tokenizers\nEvery name here works with `tw.load(name)` in Python and in the other tabs.")
     tokenizers = gr.Dataframe(
         value=tokenizer_table(),
@@ -48,5 +46,5 @@ def build() -> None:
     )
     refresh = gr.Button("Refresh asset status", size="sm")
     refresh.click(friendly(asset_table), outputs=table, api_name="asset_status")
-    add_export("library", tables={"tokenizers": tokenizers, "assets": table})
+    export_row("library", tables={"tokenizers": tokenizers, "assets": table})
 

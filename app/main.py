@@ -12,15 +12,14 @@ import ipaddress
 import logging
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 
 from tokenworks.viz.text import CSS as TOKENS_CSS
 
-from . import attention_tab, audio_tab, image_tab, languages_tab, library_tab, metrics_tab, text_tab
-from . import learn_tab, scheduling, tab_links, train_tab
+from . import attention_tab, audio_tab, image_tab, languages_tab, learn_tab, library_tab, metrics_tab, scheduling
+from . import text_tab, train_tab
+from .widgets import DELETE_CACHE, select_plain_tab, upload_dir, wire_tab_selects
 
 TITLE = "tokenworks"
 CSS = TOKENS_CSS + """
@@ -32,27 +31,15 @@ CSS = TOKENS_CSS + """
 """
 
 
-# Uploads live in Gradio's cache folder: every hour, files older than six hours are deleted
-# (and the whole cache when the server stops). A tab that is asked to re-read a deleted upload says
-# "upload it again". (The Train tab copies training data into runs/uploads/ on purpose: a run
-# needs its data to resume.)
-DELETE_CACHE = (3600, 6 * 3600)  # (how often to clean, in s; age of a file that is deleted, in s)
-
-
-def upload_dir() -> Path:
-    """The app's own folder for uploads under the system temp folder ($GRADIO_TEMP_DIR wins)."""
-    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "tokenworks-gradio")
-
-
 def build_app() -> gr.Blocks:
     with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(
             "# tokenworks\nTokenize text, images and audio, look inside the tokens, compare tokenizers, train your own. "
             "Everything runs offline on this machine."
         )
-        with gr.Tabs() as tabs:  # ids are the values of a link's tab= (app/url_state.py)
+        with gr.Tabs() as tabs:  # ids are the values of a link's tab= (app/links.py)
             with gr.Tab("Text", id="text", elem_id="tw-tab-text") as text:
-                text_tab.build(demo)
+                text_tab.build()
             with gr.Tab("Learn", id="learn", elem_id="tw-tab-learn") as learn:
                 learn_tab.build(learn)
             with gr.Tab("Languages", id="languages", elem_id="tw-tab-languages") as languages:
@@ -70,10 +57,10 @@ def build_app() -> gr.Blocks:
             with gr.Tab("Attention", id="attention", elem_id="tw-tab-attention") as attention:
                 attention_tab.build(attention)
         # links: the address bar follows the open tab; a link to a tab without settings opens it
-        tab_links.wire_tab_selects({"text": text, "learn": learn, "languages": languages, "metrics": metrics,
+        wire_tab_selects({"text": text, "learn": learn, "languages": languages, "metrics": metrics,
                                     "image": image, "audio": audio, "train": train, "library": library,
                                     "attention": attention})
-        demo.load(tab_links.select_plain_tab, inputs=None, outputs=tabs, api_name=False, show_progress="hidden")
+        demo.load(select_plain_tab, inputs=None, outputs=tabs, api_name=False, show_progress="hidden")
     return demo
 
 

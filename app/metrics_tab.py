@@ -24,11 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import gradio as gr
 import pandas as pd
 
 from tokenworks.errors import InvalidInput, TokenworksError
 
-from .shared import chosen_names, warnings_markdown
+from . import links
+from .widgets import UPLOAD_INFO, Components, bind, chosen_names, export_row, friendly, link_box, link_info
+from .widgets import link_notes, names_of, opens, params_of, selected, warnings_markdown, whole_number
 
 log = logging.getLogger("tokenworks.app")
 
@@ -241,16 +244,67 @@ def show(tokenizers: Any, source: str, languages: Any, upload: Any, split: str, 
     return v.status, v.frame, v.csv_path
 
 
+# ---- the link -------------------------------------------------------------------------------
+
+CORPUS_LINKS = {"sample": SAMPLE, **{v: k for k, v in CORPORA.items()}, "udhr": UDHR}  # link value -> the tab's choice
+SPLIT_LINKS = {v: k for k, v in UPLOAD_SPLITS.items()}
+SPEC = links.metrics_spec((), (), 1, (), (), "", "", "", 1)  # the parameters only: building a link needs no choices
+
+
+def _key(mapping: dict[str, Any], value: Any) -> str | None:
+    return next((k for k, v in mapping.items() if v == value), None)
+
+
+def link_spec() -> links.TabSpec:
+    return links.metrics_spec(text_tokenizers(), DEFAULT_TOKENIZERS, MAX_TOKENIZERS, tuple(CORPUS_LINKS),
+                              tuple(SPLIT_LINKS), "sample", DEFAULT_LANGUAGES, next(iter(SPLIT_LINKS)), DEFAULT_LIMIT)
+
+
+def link(tokenizers: Any, source: Any, languages: Any, split: Any, limit: Any) -> tuple[str, Any]:
+    """UI handler: (query, link box) for the tab's settings as they are."""
+    state = links.MetricsLink(tokenizers=names_of(tokenizers), corpus=_key(CORPUS_LINKS, source),
+                              languages=languages if isinstance(languages, str) else None,
+                              split=_key(SPLIT_LINKS, split), limit=whole_number(limit))
+    info = UPLOAD_INFO.format(what="file", instead="corpus") if source == UPLOAD else ""
+    return links.build_link(SPEC, state), link_info(info)
+
+
+@dataclass
+class MetricsUI(Components):
+    names: Any  # the settings
+    source: Any
+    languages: Any
+    split: Any
+    limit: Any
+    status: Any  # the view
+    table: Any
+    csv: Any
+    query: Any  # the link box
+    note: Any
+    tabs: Any
+
+
+def restore(ui: MetricsUI, tokenizers: Any, source: Any, languages: Any, split: Any, limit: Any,
+            request: gr.Request) -> dict:
+    """Page load: a link to this tab sets its settings, computes their metrics (the Compute button
+    has no other trigger) and selects the tab; any other page load only writes the query."""
+    params = params_of(request)
+    if not opens(params, "metrics"):
+        return ui.set(note="", query=link(tokenizers, source, languages, split, limit)[0])
+    spec = link_spec()
+    parsed = links.parse_link(params, spec)
+    s = parsed.state
+    v = view(list(s.tokenizers), CORPUS_LINKS[s.corpus], s.languages, None, SPLIT_LINKS[s.split], s.limit)
+    return ui.set(names=gr.update(choices=spec.param("tokenizers").choices, value=list(s.tokenizers)),
+                  source=CORPUS_LINKS[s.corpus], languages=s.languages, split=SPLIT_LINKS[s.split], limit=s.limit,
+                  status=v.status, table=v.frame, csv=v.csv_path, note=link_notes(parsed.notes),
+                  query=links.build_link(spec, s), tabs=selected("metrics"))
+
+
 def build(tab: Any = None) -> None:
     """Lay out the Metrics tab inside the current gr.Blocks context."""
-    import gradio as gr
-
-    from . import tab_links, text_links
-    from .common import friendly
-    from .exports import add_export
-
     gr.Markdown(INTRO)
-    link = tab_links.link_box("metrics")
+    box = link_box("metrics")
     with gr.Row():
         names = gr.Dropdown(choices=text_tokenizers(), value=DEFAULT_TOKENIZERS, multiselect=True,
                             max_choices=MAX_TOKENIZERS, label="Tokenizers", scale=3,
@@ -275,12 +329,15 @@ def build(tab: Any = None) -> None:
     csv = gr.File(label="Download CSV (every metric, with flags and notes)", interactive=False,
                   elem_id="tw-metrics-csv")
     upload.upload(lambda: UPLOAD, outputs=source, api_name=False)
+    ui = MetricsUI(names=names, source=source, languages=languages, split=split, limit=limit, status=status,
+                   table=table, csv=csv, query=box.query, note=box.note, tabs=box.tabs)
     settings = [names, source, languages, split, limit]
-    gr.on(triggers=[c.change for c in settings], fn=friendly(text_links.metrics_link), inputs=settings,
-          outputs=[link.query, link.link], api_name=False, trigger_mode="always_last", show_progress="hidden")
-    if gr.context.Context.root_block is not None:  # a link to this tab: its settings and their metrics
-        gr.context.Context.root_block.load(link.restore(text_links.metrics_restore), inputs=settings,
-                                           outputs=settings + [status, table, csv] + link.outputs, api_name=False)
+    gr.on(triggers=[c.change for c in settings], fn=friendly(link), inputs=settings,
+          outputs=[box.query, box.link], api_name=False, trigger_mode="always_last", show_progress="hidden")
+    root = gr.context.Context.root_block
+    if root is not None:  # a link to this tab: its settings and their metrics
+        root.load(friendly(bind(restore, ui)), inputs=settings, outputs=ui.outputs(),
+                  api_name=False)
     gr.on(triggers=[run.click], fn=friendly(show), inputs=[names, source, languages, upload, split, limit],
           outputs=[status, table, csv], api_name="metrics", trigger_mode="always_last")
-    add_export("metrics", tables={"metrics": table})
+    export_row("metrics", tables={"metrics": table})

@@ -33,12 +33,14 @@ QUICK_LIMIT = 8  # quick requests at once
 COMPUTE_LIMIT = int(os.environ.get("TOKENWORKS_COMPUTE_LIMIT", 1))  # compute requests at once (env overrides)
 COMPUTE_THREADS = 1  # torch threads in the app process (env TOKENWORKS_APP_THREADS overrides)
 
-# Events that stay quick whatever their inputs, by api name or (UI-only events) handler name.
+# Events that stay quick whatever their inputs, by api name or (UI-only events) handler name, plain
+# or with its module ("text_tab.restore": every tab's page-load handler is named restore).
 QUICK_EVENTS = frozenset({
     # Text tab
-    "text_view", "show", "tokenize", "compare", "token_clicked", "merge_tree", "restore", "link_changed",
-    # every tab's "Link to this view" (builds a query string) and opening a tab from a link
-    "image_link", "audio_link", "learn_link", "languages_link", "metrics_link", "select_plain_tab",
+    "text_view", "show", "tokenize", "compare", "token_clicked", "merge_tree", "text_tab.restore",
+    # every tab's "Link to this view" (builds a query string), opening a tab from a link, and the
+    # page-load handlers that only set controls (the tab's select then computes)
+    "link", "select_plain_tab", "learn_tab.restore", "languages_tab.restore",
     # Learn tab: one step of a merge or encoding animation
     "learn_train_step", "learn_encode_step", "training_step", "encoding_step",
     # small UI updates and lists
@@ -112,7 +114,9 @@ def assign_queues(demo: Any) -> dict[str, list[str]]:
         if block_fn.concurrency_limit != "default":
             continue
         name = getattr(block_fn.fn, "__name__", None) if block_fn.fn is not None else None
-        q = queue_of(block_fn.api_name, name)
+        module = str(getattr(block_fn.fn, "__module__", "")).rsplit(".", 1)[-1]
+        qualified = f"{module}.{name}"
+        q = queue_of(block_fn.api_name, qualified if qualified in QUICK_EVENTS else name)
         block_fn.concurrency_id = q
         block_fn.concurrency_limit = QUICK_LIMIT if q == QUICK else COMPUTE_LIMIT
         if q == COMPUTE and block_fn.fn is not None:

@@ -1,7 +1,7 @@
 """Text tab: tokenize text with one or more tokenizers and see every token, its id and its spans;
 Compare 2 to 4 tokenizers side by side; click a token to see its merge tree.
 
-The view lives in the page URL (``app/url_state.py``), so it can be shared as a link:
+The view lives in the page URL (``app/links.py``), so it can be shared as a link:
 
     http://127.0.0.1:7860/?tokenizers=text/o200k_base,text/r50k_base&mode=compare&text=Hello%20world
 
@@ -15,7 +15,7 @@ overlong text, an unknown mode) is dropped with a note above the tokens saying w
 As the tokenizers, text or mode change, the address bar is kept current (``history.replaceState``)
 and "Link to this view" shows the link to copy; a text too long for a link (over about 8,000
 characters once encoded) is left out of it and the link says so. A link without ``tab`` (or with
-``tab=text``) is this tab's; the other tabs' links (``tab=image&...``, ``app/url_tabs.py``) leave it as built.
+``tab=text``) is this tab's; the other tabs' links (``tab=image&...``) leave it as built.
 """
 from __future__ import annotations
 
@@ -29,15 +29,18 @@ from tokenworks.errors import InvalidInput
 from tokenworks.text.compare import MAX_COMPARE, MIN_COMPARE, compare as compare_texts, merge_history
 from tokenworks.viz.text import compare_html, merge_tree_html, tokens_html
 
-from . import url_state, url_tabs
-from .exports import Extra, Items, add_export
-from .shared import name_list, warnings_markdown
+from . import links
+from .exports import Extra, Items
+from .widgets import Components, bind, export_row, friendly, link_box, link_info, link_notes, name_list, names_of
+from .widgets import load_tokenizer, params_of
 
 MAX_CHARS = 100_000  # longest text the tab accepts
 MAX_TOKENIZERS = 6  # how many tokenizers one request may compare
 DEFAULT_TEXT = "Tokenizers turn text into numbers: héllo, 世界, 👋🏽!"
 DEFAULT_TOKENIZERS = ["text/cl100k_base", "text/bytes"]  # a real vocabulary beside the byte baseline
 MODES = ("Tokens", "Compare")  # one tokenization under another, or 2 to 4 side by side with differences marked
+MODE_VALUES = {"Tokens": "tokens", "Compare": "compare"}  # the tab's mode -> its value in a link
+MODES_BY_LINK = {v: k for k, v in MODE_VALUES.items()}
 LINK_INFO = "Opens this view: the tokenizers, the text and the mode."
 MERGE_HINT = ("<div class='tw-mcaption'>Click a token to see how it was built: the merge tree of a byte-level BPE "
               "token, down to single bytes.</div>")
@@ -58,10 +61,6 @@ element.addEventListener('click', (e) => {
 });
 """
 CLICK_CSS = ".tw-tok { cursor: pointer; } .tw-tok.tw-selected { outline: 2px solid #2563eb; outline-offset: 1px; }"
-# the query built in Python (a hidden box) goes into the address bar while this tab is open, replacing
-# every link parameter of every tab and keeping the others (Gradio's own, e.g. view=api or __theme),
-# and the full link into "Link to this view" (app/url_tabs.py)
-URL_JS = url_tabs.link_js("text", url_tabs.all_keys())
 
 
 def text_tokenizers() -> list[str]:
@@ -87,10 +86,7 @@ def _names(tokenizers: list[str] | str | None) -> list[str]:
 
 
 def _load_text(name: str):
-    tok = tw.load_ref(name)
-    if tok.modality != "text":
-        raise InvalidInput(f"{name} is a {tok.modality} tokenizer; choose one of {', '.join(text_tokenizers())}")
-    return tok
+    return load_tokenizer(name, "text", text_tokenizers)
 
 
 def tokenize(text: str, tokenizers: list[str] | str | None) -> tuple[str, list[dict[str, Any]]]:
@@ -150,18 +146,19 @@ def merge_tree(tokenizer: str, token_id: int) -> str:
     return merge_tree_html(node, caption=tok.name)
 
 
-DEFAULT_STATE = url_state.TextState(tokenizers=DEFAULT_TOKENIZERS, text=DEFAULT_TEXT, mode="Tokens")
-
-
-def url_limits() -> url_state.Limits:
+def link_spec() -> links.TabSpec:
     """What a link may ask of this tab (the tokenizers listed now, trained runs included)."""
-    return url_state.Limits(known=tuple(text_tokenizers()), max_tokenizers=MAX_TOKENIZERS, min_compare=MIN_COMPARE,
-                            max_compare=MAX_COMPARE, max_chars=MAX_CHARS)
+    return links.text_spec(text_tokenizers(), DEFAULT_TOKENIZERS, MAX_TOKENIZERS, DEFAULT_TEXT, MAX_CHARS,
+                           (MIN_COMPARE, MAX_COMPARE))
+
+
+DEFAULT_STATE = links.TextLink(tokenizers=tuple(DEFAULT_TOKENIZERS), text=DEFAULT_TEXT, mode="tokens")
+SPEC = links.text_spec(())  # the parameters only: building a link needs no choices
 
 
 @dataclass
 class Restored:
-    state: url_state.TextState  # the view to show (valid for this tab)
+    state: links.TextLink  # the view to show (valid for this tab)
     given: frozenset[str]  # the parameters the link set; empty: a plain visit, keep the page as built
     notes: str  # Markdown, one warning per value the link could not use; "" when none
     query: str  # the query string of ``state`` (what the address bar should say)
@@ -171,42 +168,47 @@ def restore_state(params: Any) -> Restored:
     """The Text tab's view from a page's query parameters (see the module docstring); a link to
     another tab (``tab=image``) leaves it as built, and an unknown ``tab`` is noted here."""
     params = dict(params or {})
-    tab = url_state.parse_tab(params)
+    tab = links.parse_tab(params)
     if tab.tab != "text":
-        return Restored(state=DEFAULT_STATE, given=frozenset(), notes="", query=url_state.build_query(DEFAULT_STATE))
-    parsed = url_state.parse_query(params, DEFAULT_STATE, url_limits())
-    notes = tab.notes + parsed.notes
-    notes_md = warnings_markdown([f"From the link: {n}" for n in notes]) if notes else ""
-    return Restored(state=parsed.state, given=parsed.given, notes=notes_md, query=url_state.build_query(parsed.state))
+        return Restored(state=DEFAULT_STATE, given=frozenset(), notes="", query=links.build_link(SPEC, DEFAULT_STATE))
+    parsed = links.parse_link(params, link_spec())
+    return Restored(state=parsed.state, given=parsed.given, notes=link_notes(tab.notes + parsed.notes),
+                    query=links.build_link(SPEC, parsed.state))
 
 
 def link_query(text: Any, tokenizers: Any, mode: Any) -> tuple[str, str]:
     """(query string, note) for the view as it is now; the note says when the text is too long to
     travel in a link (the link then keeps the tokenizers and mode only)."""
-    listed = tokenizers if isinstance(tokenizers, (list, tuple)) else []  # a link keeps what it can, never fails
-    names = [tokenizers] if isinstance(tokenizers, str) else [n for n in listed if isinstance(n, str)]
-    state = url_state.TextState(tokenizers=names, text=text if isinstance(text, str) else "",
-                                mode=mode if mode in MODES else "Tokens")
-    note = "" if url_state.text_in_link(state) else (
+    state = links.TextLink(tokenizers=names_of(tokenizers), text=text if isinstance(text, str) else "",
+                           mode=MODE_VALUES.get(mode, "tokens") if isinstance(mode, str) else "tokens")
+    note = "" if not links.left_out(SPEC, state) else (
         f"The text ({len(state.text):,} characters) is too long for a link; the link keeps the tokenizers and mode.")
-    return url_state.build_query(state), note
+    return links.build_link(SPEC, state), note
 
 
-def restore(request: gr.Request) -> tuple:
-    """Page load: (text, tokenizers, mode, note, query) from the page's URL; a plain visit changes nothing
-    but the query (so the address bar and the link start current)."""
-    params = getattr(request, "query_params", None) if request is not None else None
-    r = restore_state(params)
+@dataclass
+class TextUI(Components):
+    text: Any
+    names: Any
+    mode: Any
+    query: Any
+    note: Any
+
+
+def restore(ui: TextUI, request: gr.Request) -> dict:
+    """Page load: the text, tokenizers, mode, note and query from the page's URL; a plain visit
+    changes nothing but the query (so the address bar and the link start current)."""
+    r = restore_state(params_of(request))
     if not r.given and not r.notes:
-        return gr.skip(), gr.skip(), gr.skip(), "", r.query
-    return (r.state.text, gr.update(choices=text_tokenizers(), value=r.state.tokenizers), r.state.mode, r.notes,
-            r.query)
+        return ui.set(note="", query=r.query)
+    return ui.set(text=r.state.text, names=gr.update(choices=text_tokenizers(), value=list(r.state.tokenizers)),
+                  mode=MODES_BY_LINK[r.state.mode], note=r.notes, query=r.query)
 
 
-def link_changed(text: Any, tokenizers: Any, mode: Any) -> tuple:
+def link(text: Any, tokenizers: Any, mode: Any) -> tuple:
     """UI handler: (query for the address bar, the link box with its note)."""
     query, note = link_query(text, tokenizers, mode)
-    return query, gr.update(info=note or LINK_INFO)
+    return query, link_info(note or LINK_INFO)
 
 
 def export_items(text: Any, tokenizers: Any, mode: Any = "Tokens") -> Items:
@@ -227,71 +229,47 @@ def token_clicked(evt: gr.EventData) -> str:
     return merge_tree(data.get("ref", ""), data.get("id"))
 
 
-def build(demo: gr.Blocks | None = None) -> None:
-    """Lay out the Text tab inside the current gr.Blocks context; with ``demo``, a page load restores
-    the view from the URL (see the module docstring)."""
-    from .common import friendly
-
+def build() -> None:
+    """Lay out the Text tab inside the current gr.Blocks context; a page load restores the view from
+    the URL (see the module docstring)."""
     with gr.Row():
         with gr.Column(scale=3):
-            text = gr.Textbox(
-                value=DEFAULT_TEXT,
-                label="Text",
-                lines=5,
-                max_length=MAX_CHARS,
-                info=f"Up to {MAX_CHARS:,} characters. Tokens update as you type.",
-                elem_id="tw-text-input",
-            )
+            text = gr.Textbox(value=DEFAULT_TEXT, label="Text", lines=5, max_length=MAX_CHARS,
+                              info=f"Up to {MAX_CHARS:,} characters. Tokens update as you type.",
+                              elem_id="tw-text-input")
         with gr.Column(scale=2):
-            mode = gr.Radio(
-                choices=list(MODES),
-                value="Tokens",
-                label="Mode",
-                info=f"Compare: {MIN_COMPARE} to {MAX_COMPARE} tokenizers side by side, differing boundaries in red.",
-                elem_id="tw-text-mode",
-            )
-            names = gr.Dropdown(
-                choices=text_tokenizers(),
-                value=DEFAULT_TOKENIZERS,
-                multiselect=True,
-                max_choices=MAX_TOKENIZERS,
-                label="Tokenizers",
-                info=f"Pick up to {MAX_TOKENIZERS} (Compare: {MIN_COMPARE} to {MAX_COMPARE}).",
-                elem_id="tw-text-tokenizers",
-            )
+            mode = gr.Radio(choices=list(MODES), value="Tokens", label="Mode",
+                            info=f"Compare: {MIN_COMPARE} to {MAX_COMPARE} tokenizers side by side, differing "
+                                 "boundaries in red.", elem_id="tw-text-mode")
+            names = gr.Dropdown(choices=text_tokenizers(), value=DEFAULT_TOKENIZERS, multiselect=True,
+                                max_choices=MAX_TOKENIZERS, label="Tokenizers",
+                                info=f"Pick up to {MAX_TOKENIZERS} (Compare: {MIN_COMPARE} to {MAX_COMPARE}).",
+                                elem_id="tw-text-tokenizers")
             run = gr.Button("Tokenize", variant="primary", elem_id="tw-text-run")
-            link = gr.Textbox(label="Link to this view", info=LINK_INFO, lines=1, max_lines=1, interactive=False,
-                              buttons=["copy"], elem_id="tw-text-link")
-            query = gr.Textbox(value="", visible="hidden", elem_id="tw-text-query")
+            box = link_box("text", LINK_INFO)
     with gr.Accordion("How to read the tokens", open=False):
         gr.Markdown(LEGEND)
-    url_note = gr.Markdown("", elem_id="tw-text-url-note")
     first_html, first_json = tokenize(DEFAULT_TEXT, DEFAULT_TOKENIZERS)  # the view before any event
     view = gr.HTML(value=first_html, label="Tokens", elem_id="tw-text-tokens", js_on_load=CLICK_JS,
                    css_template=CLICK_CSS)
     tree = gr.HTML(value=MERGE_HINT, label="Merge tree", elem_id="tw-text-merge", js_on_load=None)
     with gr.Accordion("Tokens as JSON", open=False):
         as_json = gr.JSON(value=first_json, label="ids per tokenizer", elem_id="tw-text-json")
-    gr.on(
-        triggers=[run.click, text.submit, text.change, names.change, mode.change],
-        fn=friendly(show),
-        inputs=[text, names, mode],
-        outputs=[view, as_json],
-        api_name="text_view",
-        trigger_mode="always_last",
-    )
+    ui = TextUI(text=text, names=names, mode=mode, query=box.query, note=box.note)
+    gr.on(triggers=[run.click, text.submit, text.change, names.change, mode.change], fn=friendly(show),
+          inputs=[text, names, mode], outputs=[view, as_json], api_name="text_view", trigger_mode="always_last")
     view.click(friendly(token_clicked), inputs=None, outputs=tree, api_name="token_clicked")
     # the URL: restored on page load, then kept current (Python builds the query, JS writes it)
-    if demo is not None:
-        demo.load(friendly(restore), inputs=None, outputs=[text, names, mode, url_note, query], api_name=False,
-                  show_progress="hidden")
-    gr.on(triggers=[text.change, names.change, mode.change], fn=friendly(link_changed), inputs=[text, names, mode],
-          outputs=[query, link], api_name=False, trigger_mode="always_last", show_progress="hidden")
-    query.change(None, inputs=query, outputs=link, js=URL_JS, api_name=False, show_progress="hidden")
+    root = gr.context.Context.root_block
+    if root is not None:
+        root.load(friendly(bind(restore, ui)), inputs=None, outputs=ui.outputs("text", "names", "mode", "note", "query"),
+                  api_name=False, show_progress="hidden")
+    gr.on(triggers=[text.change, names.change, mode.change], fn=friendly(link), inputs=[text, names, mode],
+          outputs=[box.query, box.link], api_name=False, trigger_mode="always_last", show_progress="hidden")
     # API-only endpoints (gradio_client, curl): the same handlers without the mode switch
     api_tokenize = gr.Button(visible=False, elem_id="tw-text-api-tokenize")
     api_tokenize.click(friendly(tokenize), inputs=[text, names], outputs=[view, as_json], api_name="tokenize")
     api_compare = gr.Button(visible=False, elem_id="tw-text-api-compare")
     api_compare.click(friendly(compare), inputs=[text, names], outputs=[view, as_json], api_name="compare")
     gr.api(friendly(merge_tree), api_name="merge_tree")
-    add_export("text", jsons={"tokens": as_json}, extra=Extra([text, names, mode], export_items))
+    export_row("text", jsons={"tokens": as_json}, extra=Extra([text, names, mode], export_items))

@@ -2,7 +2,7 @@
 
 Handlers are plain functions over the library (testable without a server):
 
-    start_run(NewRun(...), files)      # -> run id; the job starts in the background (tokenworks.train.jobs)
+    start_run(NewRun(...), files)      # -> run id; the job starts in the background (app/train_form.py)
     runs_table()                       # the run registry as rows, newest first
     run_view(run_id)                   # RunView: status line, live dashboard figure, preview picture
     stop_run(id) / resume(id) / delete_run(id) / compare(ids, metric)
@@ -14,43 +14,17 @@ by its id only, never by a path from the browser.
 """
 from __future__ import annotations
 
-import datetime as _dt
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Sequence
 
 from tokenworks.errors import InvalidInput
-from tokenworks.paths import runs_dir
 from tokenworks.train import jobs
-from tokenworks.train.common import duration_text
 from tokenworks.train import runs as R
+from tokenworks.train.common import duration_text
 
-from .shared import name_list
-
-IMAGE_MODELS = ("grid", "flex1d")
-IMAGE_QUANTIZERS = ("preset", "vq", "fsq", "lfq", "glfq")  # "preset": the model's own
-IMAGE_PRESETS = ("cpu-tiny", "default", "gpu")
-AUDIO_MODELS = ("rvq", "single")
-AUDIO_PRESETS = ("cpu-tiny", "cpu", "gpu")
-TEXT_ALGOS = ("bpe", "bytebpe", "superbpe", "wordpiece", "unigram", "charbpe")
-UPLOADED = "uploaded files"
-BUNDLED_AUDIO = "synthetic speech (bundled)"
-MAX_STEPS = 1_000_000
-LIMITS = ("Uploads: pictures (.png .jpg .webp .gif .bmp, up to 500 files, 50 MB and 40 megapixels each, or a .zip) "
-          "for image runs; WAV / FLAC / OGG clips (up to 500 files, 10 minutes each) for audio runs.")
-
-
-@dataclass
-class NewRun:
-    modality: str = "image"  # image | audio | text
-    model: str = "grid"  # image: grid | flex1d; audio: rvq | single; text: an algorithm
-    quantizer: str = "preset"  # image: the model's quantizer, or vq | fsq | lfq | glfq
-    preset: str = "cpu-tiny"
-    data: str = "shapes32"  # an image data set, BUNDLED_AUDIO, a text corpus, or UPLOADED
-    steps: int | None = None  # None: the preset's
-    seed: int = 0
-    vocab_size: int = 2000  # text only
+from .train_form import (IMAGE_QUANTIZERS, LIMITS, MAX_STEPS, NewRun, data_choices, default_data, model_choices,
+                         preset_choices, start_run)
+from .widgets import Components, bind, export_row, friendly, name_list
 
 
 @dataclass
@@ -59,142 +33,6 @@ class RunView:
     figure: Any  # the live dashboard (plotly)
     preview: str | None  # path of the latest reconstruction picture (image runs)
     signature: tuple  # changes when anything shown changes (the timer skips redraws otherwise)
-
-
-def model_choices(modality: str) -> list[str]:
-    return {"image": list(IMAGE_MODELS), "audio": list(AUDIO_MODELS), "text": list(TEXT_ALGOS)}[_modality(modality)]
-
-
-def preset_choices(modality: str) -> list[str]:
-    return {"image": list(IMAGE_PRESETS), "audio": list(AUDIO_PRESETS), "text": []}[_modality(modality)]
-
-
-def data_choices(modality: str) -> list[str]:
-    modality = _modality(modality)
-    if modality == "image":
-        from tokenworks.image.data import available, dataset_names
-
-        return [n for n in dataset_names() if available(n)] + [UPLOADED]  # the ones whose assets are here
-    if modality == "audio":
-        return [BUNDLED_AUDIO, UPLOADED]
-    from tokenworks.text.corpora import CORPORA
-
-    return list(CORPORA)
-
-
-def default_data(modality: str) -> str:
-    """emoji32 for image runs when its asset is here, else the first data set that is."""
-    choices = data_choices(modality)
-    return "emoji32" if "emoji32" in choices else choices[0]
-
-
-def _modality(m: str) -> str:
-    if m not in R.MODALITIES:
-        raise InvalidInput(f"modality must be one of {', '.join(R.MODALITIES)}, not {m!r}")
-    return m
-
-
-def _upload_dir(kind: str) -> Path:
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
-    return runs_dir() / "uploads" / f"{stamp}-{kind}"
-
-
-def _whole(value: Any, what: str, lo: int, hi: int, note: str = "") -> int:
-    """``value`` as a whole number in lo..hi; InvalidInput naming the range otherwise."""
-    try:
-        n = int(value)
-    except (TypeError, ValueError, OverflowError):
-        n = None
-    if n is None or not lo <= n <= hi:
-        raise InvalidInput(f"{what} must be between {lo:,} and {hi:,}{note}, not {value!r:.40}")
-    return n
-
-
-def _file_paths(files: Any) -> list[str]:
-    """Uploaded files as paths: None, one path, or a list of paths (or of {"path": ...} from the API)."""
-    if files is None or isinstance(files, (str, os.PathLike, dict)):
-        files = [] if files is None else [files]
-    if not isinstance(files, (list, tuple)):
-        raise InvalidInput(f"files must be a list of uploaded files, not {type(files).__name__}")
-    paths = [f.get("path") if isinstance(f, dict) else f for f in files]
-    bad = [p for p in paths if not isinstance(p, (str, os.PathLike))]
-    if bad:
-        raise InvalidInput(f"files must be uploaded files (paths), not {type(bad[0]).__name__} {bad[0]!r:.40}")
-    return [str(p) for p in paths]
-
-
-def trainer_args(req: NewRun, files: Sequence[str] | None = None) -> tuple[list[str], dict[str, str], str]:
-    """The trainer's arguments for a new run, a summary for listings, and a note for the person."""
-    m = _modality(req.modality)
-    files = _file_paths(files)
-    if req.model not in model_choices(m):
-        raise InvalidInput(f"{m} model must be one of {', '.join(model_choices(m))}, not {req.model!r}")
-    if req.steps is not None:
-        _whole(req.steps, "steps", 1, MAX_STEPS, " (or 0 for the preset's)")
-    _whole(req.seed, "seed", 0, 2**31 - 1)
-    note = ""
-    argv: list[str]
-    if m == "text":
-        if req.data not in data_choices(m):
-            raise InvalidInput(f"text corpus must be one of {', '.join(data_choices(m))}, not {req.data!r}")
-        _whole(req.vocab_size, "vocab size", 260, 200_000)
-        argv = ["--algo", req.model, "--vocab", str(int(req.vocab_size)), "--corpus", req.data]
-        summary = {"model": req.model, "data": req.data, "vocab_size": str(int(req.vocab_size))}
-        return argv, summary, note
-    if req.preset not in preset_choices(m):
-        raise InvalidInput(f"{m} preset must be one of {', '.join(preset_choices(m))}, not {req.preset!r}")
-    data = req.data
-    if data not in data_choices(m):
-        raise InvalidInput(f"{m} data must be one of {', '.join(data_choices(m))}, not {data!r}")
-    if data == UPLOADED or (files and m != "text"):
-        if not files:
-            raise InvalidInput(f"choose files to upload first (or pick a bundled data set). {LIMITS}")
-        if m == "image":
-            from tokenworks.image.upload import build_image_upload
-
-            size = 64 if req.model == "flex1d" else 32
-            up = build_image_upload(files, size, _upload_dir("images"))
-            data_arg, label = str(up.folder), f"{len(up.sources)} uploaded pictures"
-            note = (f"{len(up.sources)} pictures -> {up.train_images} training and {up.test_images} test crops "
-                    f"({size}x{size})" + ("" if up.disjoint else "; with one picture the test crops come from it too"))
-            rejected = up.rejected
-        else:
-            from tokenworks.audio.upload import build_audio_upload
-
-            up_a = build_audio_upload(files, _upload_dir("audio"))
-            data_arg, label = str(up_a.folder), f"{up_a.clips} uploaded clips"
-            note = f"{up_a.clips} clips, {up_a.seconds:.1f} s of audio"
-            rejected = up_a.rejected
-        if rejected:
-            note += "; not used: " + "; ".join(f"{r.name} ({r.reason})" for r in rejected[:5])
-    else:
-        data_arg, label = data, data
-    if m == "image":
-        argv = ["--model", req.model, "--preset", req.preset, "--data", data_arg, "--seed", str(int(req.seed))]
-        if req.quantizer != "preset":
-            if req.quantizer not in IMAGE_QUANTIZERS:
-                raise InvalidInput(f"quantizer must be one of {', '.join(IMAGE_QUANTIZERS)}, not {req.quantizer!r}")
-            argv += ["--set", f'quantizer="{req.quantizer}"']
-    else:
-        argv = ["--design", req.model, "--preset", req.preset, "--seed", str(int(req.seed))]
-        if data_arg != BUNDLED_AUDIO:
-            argv += ["--wav-dir", data_arg]
-    if req.steps is not None:
-        argv += ["--steps", str(int(req.steps))]
-    summary = {"model": req.model, "data": label, "preset": req.preset}
-    if m == "image" and req.quantizer != "preset":
-        summary["quantizer"] = req.quantizer
-    return argv, summary, note
-
-
-def start_run(req: NewRun, files: Sequence[str] | None = None) -> tuple[str, str]:
-    """Register the run and start its job; returns (run id, a message for the person)."""
-    argv, summary, note = trainer_args(req, files)
-    info = jobs.submit(req.modality, argv, summary)
-    holder = jobs.DeviceLock(info.device or "cpu").holder()
-    where = (f"queued: the {info.device} is training run `{holder.run_id}`; this one starts when it ends"
-             if holder and holder.run_id != info.id else "starting")
-    return info.id, f"Run `{info.id}` {where}." + (f" {note}." if note else "")
 
 
 RUN_HEADERS = ["run", "status", "step", "model", "data", "preset", "started"]
@@ -288,11 +126,75 @@ def compare(run_ids: Sequence[str] | None, metric: str = "loss", x: str = "step"
 # ---- the UI ---------------------------------------------------------------------------------
 
 
-def build(tab: Any = None) -> None:
+@dataclass
+class TrainUI(Components):
+    model: Any  # the new-run form
+    quantizer: Any
+    preset: Any
+    data: Any
+    vocab: Any
+    message: Any
+    pick: Any  # the runs
+    cmp_runs: Any
+    table: Any
+    seen: Any  # gr.State: the signature of what the page shows (the timer redraws only what changed)
+    status: Any
+    dashboard: Any
+    preview: Any
+
+
+def on_modality(ui: TrainUI, m: str) -> dict:
+    """The form's choices for modality ``m``."""
     import gradio as gr
 
-    from .common import friendly
-    from .exports import add_export
+    return ui.set(model=gr.update(choices=model_choices(m), value=model_choices(m)[0]),
+                  quantizer=gr.update(visible=m == "image", value="preset"),
+                  preset=gr.update(choices=preset_choices(m), value=(preset_choices(m) or [None])[0],
+                                   visible=m != "text"),
+                  data=gr.update(choices=data_choices(m), value=default_data(m)), vocab=gr.update(visible=m == "text"))
+
+
+def refresh(ui: TrainUI, run_id: str | None, last_sig: tuple) -> dict:
+    """The runs table and the picked run's status, curves and preview, when any of them changed."""
+    rows = runs_table()
+    if run_id and run_id not in [r[0] for r in rows]:
+        run_id = None
+    view = run_view(run_id)
+    sig = (view.signature, tuple(map(tuple, rows)))
+    if sig == tuple(last_sig or ()):
+        return ui.set(seen=last_sig)
+    return ui.set(table=rows, status=view.status, dashboard=view.figure, preview=view.preview, seen=sig)
+
+
+def on_start(ui: TrainUI, m: Any, mdl: Any, q: Any, p: Any, d: Any, v: Any, st: Any, sd: Any, fs: Any) -> dict:
+    """Start a run from the form. Like the stop/resume/delete handlers it also shows the table, and
+    its answer can arrive after a timer tick that showed a newer one: it clears ``seen`` so the
+    next tick shows the table again instead of finding nothing new."""
+    import gradio as gr
+
+    req = NewRun(modality=m, model=mdl, quantizer=q or "preset", preset=p or "", data=d,
+                 steps=int(st) if st not in (None, "", 0) else None, seed=int(sd or 0), vocab_size=int(v or 2000))
+    run_id, msg = start_run(req, fs)
+    ids = run_ids()
+    return ui.set(message=msg, pick=gr.update(choices=ids, value=run_id), cmp_runs=gr.update(choices=ids),
+                  table=runs_table(), seen=())
+
+
+def after(ui: TrainUI, fn: Any) -> Any:
+    """A run action (stop, resume, delete) as a handler that also shows the message, the pick and the table."""
+    import gradio as gr
+
+    def run(run_id: Any) -> dict:
+        msg = fn(run_id)
+        ids = run_ids()
+        return ui.set(message=msg, pick=gr.update(choices=ids, value=run_id if run_id in ids else None),
+                      table=runs_table(), seen=())
+    run.__name__ = fn.__name__
+    return run
+
+
+def build(tab: Any = None) -> None:
+    import gradio as gr
 
     gr.Markdown("Train an image, audio or text tokenizer and watch it learn. One run trains at a time on "
                 "this machine; others wait in the queue. Every run is kept in the run registry below, "
@@ -341,59 +243,25 @@ def build(tab: Any = None) -> None:
                 cmp_plot = gr.Plot(elem_id="tw-train-compare")
     seen = gr.State(())
     timer = gr.Timer(1.0)
-
-    def on_modality(m: str):
-        return (gr.update(choices=model_choices(m), value=model_choices(m)[0]),
-                gr.update(visible=m == "image", value="preset"),
-                gr.update(choices=preset_choices(m), value=(preset_choices(m) or [None])[0], visible=m != "text"),
-                gr.update(choices=data_choices(m), value=default_data(m)),
-                gr.update(visible=m == "text"))
-
-    modality.change(friendly(on_modality), modality, [model, quantizer, preset, data, vocab], api_name=False)
-
-    def refresh(run_id: str | None, last_sig: tuple):
-        rows = runs_table()
-        if run_id and run_id not in [r[0] for r in rows]:
-            run_id = None
-        view = run_view(run_id)
-        sig = (view.signature, tuple(map(tuple, rows)))
-        if sig == tuple(last_sig or ()):
-            return gr.update(), gr.update(), gr.update(), gr.update(), last_sig
-        return rows, view.status, view.figure, view.preview, sig
-
-    def on_start(m, mdl, q, p, d, v, st, sd, fs):
-        req = NewRun(modality=m, model=mdl, quantizer=q or "preset", preset=p or "", data=d,
-                     steps=int(st) if st not in (None, "", 0) else None, seed=int(sd or 0), vocab_size=int(v or 2000))
-        run_id, msg = start_run(req, fs)
-        ids = run_ids()
-        return msg, gr.update(choices=ids, value=run_id), gr.update(choices=ids), runs_table(), ()
-
-    # These handlers also show the table, and their answer can arrive after a timer tick that already
-    # showed a newer one (a run that stopped in between): they clear ``seen`` so the next tick shows
-    # the table again instead of finding nothing new.
-    start.click(friendly(on_start), [modality, model, quantizer, preset, data, vocab, steps, seed, files],
-                [message, pick, cmp_runs, table, seen], api_name="train_start", concurrency_limit=2)
-
-    def after(fn):
-        def run(run_id):
-            msg = fn(run_id)
-            ids = run_ids()
-            return msg, gr.update(choices=ids, value=run_id if run_id in ids else None), runs_table(), ()
-        run.__name__ = fn.__name__
-        return run
-
-    stop.click(friendly(after(stop_run)), pick, [message, pick, table, seen], api_name="train_stop")
-    resume_btn.click(friendly(after(resume)), pick, [message, pick, table, seen], api_name="train_resume")
-    delete.click(friendly(after(delete_run)), pick, [message, pick, table, seen], api_name="train_delete")
-    pick.change(friendly(refresh), [pick, gr.State(())], [table, status, dashboard, preview, seen], api_name=False)
-    timer.tick(friendly(refresh), [pick, seen], [table, status, dashboard, preview, seen], api_name=False,
-               show_progress="hidden", queue=False)
+    ui = TrainUI(model=model, quantizer=quantizer, preset=preset, data=data, vocab=vocab, message=message, pick=pick,
+                 cmp_runs=cmp_runs, table=table, seen=seen, status=status, dashboard=dashboard, preview=preview)
+    modality.change(friendly(bind(on_modality, ui)), modality, ui.outputs("model", "quantizer", "preset", "data", "vocab"),
+                    api_name=False)
+    start.click(friendly(bind(on_start, ui)), [modality, model, quantizer, preset, data, vocab, steps, seed, files],
+                ui.outputs("message", "pick", "cmp_runs", "table", "seen"), api_name="train_start", concurrency_limit=2)
+    acted = ui.outputs("message", "pick", "table", "seen")
+    stop.click(friendly(after(ui, stop_run)), pick, acted, api_name="train_stop")
+    resume_btn.click(friendly(after(ui, resume)), pick, acted, api_name="train_resume")
+    delete.click(friendly(after(ui, delete_run)), pick, acted, api_name="train_delete")
+    shown = ui.outputs("table", "status", "dashboard", "preview", "seen")
+    pick.change(friendly(bind(refresh, ui)), [pick, gr.State(())], shown, api_name=False)
+    timer.tick(friendly(bind(refresh, ui)), [pick, seen], shown, api_name=False, show_progress="hidden", queue=False)
     cmp_btn.click(friendly(compare), [cmp_runs, cmp_metric, cmp_x], cmp_plot, api_name="train_compare")
     if tab is not None:
         tab.select(lambda: gr.update(choices=run_ids()), None, cmp_runs, api_name=False)
-    add_export("train", figures={"live curves": dashboard, "compare runs": cmp_plot}, tables={"runs": table},
+    export_row("train", figures={"live curves": dashboard, "compare runs": cmp_plot}, tables={"runs": table},
                images={"reconstructions": preview})
 
 
-__all__ = ["NewRun", "RunView", "trainer_args", "start_run", "runs_table", "run_view", "stop_run", "resume",
-           "delete_run", "compare", "build"]
+__all__ = ["RunView", "TrainUI", "runs_table", "run_view", "stop_run", "resume", "delete_run", "compare",
+           "on_modality", "refresh", "on_start", "after", "build"]

@@ -1,4 +1,6 @@
-"""Shared fixtures: an isolated runs folder, and the app served on a free loopback port."""
+"""Shared fixtures: an isolated runs folder, the app served on a free loopback port, tiny untrained
+image tokenizers, and the checkpoints the security tests must never reach or unpickle. (The sample
+texts are in text_samples.py: a test module must not import from conftest, as tests/app/ has its own.)"""
 from __future__ import annotations
 
 import os
@@ -7,17 +9,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = [
-    "",
-    "hello world",
-    "héllo wörld",
-    "Tokenizers turn text into numbers: 世界, 👋🏽, 👨‍👩‍👧‍👦!",
-    "مرحبا بالعالم",  # right-to-left
-    "e\u0301\u0302 combining marks",
-    "a" * 300,
-    "tabs\tand\nnewlines\r\n",
-    "def f(x):\n    return x ** 2  # code\n",
-]
 
 
 @pytest.fixture
@@ -42,3 +33,128 @@ def app_url(tmp_path_factory):
             yield url
     except TokenworksError as e:  # it exited, or did not answer in time
         pytest.fail(str(e))
+
+
+# ---- tiny untrained image tokenizers (tests/image/ and tests/app/) -----------------------------------
+
+TINY_FLEX = dict(width=64, heads=2, encoder_layers=1, decoder_layers=1, tokens=16, tokens_per_slot=2,
+                 refine_channels=8, refine_features=4)  # a 16-token flex1d at 64x64, V = 1000
+TINY_GRID = dict(channels=(8, 16), code_dim=8, lookup_dim=8, codebook_size=32, groups=4)
+
+
+def _tiny_image_tokenizer(kind: str = "flex1d", name: str | None = None):
+    """A tiny untrained ``kind`` ("flex1d": 16 ordered tokens, V = 1000; "grid") image tokenizer,
+    seeded (the same weights every time)."""
+    import torch
+
+    from tokenworks.image.flex1d import Flex1DConfig
+    from tokenworks.image.grid import GridConfig
+    from tokenworks.image.tokenizer import ImageTokenizer
+
+    torch.manual_seed(0)
+    config = Flex1DConfig(**TINY_FLEX) if kind == "flex1d" else GridConfig(**TINY_GRID)
+    return ImageTokenizer.create(kind, config, name=name or f"image/tiny-{kind}")
+
+
+@pytest.fixture(scope="session")
+def tiny_image_tokenizer():
+    """``tiny_image_tokenizer(kind="flex1d", name=None)``: a tiny untrained image tokenizer."""
+    return _tiny_image_tokenizer
+
+
+# ---- security: checkpoints a request must never reach, nor unpickle (tests/test_security.py and
+# tests/app/test_security_app.py) -------------------------------------------------------------------
+
+@pytest.fixture
+def outside(tmp_path, runs_dir):
+    """A valid text/bytes checkpoint *outside* the checkpoint folders, beside runs/: it would load
+    if any check let a request reach it. Returns its folder."""
+    import tokenworks as tw
+
+    return tw.load("text/bytes").save(tmp_path / "outside")
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Every checkpoint folder whose config.json or files are read during the test."""
+    from tokenworks import checkpoint as ck
+
+    seen: list[Path] = []
+    real_info, real_sha = ck.read_info, ck.sha256_file
+
+    def read_info(folder):
+        seen.append(Path(folder).resolve())
+        return real_info(folder)
+
+    def sha256_file(path, *a, **k):
+        seen.append(Path(path).resolve().parent)
+        return real_sha(path, *a, **k)
+
+    monkeypatch.setattr(ck, "read_info", read_info)
+    monkeypatch.setattr(ck, "sha256_file", sha256_file)
+    return seen
+
+
+def _escaping_refs(outside: Path, runs: Path) -> list[str]:
+    """Names that point at the outside checkpoint in every way a request could spell it."""
+    (runs / "link").symlink_to(outside, target_is_directory=True)
+    (runs / "sub").mkdir()
+    return [
+        "run:../outside",
+        "run:sub/../../outside",
+        f"run:{outside}",
+        f"run:{runs}/../outside",
+        "run:link",  # a symlink inside runs/ pointing outside
+        "run:./../outside",
+    ]
+
+
+@pytest.fixture(scope="session")
+def escaping_refs():
+    """``escaping_refs(outside, runs)``: run: names reaching ``outside`` from ``runs`` (it adds a
+    symlink and a sub-folder to ``runs``)."""
+    return _escaping_refs
+
+
+class _Payload:
+    """Unpickling this creates ``marker`` (the file the tests check is never made)."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def _disguised(folder: Path, weights: bytes, kind: str = "text/bytes", extra: dict[str, bytes] | None = None) -> None:
+    """A checkpoint folder whose config.json is valid (hashes and sizes match) around ``weights``."""
+    import json
+
+    from tokenworks import checkpoint as ck
+
+    folder.mkdir(parents=True)
+    files = {"model.safetensors": weights, **(extra or {})}
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    (folder / "config.json").write_text(json.dumps({
+        "format": ck.FORMAT, "kind": kind, "name": "text/bytes", "config": {},
+        "files": {n: {"sha256": ck.sha256_bytes(d), "size": len(d)} for n, d in files.items()},
+    }))
+
+
+def _torch_payload(tmp_path: Path, marker: Path) -> bytes:
+    import torch
+
+    p = tmp_path / "payload.pt"
+    torch.save({"w": _Payload(marker)}, p)
+    return p.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def pickles():
+    """Pickle payloads: ``Payload(marker)`` (unpickling it creates ``marker``),
+    ``disguised(folder, weights, kind="text/bytes", extra=None)`` (a checkpoint folder with valid
+    hashes around them) and ``torch_payload(tmp_path, marker)`` (the bytes torch.save writes)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(Payload=_Payload, disguised=_disguised, torch_payload=_torch_payload)

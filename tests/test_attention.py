@@ -1,4 +1,5 @@
-"""Attention maps over MiniLM's WordPiece tokens: the library result, the figures and the tab's handler."""
+"""Attention maps over MiniLM's WordPiece tokens: the library result and the figures (the tab's
+handler: tests/app/test_attention_tab.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -132,48 +133,3 @@ def test_linked_figure_strip_matches_the_row(res):
     assert np.allclose(steps[4].args[0]["y"][0], m[4], atol=1e-3)
     assert fig.layout.meta["tokens"] == res.labels
     assert list(fig.layout.xaxis2.ticktext) == res.labels
-
-
-# ---- the tab's handler ----------------------------------------------------------------------
-
-def test_handler_messages_not_tracebacks(monkeypatch):
-    pytest.importorskip("gradio")
-    from app import attention_tab
-
-    fig, msg = attention_tab.show_attention("", "average", "average")
-    assert fig is None and "empty" in msg
-
-    fig, msg = attention_tab.show_attention("hello", "9", "average")
-    assert fig is None and "0..5" in msg
-
-    def missing(*a, **k):
-        raise AssetMissing("asset 'minilm-model' is not in the cache; run `tokenworks assets fetch minilm-model`")
-
-    monkeypatch.setattr(attn, "model_dir", missing)
-    attention_tab._cached.cache_clear()
-    fig, msg = attention_tab.show_attention("a sentence never seen before", "0", "3")
-    assert fig is None and "tokenworks assets fetch minilm-model" in msg and "Traceback" not in msg
-    attention_tab._cached.cache_clear()
-
-
-@needs_model
-def test_handler_returns_figure_and_status():
-    from app import attention_tab
-
-    fig, msg = attention_tab.show_attention(attention_tab.DEFAULT_SENTENCE, "2", "average")
-    assert fig is not None and "tokens" in msg
-    fig, msg = attention_tab.show_attention(attention_tab.DEFAULT_SENTENCE, "average", "4")
-    assert fig is None and "choose a layer" in msg
-
-
-@needs_model
-@pytest.mark.app
-def test_attention_endpoint_of_the_running_app(app_url):
-    """The tab's handler through the running app's API: a figure for a sentence, a message for none."""
-    from gradio_client import Client
-
-    client = Client(app_url, verbose=False)
-    plot, msg = client.predict("Attention is all you need.", "0", "average", api_name="/attention")
-    assert plot is not None and "tokens" in msg
-    plot, msg = client.predict("", "0", "average", api_name="/attention")
-    assert plot is None and "empty" in msg

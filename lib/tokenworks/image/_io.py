@@ -29,10 +29,46 @@ FITS = ("crop", "pad")  # how a non-square image becomes square
 PAD_VALUE = 255  # padding colour (white, the same white that alpha is composited on)
 
 
+TINY = 16  # inputs with a side below this are upscaled so much that the notes say so
+GREY_MODES = ("L", "1", "I", "I;16", "I;16L", "I;16B", "I;16N", "F", "LA", "La")
+
+
 @dataclass
 class PreparedImage:
     array: np.ndarray  # (S, S, 3) uint8, or (H, W, 3) when size is None
     meta: dict = field(default_factory=dict)  # what was done: see to_rgb_array
+
+    def notes(self) -> list[str]:
+        """What was done to the input, in words: one sentence per conversion, crop or resize."""
+        meta, size = self.meta, self.array.shape[0]
+        notes = []
+        w, h = meta.get("original_size", (size, size))
+        mode = str(meta.get("original_mode", "RGB"))
+        if meta.get("frames"):
+            notes.append(f"Animated image: {meta['frames']}.")
+        if mode in GREY_MODES:
+            notes.append(f"Greyscale image (mode {mode}) converted to RGB.")
+        elif mode in ("P", "CMYK"):
+            notes.append(f"{'Palette' if mode == 'P' else 'CMYK'} image converted to RGB.")
+        elif meta.get("converted"):
+            notes.append(f"Converted {meta['converted']}.")
+        if meta.get("alpha"):
+            notes.append("Transparent pixels composited on white.")
+        elif mode in ("RGBA", "LA", "PA", "RGBa"):
+            notes.append(f"{mode} image: its alpha channel is fully opaque and was dropped.")
+        if meta.get("bit_depth"):
+            notes.append(f"{str(meta['bit_depth'])[0].upper()}{str(meta['bit_depth'])[1:]}.")
+        if meta.get("exif_transposed"):
+            notes.append(f"{meta['exif_transposed']}.")
+        if "crop_box" in meta:
+            left, top, right, bottom = meta["crop_box"]
+            notes.append(f"{w}x{h} is not square: the centred {right - left}x{bottom - top} square was kept.")
+        if meta.get("resized"):
+            notes.append(f"Resized {meta['resized']} ({meta.get('filter', '')}) to the tokenizer's image size.")
+        if min(w, h) < TINY:
+            notes.append(f"The image is only {w}x{h} pixels: scaled up to {size}x{size}, it holds almost nothing "
+                         "to tokenize.")
+        return notes
 
 
 def to_rgb_array(x, size: int | None, fit: str = "crop",

@@ -428,3 +428,110 @@ def _cell_distances(tok: ImageTokenizer, x: np.ndarray, flat: np.ndarray, batch:
         q = cb[torch.as_tensor(flat[s:s + batch])]  # (b, T, D)
         out.append((z - q).norm(dim=-1))  # (b, T)
     return torch.cat(out).numpy()
+
+
+# ---- one image, computed once for every view ------------------------------------------------
+
+RD_CODECS = {  # codec -> qualities of the rate-distortion curve of one image
+    "jpeg": (5, 10, 20, 40, 70, 90),
+    "webp": (0, 10, 30, 60, 90),
+    "webp-down2": (0, 10, 30, 60, 90),
+}
+RD_COUNT = "payload"  # codec bytes without headers a decoder could rebuild (tokens have none)
+
+
+@dataclass
+class RDPoint:
+    nbytes: int  # tokens: ceil(k log2 V / 8); codecs: payload bytes
+    psnr: float  # dB against the prepared input (identical images: PSNR_CAP)
+    label: str  # "k=4" (tokens) or "q=30" (a codec's quality)
+
+
+@dataclass
+class ImageAnalysis:
+    """One image through one tokenizer: what the Image tab and notebook 04 show, computed once."""
+
+    tokenizer: str  # the tokenizer's name
+    ids: np.ndarray  # (T,) an ordered 1D sequence, or (H, W) a grid
+    image: np.ndarray  # (S, S, 3) uint8: the input as the tokenizer sees it
+    vocab_size: int  # V
+    notes: list[str]  # what was done to the input, in words (PreparedImage.notes)
+    meta: dict  # TokenSeq.meta, with what was done to the file (PreparedImage.meta)
+    strip: PrefixStrip  # decodes of the first k = 1, 2, 4, ..., T tokens (a grid: its one full decode)
+    codecs: dict[str, Any]  # codec -> image.codecs.RDCurve of this image (RD_COUNT bytes)
+    seconds: dict[str, float]  # wall time of "encode", "decode" (the strip) and "codecs"
+
+    @property
+    def num_tokens(self) -> int:  # T
+        return int(self.ids.size)
+
+    @property
+    def ordered(self) -> bool:
+        """True for an ordered 1D sequence (any prefix decodes), False for a grid."""
+        return self.ids.ndim == 1
+
+    def rd_points(self) -> dict[str, list[RDPoint]]:
+        """Bytes vs PSNR on this image: the tokenizer's prefixes, then each codec's qualities."""
+        cap = lambda p: min(float(p), PSNR_CAP)  # noqa: E731
+        out = {self.tokenizer: [RDPoint(int(b), cap(p), f"k={k}")
+                                for k, b, p in zip(self.strip.ks, self.strip.nbytes, self.strip.psnr)]}
+        for codec, curve in self.codecs.items():
+            out[codec] = [RDPoint(int(b), cap(p), f"q={q}")
+                          for q, b, p in zip(curve.qualities, curve.nbytes[0], curve.psnr[0])]
+        return out
+
+
+@dataclass
+class Reconstruction:
+    """The image decoded from the first k tokens, with its size and quality."""
+
+    image: np.ndarray  # (S, S, 3) uint8
+    k: int  # tokens kept
+    num_tokens: int  # T
+    vocab_size: int  # V
+    nbytes: int  # ceil(k log2 V / 8)
+    bits: float  # k log2 V
+    psnr: float  # dB against the prepared input; inf when identical
+
+
+def analyze(tok: ImageTokenizer, image: Any, refine: Any = None, *, codecs: dict[str, Sequence[int]] | None = None,
+            max_pixels: int | None = None) -> ImageAnalysis:
+    """Prepare ``image`` once, encode it (one pass, or refined with an ``image.refine.RefineConfig``),
+    decode its prefixes k = 1, 2, 4, ..., T in one batched call, and run the codecs of ``codecs``
+    (default RD_CODECS) on it: everything the views of one image need."""
+    import time
+
+    from . import codecs as image_codecs
+
+    tok = _check_tok(tok)
+    t0 = time.perf_counter()
+    prepared = tok.prepare(image, max_pixels)
+    seq = tok.encode_prepared(prepared, refine)
+    t1 = time.perf_counter()
+    strip = prefix_strip(tok, prepared.array, ids=seq.ids)
+    t2 = time.perf_counter()
+    curves = {c: image_codecs.rd_curve(prepared.array[None], c, qs, count=RD_COUNT)
+              for c, qs in (RD_CODECS if codecs is None else codecs).items()}
+    t3 = time.perf_counter()
+    return ImageAnalysis(tokenizer=tok.name, ids=np.asarray(seq.ids), image=prepared.array,
+                         vocab_size=int(tok.vocab_size), notes=prepared.notes(), meta={**seq.meta, **prepared.meta},
+                         strip=strip, codecs=curves, seconds={"encode": t1 - t0, "decode": t2 - t1, "codecs": t3 - t2})
+
+
+def reconstruct(tok: ImageTokenizer, analysis: ImageAnalysis, k: Any = None) -> Reconstruction:
+    """The image from the first ``k`` tokens of ``analysis`` (None: all; a grid always decodes all;
+    k is kept within 1..T); a k on the strip is not decoded again."""
+    T, V = analysis.num_tokens, analysis.vocab_size
+    if not analysis.ordered or k is None:
+        k = T
+    else:
+        try:
+            k = min(max(int(round(float(k))), 1), T)
+        except (TypeError, ValueError, OverflowError):
+            raise InvalidInput(f"k must be a number of tokens in 1..{T}, got {k!r}") from None
+    if k in analysis.strip.ks:
+        image = analysis.strip.images[analysis.strip.ks.index(k)]  # (S, S, 3)
+    else:
+        image = _check_tok(tok).decode(analysis.ids, keep=k)  # (S, S, 3)
+    return Reconstruction(image=image, k=k, num_tokens=T, vocab_size=V, nbytes=bytes_for_tokens(k, V),
+                          bits=round(k * float(np.log2(V)), 1), psnr=float(psnr(analysis.image, image)))

@@ -159,9 +159,16 @@ class ImageTokenizer:
         return f"{type(self).__name__}({self.name!r}, V={self.vocab_size}, T={self.num_tokens}, {self.image_size}x{self.image_size})"
 
     # ---- batches of prepared images -------------------------------------------------------
-    def prepare(self, x: Any):
-        """Any image -> ``PreparedImage`` at the model's size (centre crop, then resize)."""
-        return to_rgb_array(x, self.image_size)
+    def prepare(self, x: Any, max_pixels: int | None = None):
+        """Any image -> ``PreparedImage`` at the model's size (centre crop, then resize);
+        ``max_pixels`` lowers the size limit of what is decoded (None: the library's)."""
+        return to_rgb_array(x, self.image_size) if max_pixels is None else \
+            to_rgb_array(x, self.image_size, max_pixels=max_pixels)
+
+    def encode(self, x: Any, refine: Any = None) -> TokenSeq:
+        """Any image -> its ids (``encode_prepared`` of ``prepare(x)``); ``refine`` (an
+        ``image.refine.RefineConfig``) searches ids that decode closer than the encoder's one pass."""
+        return self.encode_prepared(self.prepare(x), refine)
 
     def _check_batch(self, images: np.ndarray) -> None:
         S = self.image_size
@@ -223,10 +230,9 @@ class GridTokenizer(ImageTokenizer):
 
     kind = "image/grid"
 
-    def encode(self, x: Any, refine: Any = None) -> TokenSeq:
-        """Any image -> its H x W ids; ``refine`` (an ``image.refine.RefineConfig``) searches ids
-        that decode closer to the image than the encoder's one pass."""
-        prepared = self.prepare(x)
+    def encode_prepared(self, prepared: Any, refine: Any = None) -> TokenSeq:
+        """A ``PreparedImage`` (``prepare(x)``) -> its H x W ids; ``refine`` (an
+        ``image.refine.RefineConfig``) searches ids that decode closer than the encoder's one pass."""
         ids, extra = self._encode_one(prepared.array, refine)  # (H, W)
         H, W = ids.shape
         cell = self.image_size / H
@@ -279,10 +285,9 @@ class Flex1DTokenizer(ImageTokenizer):
 
     kind = "image/flex1d"
 
-    def encode(self, x: Any, refine: Any = None) -> TokenSeq:
-        """Any image -> its T ordered ids; ``refine`` (an ``image.refine.RefineConfig``) searches
-        ids whose prefixes decode closer to the image than the encoder's one pass."""
-        prepared = self.prepare(x)
+    def encode_prepared(self, prepared: Any, refine: Any = None) -> TokenSeq:
+        """A ``PreparedImage`` (``prepare(x)``) -> its T ordered ids; ``refine`` (an
+        ``image.refine.RefineConfig``) searches ids whose prefixes decode closer than one pass."""
         ids, extra = self._encode_one(prepared.array, refine)  # (T,)
         whole = Span(box=self._box(prepared.meta, 0, 0, self.image_size, self.image_size))
         meta = self._meta(prepared, {"tokens": int(ids.size), "ordered": True,

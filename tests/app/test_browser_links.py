@@ -1,18 +1,16 @@
-"""One real browser on the tabs' links (app/url_tabs.py): a link opens its tab with its settings and
-their result, and a copied link opens the same view in a new page."""
+"""One real browser on the tabs' links (app/links.py; each tab's link() and restore()): a link opens
+its tab with its settings and their result, and a copied link opens the same view in a new page."""
 from __future__ import annotations
 
 import shutil
 
 import pytest
 
-from test_browser import _audio_tokenizer_for_the_browser, _image_tokenizer_for_the_browser, chromium
-
 pytestmark = [pytest.mark.browser, pytest.mark.app]
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(chromium):
     with chromium() as b:
         yield b
 
@@ -31,8 +29,9 @@ def _value(page, elem_id: str) -> str:
     return page.locator(f"#{elem_id} input, #{elem_id} textarea").first.input_value()
 
 
-def test_an_image_link_opens_the_tab_with_its_settings_and_reconstruction(browser, app_url):
-    ref, made = _image_tokenizer_for_the_browser("links-test-tiny")  # a run made now: the link finds it anyway
+def test_an_image_link_opens_the_tab_with_its_settings_and_reconstruction(browser, app_url,
+                                                                         image_tokenizer_for_the_browser):
+    ref, made = image_tokenizer_for_the_browser("links-test-tiny")  # a run made now: the link finds it anyway
     try:
         page = _open(browser, f"{app_url}?tab=image&model={ref}&sample=emoji-rocket.png&k=3&nope=1")
         page.wait_for_function(
@@ -57,8 +56,8 @@ def test_an_image_link_opens_the_tab_with_its_settings_and_reconstruction(browse
             shutil.rmtree(made, ignore_errors=True)
 
 
-def test_a_copied_audio_link_opens_the_same_k(browser, app_url):
-    ref, made = _audio_tokenizer_for_the_browser("links-test-codec")
+def test_a_copied_audio_link_opens_the_same_k(browser, app_url, audio_tokenizer_for_the_browser):
+    ref, made = audio_tokenizer_for_the_browser("links-test-codec")
     try:
         page = _open(browser, f"{app_url}?tab=audio&model={ref}&sample=espeak-en.wav")
         numbers = page.locator("#tw-audio-numbers")

@@ -6,7 +6,7 @@ import pytest
 
 import tokenworks as tw
 from app import text_tab, library_tab
-from app.common import friendly
+from app.widgets import friendly
 
 
 def test_tokenize_returns_chips_and_json():

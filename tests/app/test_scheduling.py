@@ -38,9 +38,32 @@ def test_every_event_is_in_a_queue_and_text_is_quick(queues):
 def test_queue_of_by_api_name_then_handler_name():
     assert scheduling.queue_of("tokenize", "tokenize") == scheduling.QUICK
     assert scheduling.queue_of("languages", "show") == scheduling.COMPUTE  # same handler name as the Text view
-    assert scheduling.queue_of("false_3", "link_changed") == scheduling.QUICK
+    assert scheduling.queue_of("false_3", "link") == scheduling.QUICK  # every tab's link box
+    assert scheduling.queue_of("false_5", "text_tab.restore") == scheduling.QUICK  # qualified by its module
+    assert scheduling.queue_of("false_6", "image_tab.restore") == scheduling.COMPUTE  # it tokenizes the sample
+    assert scheduling.queue_of("false_7", "restore") == scheduling.COMPUTE  # a restore of no listed tab
     assert scheduling.queue_of("false_4", "<lambda>") == scheduling.COMPUTE  # unknown: compute, the safe side
     assert scheduling.queue_of("js_fn", None) == scheduling.QUICK
+
+
+def test_page_load_restores_are_quick_only_where_they_compute_nothing(queues):
+    """Every tab's page-load handler is named ``restore`` (through widgets.bind and friendly, which
+    keep the name and module): those that only set controls are quick, those that compute are not."""
+    demo, q = queues
+    restores = {f.fn.__module__.rsplit(".", 1)[-1]: f for f in demo.fns.values()
+                if getattr(f.fn, "__name__", None) == "restore"}
+    assert set(restores) == {"text_tab", "learn_tab", "languages_tab", "metrics_tab", "image_tab", "audio_tab"}
+    for tab in ("text_tab", "learn_tab", "languages_tab"):
+        assert restores[tab].concurrency_id == scheduling.QUICK, tab
+        assert not getattr(restores[tab].fn, "on_compute_thread", False), tab
+    for tab in ("metrics_tab", "image_tab", "audio_tab"):  # they tokenize or measure what the link names
+        assert restores[tab].concurrency_id == scheduling.COMPUTE, tab
+        assert getattr(restores[tab].fn, "on_compute_thread", False), tab
+    links = [f for f in demo.fns.values() if getattr(f.fn, "__name__", None) == "link"]
+    assert len(links) == 6 and all(f.concurrency_id == scheduling.QUICK for f in links)
+    by_name = {getattr(f.fn, "__name__", None): f for f in demo.fns.values()}
+    for name in ("on_modality", "refresh", "select_plain_tab"):
+        assert by_name[name].concurrency_id == scheduling.QUICK, name
 
 
 def test_compute_handlers_run_on_the_compute_threads(queues):

@@ -13,6 +13,7 @@ from tokenworks.text.bpe_replay import (MAX_ENCODE_CHARS, MAX_MERGES, MAX_TRAIN_
 pytestmark = [pytest.mark.app, pytest.mark.filterwarnings("ignore::UserWarning")]
 
 CLASSIC = "aaabdaaabac"  # Wikipedia's BPE example: aa, then ab, then aa+ab
+UI = L.LearnUI.named()  # handlers return {component: value}; here every component is its own name
 
 
 def test_classic_corpus_gives_the_known_merges_in_order():
@@ -79,8 +80,11 @@ def test_training_view_handler():
     assert list(v.table["new token"]) == ["aa"]
     v0 = L.training_view(CLASSIC, 3, 0)
     assert "Step 0 of 3" in v0.status and v0.chips_html.count('class="tw-tok') == len(CLASSIC) and v0.table.empty
-    status, chips, table, slider = L.train(CLASSIC, 3.0)  # gr.Number may give a float
+    out = L.train(UI, CLASSIC, 3.0)  # gr.Number may give a float
+    assert set(out) == {"status_t", "chips_t", "table_t", "slider_t"}  # the settings are left as they are
+    status, chips, table, slider = out["status_t"], out["chips_t"], out["table_t"], out["slider_t"]
     assert "Step 0 of 3" in status and slider["maximum"] == 3 and slider["value"] == 0
+    assert chips == v0.chips_html and table.empty
     assert L.step_training(CLASSIC, 3, 3, +1) == 3 and L.step_training(CLASSIC, 3, 0, -1) == 0
     assert L.step_training(CLASSIC, 3, 1, +1) == 2
 
@@ -99,8 +103,8 @@ def test_bad_training_input_is_a_message(corpus, merges, message):
     v = L.training_view(corpus, merges, 0)
     assert v.status.startswith("⚠️") and message in v.status and "Traceback" not in v.status
     assert v.chips_html == "" and v.n_steps == 0
-    status, chips, _, _ = L.train(corpus, merges)
-    assert message in status
+    out = L.train(UI, corpus, merges)
+    assert message in out["status_t"] and out["slider_t"]["value"] == 0 and out["chips_t"] == ""
 
 
 def test_encoding_view_handler_trained_and_bad_input():

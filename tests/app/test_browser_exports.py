@@ -1,5 +1,6 @@
 """The Export button in a real browser: on the Text tab, export, wait for the file list, fetch the JSON
-link and check it names the tokenizers shown. Same browser, page and app as tests/test_browser.py."""
+link and check it names the tokenizers shown. The same browser, page and app as tests/app/test_browser.py
+(the fixtures page and app_url: tests/app/conftest.py, tests/conftest.py)."""
 from __future__ import annotations
 
 import json
@@ -7,12 +8,10 @@ from urllib.parse import unquote
 
 import pytest
 
-from test_browser import page  # noqa: F401 - the fixture: Debian's chromium on the served app, tokens shown
-
 pytestmark = [pytest.mark.browser, pytest.mark.app]
 
 
-def test_text_tab_export_gives_the_tokens_as_json(page):  # noqa: F811
+def test_text_tab_export_gives_the_tokens_as_json(page):
     import tokenworks as tw
     from app.text_tab import DEFAULT_TOKENIZERS
 

@@ -1,14 +1,178 @@
-"""The tabs' links (app/url_tabs.py, app/url_state.parse_tab): parse and build without a server."""
+"""Every tab's link (app/links.py): parse and build without a server. The Text tab's link is one
+more TabSpec (links without tab= are Text links); then the other tabs'; then properties over all."""
 from __future__ import annotations
 
-from urllib.parse import parse_qs, parse_qsl
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import url_tabs as U
-from app.url_state import MAX_QUERY_CHARS, TAB_IDS, parse_tab
+from app import links as L
+
+KNOWN = ("text/bytes", "text/chars", "text/cl100k_base", "text/o200k_base", "text/r50k_base", "text/llama3",
+         "text/qwen3", "run:text/my-run")
+TEXT = L.text_spec(KNOWN, ("text/cl100k_base", "text/bytes"), 6, "default text", 100, (2, 4))
+
+
+def TextState(tokenizers, text, mode="tokens") -> L.TextLink:  # noqa: N802 - reads as the state it builds
+    return L.TextLink(tuple(tokenizers), text, mode.lower())
+
+
+DEFAULT = TextState(("text/cl100k_base", "text/bytes"), "default text", "tokens")
+
+
+def build_query(state, max_chars: int = L.MAX_QUERY_CHARS) -> str:
+    return L.build_link(TEXT, state, max_chars)
+
+
+def text_in_link(state, max_chars: int = L.MAX_QUERY_CHARS) -> bool:
+    return not L.left_out(TEXT, state, max_chars)
+
+
+def parse_text(query: str):
+    """As the server sees it: starlette's QueryParams come from parse_qsl (keep_blank_values)."""
+    return L.parse_link(dict(parse_qsl(query, keep_blank_values=True)), TEXT)
+
+
+def test_the_issue_link_restores_tokenizers_text_and_mode():
+    p = parse_text("tokenizers=text/o200k_base,text/r50k_base&text=Hello%20world&mode=compare")
+    assert p.state == TextState(["text/o200k_base", "text/r50k_base"], "Hello world", "Compare")
+    assert p.given == {"tokenizers", "text", "mode"}
+    assert p.notes == []
+
+
+def test_no_query_keeps_the_defaults_and_says_nothing():
+    p = parse_text("")
+    assert p.state == DEFAULT and p.given == frozenset() and p.notes == []
+    assert isinstance(p.state.tokenizers, tuple)  # immutable: a default is never shared and changed
+
+
+def test_parameters_left_out_keep_their_defaults():
+    p = parse_text("text=abc")
+    assert p.state == TextState(DEFAULT.tokenizers, "abc", "Tokens") and p.given == {"text"}
+    p = parse_text("mode=compare")  # the two default tokenizers are enough for Compare
+    assert p.state == TextState(DEFAULT.tokenizers, DEFAULT.text, "Compare")
+
+
+@pytest.mark.parametrize("state", [
+    TextState(["text/o200k_base", "text/r50k_base"], "Hello world", "Compare"),
+    TextState(["text/bytes"], "", "Tokens"),
+    TextState(["run:text/my-run", "text/chars"], "a&b=c+d %20 #frag ?q /path, ;", "Tokens"),
+    TextState(["text/chars", "text/bytes", "text/llama3", "text/qwen3"], "héllo 世界 👋🏽 👨‍👩‍👧‍👦 مرحبا", "Compare"),
+    TextState(["text/bytes"], "tabs\tand\nnewlines\r\n e\u0301 \x00 end ", "Tokens"),
+    TextState(["text/chars"], "x" * 100, "Tokens"),  # exactly the limit
+])
+def test_round_trip(state):
+    q = build_query(state)
+    assert parse_text(q).state == state
+    assert L.parse_link(parse_qs(q, keep_blank_values=True), TEXT).state == state  # lists of values
+    assert parse_text(q).notes == []
+
+
+def test_build_query_is_a_readable_url_encoded_query():
+    q = build_query(TextState(["text/o200k_base", "run:text/my-run"], "Hello world & more: é/👋", "Compare"))
+    assert q.startswith("tokenizers=text/o200k_base,run:text/my-run&mode=compare&text=")
+    text = q.split("&text=", 1)[1]
+    assert text == "Hello%20world%20%26%20more%3A%20%C3%A9%2F%F0%9F%91%8B"
+    assert " " not in q and "+" not in q and "#" not in q
+    # a whole URL splits back to the same query
+    assert urlsplit(f"http://127.0.0.1:7860/?{q}").query == q
+
+
+def test_plus_is_a_space_in_a_query_and_an_encoded_plus_is_a_plus():
+    assert parse_text("text=a+b").state.text == "a b"
+    assert parse_text("text=a%2Bb").state.text == "a+b"
+    assert build_query(TextState(["text/bytes"], "a+b")).endswith("text=a%2Bb")
+
+
+def test_unknown_tokenizers_are_dropped_with_a_note_naming_the_allowed_ones():
+    p = parse_text("tokenizers=text/nope,text/bytes,<script>")
+    assert p.state.tokenizers == ("text/bytes",)
+    assert len(p.notes) == 1
+    note = p.notes[0]
+    assert "'text/nope'" in note and "'<script>'" in note and "text/o200k_base" in note and "choose from" in note
+
+
+def test_names_without_the_text_prefix_duplicates_and_spaces():
+    p = parse_text("tokenizers=o200k_base,%20text/o200k_base%20,,bytes")
+    assert p.state.tokenizers == ("text/o200k_base", "text/bytes") and p.notes == []
+    p = parse_text("tokenizers=o200k_base,bytes&tokenizers=chars")
+    assert p.state.tokenizers == ("text/chars",)  # a request's dict keeps the last value of a repeated key
+    p = L.parse_link(parse_qs("tokenizers=o200k_base,bytes&tokenizers=chars"), TEXT)
+    assert p.state.tokenizers == ("text/o200k_base", "text/bytes", "text/chars")  # every value of a multi-dict
+    assert p.notes == []
+
+
+def test_no_usable_tokenizer_falls_back_to_the_defaults():
+    for q in ("tokenizers=", "tokenizers=text/nope", "tokenizers=,,"):
+        p = parse_text(q)
+        assert p.state.tokenizers == DEFAULT.tokenizers
+        assert any("showing the defaults" in n for n in p.notes)
+
+
+def test_too_many_tokenizers_keep_the_first_ones():
+    names = ["text/bytes", "text/chars", "text/cl100k_base", "text/o200k_base", "text/r50k_base", "text/llama3",
+             "text/qwen3", "run:text/my-run"]
+    p = parse_text("tokenizers=" + ",".join(names))
+    assert p.state.tokenizers == tuple(names[:6])
+    assert "at most 6" in p.notes[0] and "text/qwen3" in p.notes[0] and "run:text/my-run" in p.notes[0]
+
+
+def test_compare_needs_two_to_four_tokenizers():
+    p = parse_text("tokenizers=text/bytes&mode=compare")
+    assert p.state.mode == "tokens" and p.state.tokenizers == ("text/bytes",)
+    assert "2 to 4" in p.notes[0]
+    five = "text/bytes,text/chars,text/cl100k_base,text/o200k_base,text/r50k_base"
+    p = parse_text(f"tokenizers={five}&mode=Compare")  # mode is case-insensitive
+    assert p.state.mode == "compare" and p.state.tokenizers == tuple(five.split(",")[:4])
+    assert "at most 4" in p.notes[0] and "text/r50k_base" in p.notes[0]
+
+
+def test_unknown_mode_falls_back_with_a_note():
+    p = parse_text("mode=sideways")
+    assert p.state.mode == "tokens" and "choose from: tokens, compare" in p.notes[0] and "'sideways'" in p.notes[0]
+    assert parse_text("mode=single").state.mode == "tokens" and parse_text("mode=single").notes == []
+
+
+def test_overlong_text_keeps_the_first_characters_up_to_the_limit():
+    p = parse_text("text=" + "é" * 150)
+    assert p.state.text == "é" * 100
+    assert "150 characters" in p.notes[0] and "first 100" in p.notes[0]
+
+
+def test_long_garbage_is_quoted_back_short():
+    p = parse_text("tokenizers=" + "z" * 5000 + "&mode=" + "m" * 5000)
+    assert all(len(n) < 600 for n in p.notes)
+    assert len(p.notes) == 3 and "…" in p.notes[0] and "…" in p.notes[2]
+
+
+def test_unicode_text_in_the_link_is_utf8_percent_encoded():
+    q = build_query(TextState(["text/bytes"], "世界"))
+    assert q.endswith("text=%E4%B8%96%E7%95%8C")
+    assert parse_text(q).state.text == "世界"
+
+
+def test_a_text_too_long_for_a_link_is_left_out():
+    long = TextState(["text/bytes"], "世" * 3000)  # 27,000 characters once encoded
+    assert not text_in_link(long)
+    q = build_query(long)
+    assert "text=" not in q and len(q) <= L.MAX_QUERY_CHARS
+    assert parse_text(q).state == TextState(["text/bytes"], DEFAULT.text, "Tokens")  # the default text
+    short = TextState(["text/bytes"], "a" * 1000)
+    assert text_in_link(short) and build_query(short).endswith("a" * 1000)
+    assert not text_in_link(short, max_chars=500)
+
+
+def test_lone_surrogates_do_not_break_building():
+    q = build_query(TextState(["text/bytes"], "a\ud800b"))
+    assert parse_text(q).state.text == "a?b"
+
+
+# ---- the other tabs -------------------------------------------------------------------------------
+
+U = L
+MAX_QUERY_CHARS, TAB_IDS, parse_tab = L.MAX_QUERY_CHARS, L.TAB_IDS, L.parse_tab
 
 IMAGE = U.image_spec(("image/flex1d-emoji64", "image/grid-emoji32", "run:image/my-run"),
                      ("emoji-fox.png", "photo-ladybird.png"), "image/flex1d-emoji64", "emoji-fox.png")
@@ -20,7 +184,7 @@ METRICS = U.metrics_spec(TEXT_NAMES, ("text/o200k_base", "text/r50k_base"), 4,
                          ("sample", "shakespeare", "austen", "stdlib", "udhr"), ("whole", "lines", "paragraphs"),
                          "sample", "eng, fra", "whole", 200_000)
 LEARN = U.learn_spec("the cat sat", 20_000, 25, 500, "the hat", 5_000, ("trained", "cl100k"), ("chunk", "rank"))
-SPECS = {s.tab: s for s in (IMAGE, AUDIO, LANGUAGES, METRICS, LEARN)}
+SPECS = {s.tab: s for s in (IMAGE, AUDIO, LANGUAGES, METRICS, LEARN, TEXT)}
 
 
 def parse(query: str, spec: U.TabSpec) -> U.ParsedLink:
@@ -140,6 +304,8 @@ STATES = {
                                                  unique=True).map(tuple),
                          st.one_of(st.none(), st.sampled_from(METRICS.params[1].choices)), _text(400),
                          st.sampled_from(METRICS.params[3].choices), st.integers(1_000, 50_000_000)),
+    "text": st.builds(U.TextLink, st.lists(st.sampled_from(KNOWN), min_size=2, max_size=4, unique=True).map(tuple),
+                      _text(100), st.sampled_from(("tokens", "compare"))),
     "learn": st.builds(U.LearnLink, _text(300), st.integers(1, 500), _text(300),
                        st.sampled_from(("trained", "cl100k")), st.sampled_from(("chunk", "rank"))),
 }
@@ -182,6 +348,10 @@ def test_every_parameter_of_every_tab_is_replaced_in_the_address_bar():
     keys = U.all_keys()
     assert {"tab", "tokenizers", "text", "mode", "model", "sample", "k", "metric", "script", "family", "map",
             "corpus", "languages", "split", "limit", "merges", "vocab", "order"} == set(keys)
-    js = U.link_js("image", keys)
+    from app import widgets
+
+    assert widgets.KEYS == keys
+    js = widgets.link_js("image")
     assert js.startswith("(q) =>") and '"order"' in js and 'window.twTab === "image"' in js
-    assert "twQueries" in U.select_js("audio", keys, True) and '"tab=train"' in U.select_js("train", keys, False)
+    assert "twQueries" in widgets.select_js("audio") and '"tab=train"' in widgets.select_js("train")
+    assert '"tab=audio"' not in widgets.select_js("audio")  # a tab with a link box writes its own query

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.common import friendly
+from app.widgets import friendly
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]  # gr.Warning outside a request
 
@@ -45,6 +45,9 @@ def _strings(x: Any):
         yield x
     elif isinstance(x, (tuple, list)):
         for y in x:
+            yield from _strings(y)
+    elif isinstance(x, dict):  # a handler's {component: value}, or a gr.update
+        for y in x.values():
             yield from _strings(y)
 
 
@@ -190,8 +193,11 @@ def test_text_links(params, text, names, mode):
     """A page's query string (anyone can write a link) and the link box."""
     from app import text_tab
 
+    from types import SimpleNamespace
+
     ui(text_tab.restore_state, params)
-    ui(text_tab.link_changed, text, names, mode)
+    ui(text_tab.restore, text_tab.TextUI.named(), SimpleNamespace(query_params=params))
+    ui(text_tab.link, text, names, mode)
 
 
 class _Click:  # what gr.EventData holds when a chip is clicked
@@ -221,7 +227,7 @@ def test_merge_tree(name, token_id):
 def test_learn_tab(corpus, n_merges, step, text, order):
     from app import learn_tab
 
-    ui(learn_tab.train, corpus, n_merges)
+    ui(learn_tab.train, learn_tab.LearnUI.named(), corpus, n_merges)
     ui(learn_tab.training_step, corpus, n_merges, step)
     ui(learn_tab.encode, text, learn_tab.TRAINED, order, corpus, n_merges)
     ui(learn_tab.encoding_step, text, learn_tab.TRAINED, order, corpus, n_merges, step)
@@ -240,7 +246,7 @@ def test_attention_tab(sentence, layer, head):
 def test_languages_tab(names, script, map_tok, family):
     from app import languages_tab
 
-    ui(languages_tab.show, names, script, map_tok, family)
+    ui(languages_tab.show, languages_tab.LanguagesUI.named(), names, script, map_tok, family)
 
 
 @few(100)
@@ -258,35 +264,50 @@ IMAGE_REF = "image/grid-emoji32"
 AUDIO_REF = "audio/mulaw8"
 
 
-def _state_or_skip(handler, sample: str, ref: str):
-    """The tab's state for a good sample, or a skip where the tokenizer or the sample is not here."""
+def _state_or_skip(analyze_input, sample: str, ref: str):
+    """The tab's state (what its gr.State holds) for a good sample, or a skip where the tokenizer or
+    the sample is not here."""
     try:
-        return handler(None, sample, ref)
+        return analyze_input(None, sample, ref).state
     except Exception as e:  # noqa: BLE001
         pytest.skip(f"{ref} or the sample {sample} is not here: {e}")
 
 
 @pytest.fixture(scope="module")
 def image_state():
-    from app import image_tab
+    from app import image_input
 
-    return _state_or_skip(image_tab.encode_image, "emoji-fox.png", IMAGE_REF)
+    return _state_or_skip(image_input.analyze_input, "emoji-fox.png", IMAGE_REF)
 
 
 @pytest.fixture(scope="module")
 def audio_state():
-    from app import audio_tab
+    from app import audio_input
 
-    return _state_or_skip(audio_tab.analyze_input, "flite-slt.wav", AUDIO_REF)
+    return _state_or_skip(audio_input.analyze_input, "flite-slt.wav", AUDIO_REF)
+
+
+def _gone_image():
+    """A state whose analysis the session cache let go and whose upload was deleted since."""
+    from app.image_input import ImageState
+
+    return ImageState("no-such-key", IMAGE_REF, "upload 'gone.png'", "/no/such/gone.png", "one pass", 256, False)
+
+
+def _gone_audio():
+    from app.audio_input import AudioState
+
+    return AudioState("no-such-key", AUDIO_REF, "upload 'gone.wav'", "/no/such/gone.wav", 1)
 
 
 @few(100)
 @given(UPLOAD, st.one_of(st.sampled_from(["emoji-fox.png", "nope.png", "../README.md"]), WRONG),
-       st.one_of(st.sampled_from([IMAGE_REF, "text/bytes", "audio/mulaw8", "run:image/none"]), WRONG))
-def test_image_upload(image_state, upload, sample, ref):
+       st.one_of(st.sampled_from([IMAGE_REF, "text/bytes", "audio/mulaw8", "run:image/none"]), WRONG),
+       st.one_of(st.sampled_from(["one pass", "nope"]), WRONG))
+def test_image_upload(image_state, upload, sample, ref, encoder):
     from app import image_tab
 
-    ui(image_tab.on_encode, upload, sample, ref)
+    ui(image_tab.on_encode, image_tab.ImageUI.named(), upload, sample, ref, encoder)
 
 
 @few(400)
@@ -295,7 +316,7 @@ def test_image_files(image_state, f):
     """The tokenizer is right, the file is not: every truncation, corruption and bomb is a clear message."""
     from app import image_tab
 
-    ui(image_tab.on_encode, write(*f), None, IMAGE_REF)
+    ui(image_tab.on_encode, image_tab.ImageUI.named(), write(*f), None, IMAGE_REF)
 
 
 @pytest.mark.parametrize("data,match", [(_bomb_png(100_000, 100_000), "megapixels"), (_bomb_png(2**31 - 1, 1), "megapixels"),
@@ -304,7 +325,7 @@ def test_image_files(image_state, f):
 def test_image_bad_files_are_named(image_state, data, match):
     from app import image_tab
 
-    out = ui(image_tab.on_encode, write("png", data), None, IMAGE_REF)
+    out = ui(image_tab.on_encode, image_tab.ImageUI.named(), write("png", data), None, IMAGE_REF)
     shown = out.message if isinstance(out, gr.Error) else " ".join(_strings(out))
     assert match in shown, shown
 
@@ -312,25 +333,28 @@ def test_image_bad_files_are_named(image_state, data, match):
 @few(40)
 @given(NUMBER, NUMBER, NUMBER, st.one_of(st.sampled_from(["this image", "nope"]), WRONG))
 def test_image_controls(image_state, a, b, source):
-    from app import image_tab
+    from app import image_tab, image_views
 
-    for enc in (image_state, None, "junk"):
-        ui(image_tab.on_k, enc, a)
-        ui(image_tab.on_token, enc, a)
-        ui(image_tab.on_edit_position, enc, a)
-        ui(image_tab.on_edit, enc, a, b)
-    ui(image_tab.on_codebook, image_state, source, b)
-    ui(image_tab.on_faithfulness, image_state, a)
+    for state in (image_state, None, "junk", _gone_image()):
+        ui(image_tab.on_k, state, a)
+        ui(image_views.on_token, state, a)
+        ui(image_views.on_edit_position, state, a)
+        ui(image_views.on_edit, state, a, b)
+    ui(image_views.on_codebook, image_state, source, b)
+    ui(image_views.on_faithfulness, image_state, a)
 
 
 def test_image_views_need_a_tokenized_image(image_state):
-    from app import image_tab
+    from app import image_tab, image_views
 
-    for enc in (None, "junk", 3, {"ids": [1]}):
-        ui(image_tab.on_views, enc)
-        ui(image_tab.on_faithfulness, enc, 0)
-        ui(image_tab.on_codebook, enc, "this image", 32)
-    assert len(ui(image_tab.on_views, image_state)) == 10
+    views = image_views.ViewsUI.named()
+    for state in (None, "junk", 3, {"ids": [1]}, _gone_image()):
+        ui(image_views.on_views, views, state)
+        ui(image_views.on_faithfulness, state, 0)
+        ui(image_views.on_codebook, state, "this image", 32)
+        ui(image_tab.export_tokens, state)
+    assert "upload it again" in ui(image_views.on_views, views, _gone_image())["views_msg"]
+    assert len(ui(image_views.on_views, views, image_state)) == len(image_views.ViewsUI.FILLED) == 10
 
 
 @few(60)
@@ -340,7 +364,7 @@ def test_image_views_need_a_tokenized_image(image_state):
 def test_audio_upload(audio_state, upload, sample, ref, metric):
     from app import audio_tab
 
-    ui(audio_tab.on_analyze, upload, sample, ref, metric)
+    ui(audio_tab.on_analyze, audio_tab.AudioUI.named(), upload, sample, ref, metric)
 
 
 @few(200)
@@ -348,7 +372,7 @@ def test_audio_upload(audio_state, upload, sample, ref, metric):
 def test_audio_files(audio_state, f):
     from app import audio_tab
 
-    ui(audio_tab.on_analyze, write(*f), None, AUDIO_REF, "pesq")
+    ui(audio_tab.on_analyze, audio_tab.AudioUI.named(), write(*f), None, AUDIO_REF, "pesq")
 
 
 @pytest.mark.parametrize("data,match", [(_long_wav_header(), ""), (_audio_bytes("WAV", 65.0), "60"),
@@ -356,7 +380,7 @@ def test_audio_files(audio_state, f):
 def test_audio_bad_files_are_named(audio_state, data, match):
     from app import audio_tab
 
-    out = ui(audio_tab.on_analyze, write("wav", data), None, AUDIO_REF, "pesq")
+    out = ui(audio_tab.on_analyze, audio_tab.AudioUI.named(), write("wav", data), None, AUDIO_REF, "pesq")
     shown = out.message if isinstance(out, gr.Error) else " ".join(_strings(out))
     assert match in shown, shown
 
@@ -366,12 +390,13 @@ def test_audio_bad_files_are_named(audio_state, data, match):
 def test_audio_controls(audio_state, k, metric):
     from app import audio_tab
 
-    for view in (audio_state, None, "junk"):
-        ui(audio_tab.on_k, view, k)
-        ui(audio_tab.on_metric, view, None, metric)
-    for view in (None, "junk", 3):
-        ui(audio_tab.on_compare, view, metric)
-    ui(audio_tab.on_open, "junk", None, "flite-slt.wav", AUDIO_REF, metric)
+    for state in (audio_state, None, "junk", _gone_audio()):
+        ui(audio_tab.on_k, state, k)
+        ui(audio_tab.on_metric, state, metric)
+        ui(audio_tab.export_tokens_and_audio, state)
+    for state in (None, "junk", 3, _gone_audio()):
+        ui(audio_tab.on_compare, state, metric)
+    ui(audio_tab.on_open, audio_tab.AudioUI.named(), "junk", None, "flite-slt.wav", AUDIO_REF, metric)
 
 
 # ---- train ---------------------------------------------------------------------------------
@@ -382,12 +407,12 @@ def test_audio_controls(audio_state, k, metric):
 def test_train_validation(tmp_path_factory, monkeypatch, modality, model, quantizer, preset, data, steps, seed,
                           vocab, files):
     """trainer_args only: no job is started."""
-    from app import train_tab
+    from app import train_form
 
     monkeypatch.setenv("TOKENWORKS_RUNS", str(tmp_path_factory.mktemp("runs")))
-    req = train_tab.NewRun(modality=modality, model=model, quantizer=quantizer, preset=preset, data=data,
-                           steps=steps, seed=seed, vocab_size=vocab)
-    ui(train_tab.trainer_args, req, files)
+    req = train_form.NewRun(modality=modality, model=model, quantizer=quantizer, preset=preset, data=data,
+                            steps=steps, seed=seed, vocab_size=vocab)
+    ui(train_form.trainer_args, req, files)
 
 
 VALID_RUNS = [("image", "grid", "cpu-tiny", "shapes32"), ("image", "flex1d", "cpu-tiny", "uploaded files"),
@@ -400,13 +425,13 @@ VALID_RUNS = [("image", "grid", "cpu-tiny", "shapes32"), ("image", "flex1d", "cp
        st.one_of(st.none(), NUMBER), NUMBER, NUMBER, st.one_of(st.lists(UPLOAD, max_size=2), WRONG))
 def test_train_validation_near_valid(tmp_path_factory, monkeypatch, run, quantizer, steps, seed, vocab, files):
     """A valid run with absurd numbers, quantizers and uploads: the checks after the names."""
-    from app import train_tab
+    from app import train_form
 
     monkeypatch.setenv("TOKENWORKS_RUNS", str(tmp_path_factory.mktemp("runs")))
     modality, model, preset, data = run
-    req = train_tab.NewRun(modality=modality, model=model, quantizer=quantizer, preset=preset, data=data,
-                           steps=steps, seed=seed, vocab_size=vocab)
-    ui(train_tab.trainer_args, req, files)
+    req = train_form.NewRun(modality=modality, model=model, quantizer=quantizer, preset=preset, data=data,
+                            steps=steps, seed=seed, vocab_size=vocab)
+    ui(train_form.trainer_args, req, files)
 
 
 @few(60)
@@ -418,6 +443,9 @@ def test_train_run_actions(tmp_path_factory, monkeypatch, run_id, run_ids, metri
     monkeypatch.setenv("TOKENWORKS_RUNS", str(runs))
     for fn in (train_tab.stop_run, train_tab.resume, train_tab.delete_run, train_tab.run_view):
         ui(fn, run_id)
+    for fn in (train_tab.stop_run, train_tab.resume, train_tab.delete_run):
+        ui(train_tab.after(train_tab.TrainUI.named(), fn), run_id)  # what the buttons call
+    ui(train_tab.refresh, train_tab.TrainUI.named(), run_id, ())
     ui(train_tab.compare, run_ids, metric, x)
     started = [str(f) for f in runs.rglob("events.jsonl")]
     assert not started, f"a job started: {started}"

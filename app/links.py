@@ -1,20 +1,22 @@
-"""Links to the Learn, Languages, Metrics, Image and Audio tabs: their settings in the page URL
-(no Gradio, no library). The Text tab's parameters are in ``app/url_state.py``; this module
-shares its ``tab`` parameter and its rules.
+"""Every tab's settings in the page URL, so a view can be shared as a link (no Gradio, no library).
 
+    ?tokenizers=text/o200k_base,text/r50k_base&mode=compare&text=Hello%20world     (the Text tab)
     ?tab=image&model=image/flex1d-emoji64&sample=emoji-fox.png&k=12
     ?tab=audio&model=audio/rvq-speech16k&sample=flite-slt.wav&metric=stoi&k=2
     ?tab=languages&tokenizers=text/o200k_base,text/r50k_base&script=Cyrl&family=Uralic&map=text/r50k_base
     ?tab=metrics&tokenizers=text/o200k_base&corpus=udhr&languages=eng,fra&split=whole&limit=200000
     ?tab=learn&corpus=aaabdaaabac&merges=3&text=aaab&vocab=trained&order=chunk
 
-A tab's settings are typed parameters (``Choice``, ``Names``, ``Int``, ``Text``) in a ``TabSpec``
-whose allowed values the app fills in at request time (the tokenizers that load now, the
-samples on disk). ``parse_link`` never raises: a bad value falls back to its default and comes
-back as a note naming what was ignored and what is allowed. ``build_link`` writes every setting
-(``tab`` first), leaving out the long texts that would make a link over ``MAX_QUERY_CHARS``
-(``left_out`` names them). Uploaded files cannot travel in a link; a view of an upload has
-``sample`` (or ``corpus``) None and its link keeps the other settings.
+``tab`` names the open tab; a link without it is a Text tab link (so the first links ever shared
+stay valid), and Text links are written without it. A tab's link is a ``TabSpec``: its id, its
+typed parameters (``Choice``, ``Names``, ``Int``, ``Text``) in link order, the dataclass they fill,
+and an optional rule between parameters. The tab fills in the allowed values at request time (the
+tokenizers that load now, the samples on disk).
+
+``parse_link`` never raises: a bad value falls back to its default and comes back as a note
+naming what was ignored and what is allowed. ``build_link`` writes every setting, leaving out the
+long texts that would make a link over ``MAX_QUERY_CHARS`` (servers refuse request lines over
+about 16 KB; ``left_out`` names them). Uploaded files cannot travel in a link.
 
     spec = image_spec(models=("image/flex1d-emoji64",), samples=("emoji-fox.png",))
     parsed = parse_link({"tab": "image", "k": "9000"}, spec)
@@ -26,13 +28,31 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Callable, Mapping, Sequence, Union
 from urllib.parse import quote
 
-from .url_state import MAX_QUERY_CHARS, TAB, TAB_IDS, _shown, _values
-
-NAME_SAFE = "/:@"  # characters a tokenizer or sample name keeps unescaped in a link (readable)
+TAB = "tab"  # the parameter naming the open tab; left out: the Text tab
+TAB_IDS = ("text", "learn", "languages", "metrics", "image", "audio", "train", "library", "attention")  # gr.Tab ids
+PLAIN_TABS = ("train", "library", "attention")  # tabs a link can open, with no settings to restore
+MAX_QUERY_CHARS = 8_000  # longest query a link carries with its texts (request lines over ~16 KB are refused)
+MAX_SHOWN = 40  # characters of a bad value quoted back in a note
 MAX_LISTED = 12  # allowed values named in a note before "..."
+NAME_SAFE = "/:@"  # characters a tokenizer or sample name keeps unescaped in a link (readable)
+MAX_K = 4096  # largest k an image link may ask for (the tab then keeps it within the tokenizer's own range)
+
+Params = Mapping[str, Union[str, Sequence[str]]]  # dict(request.query_params) or urllib.parse.parse_qs(...)
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= MAX_SHOWN else value[:MAX_SHOWN] + "…")
+
+
+def _values(params: Params, key: str) -> list[str] | None:
+    """Every value of ``key`` (a dict from a request gives a string, parse_qs a list), or None."""
+    if key not in params:
+        return None
+    v = params[key]
+    return [v] if isinstance(v, str) else [str(x) for x in v]
 
 
 def allowed(choices: Sequence[str]) -> str:
@@ -40,17 +60,41 @@ def allowed(choices: Sequence[str]) -> str:
     return shown + (f", ... ({len(choices)} in all)" if len(choices) > MAX_LISTED else "") if choices else "none here"
 
 
+# ---- the open tab ------------------------------------------------------------------------------
+
+@dataclass
+class TabChoice:
+    tab: str  # one of TAB_IDS
+    notes: list[str] = field(default_factory=list)  # what was ignored, and what is allowed
+
+
+def parse_tab(params: Params) -> TabChoice:
+    """The tab a link opens: its ``tab`` parameter (case-insensitive), or "text" when there is none
+    or it names no tab (with a note)."""
+    raw = _values(params, TAB)
+    if raw is None:
+        return TabChoice("text")
+    value = (raw[-1] if raw else "").strip().lower()
+    if value in TAB_IDS:
+        return TabChoice(value)
+    return TabChoice("text", [f"Ignored tab {_shown(value)}; use tab= one of {', '.join(TAB_IDS)}."])
+
+
+# ---- typed parameters --------------------------------------------------------------------------
+
 @dataclass(frozen=True)
 class Choice:
-    """One value from ``choices`` (case-insensitive in a link; written as listed)."""
+    """One value from ``choices`` (case-insensitive in a link; written as listed); ``aliases`` are
+    other spellings a link may use (mode=single for mode=tokens), not offered in notes."""
     name: str  # the parameter
     choices: tuple[str, ...]
     default: str | None
     what: str = ""  # how notes name it ("image tokenizer"); "" = the parameter's name
+    aliases: tuple[tuple[str, str], ...] = ()  # (alias, choice) pairs
 
     def parse(self, raw: list[str], notes: list[str]) -> str | None:
         value = (raw[-1] if raw else "").strip()
-        by_lower = {c.lower(): c for c in self.choices}
+        by_lower = {**{a.lower(): c for a, c in self.aliases}, **{c.lower(): c for c in self.choices}}
         if value.lower() in by_lower:
             return by_lower[value.lower()]
         notes.append(f"Ignored {self.what or self.name} {_shown(value)}; choose from: {allowed(self.choices)}.")
@@ -74,13 +118,13 @@ class Names:
     def parse(self, raw: list[str], notes: list[str]) -> tuple[str, ...]:
         known = set(self.choices)
         asked = list(dict.fromkeys(n.strip() for r in raw for n in r.split(",") if n.strip()))
-        names = [n if n in known else self.prefix + n for n in asked if n in known or self.prefix + n in known]
-        names = list(dict.fromkeys(names))
+        names = list(dict.fromkeys(n if n in known else self.prefix + n for n in asked
+                                   if n in known or self.prefix + n in known))
         unknown = [n for n in asked if n not in known and self.prefix + n not in known]
         if unknown:
+            more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
             notes.append(f"Ignored unknown {self.what}{'s' if len(unknown) > 1 else ''} "
-                         f"{', '.join(_shown(n) for n in unknown[:5])}{' and more' if len(unknown) > 5 else ''}; "
-                         f"choose from: {allowed(self.choices)}.")
+                         f"{', '.join(_shown(n) for n in unknown[:5])}{more}; choose from: {allowed(self.choices)}.")
         if len(names) > self.most:
             notes.append(f"Kept the first {self.most} {self.what}s (at most {self.most}); ignored "
                          f"{', '.join(names[self.most:])}.")
@@ -140,16 +184,23 @@ class Text:
 Param = Union[Choice, Names, Int, Text]
 
 
+# ---- a tab's link --------------------------------------------------------------------------------
+
 @dataclass(frozen=True)
 class TabSpec:
-    """A tab's link: its id (``tab=``), its parameters in link order, and the dataclass they fill
-    (its fields are named as the parameters)."""
+    """A tab's link: its id (``tab=``), its parameters in link order, the dataclass they fill (its
+    fields are named as the parameters), and a rule between parameters (``check(state, notes)``
+    returns the state, fixed, with a note per change)."""
     tab: str
     params: tuple[Param, ...]
     state: type
+    check: Callable[[Any, list[str]], Any] | None = None
 
     def default(self) -> Any:
         return self.state(**{p.name: p.default for p in self.params})
+
+    def param(self, name: str) -> Param:
+        return next(p for p in self.params if p.name == name)
 
 
 @dataclass
@@ -159,10 +210,9 @@ class ParsedLink:
     notes: list[str] = field(default_factory=list)  # one short sentence per thing ignored or changed
 
 
-def parse_link(params: Mapping[str, str | Sequence[str]], spec: TabSpec) -> ParsedLink:
-    """The tab's settings from a page's query parameters (``dict(request.query_params)`` or
-    ``parse_qs``); those left out (or bad, with a note) keep the spec's defaults. The ``tab``
-    parameter itself is read by ``url_state.parse_tab``."""
+def parse_link(params: Params, spec: TabSpec) -> ParsedLink:
+    """The tab's settings from a page's query parameters; those left out (or bad, with a note) keep
+    the spec's defaults. The ``tab`` parameter itself is read by ``parse_tab``."""
     notes: list[str] = []
     values, given = {}, set()
     for p in spec.params:
@@ -172,11 +222,14 @@ def parse_link(params: Mapping[str, str | Sequence[str]], spec: TabSpec) -> Pars
         else:
             given.add(p.name)
             values[p.name] = p.parse(raw, notes)
-    return ParsedLink(state=spec.state(**values), given=frozenset(given), notes=notes)
+    state = spec.state(**values)
+    if spec.check is not None:
+        state = spec.check(state, notes)
+    return ParsedLink(state=state, given=frozenset(given), notes=notes)
 
 
 def _parts(spec: TabSpec, state: Any, leave: frozenset[str] = frozenset()) -> list[str]:
-    parts = [f"{TAB}={spec.tab}"]
+    parts = [] if spec.tab == "text" else [f"{TAB}={spec.tab}"]
     for p in spec.params:
         value = getattr(state, p.name)
         if value is not None and p.name not in leave:
@@ -197,22 +250,23 @@ def left_out(spec: TabSpec, state: Any, max_chars: int = MAX_QUERY_CHARS) -> lis
 
 
 def build_link(spec: TabSpec, state: Any, max_chars: int = MAX_QUERY_CHARS) -> str:
-    """The query string (no leading ?) that opens the tab with ``state``: ``tab``, then every
-    setting that is not None, in the spec's order; texts too long for a link are left out."""
+    """The query string (no leading ?) that opens the tab with ``state``: ``tab`` (not for Text),
+    then every setting that is not None, in the spec's order; texts too long are left out."""
     return "&".join(_parts(spec, state, frozenset(left_out(spec, state, max_chars))))
 
 
-def link_keys(specs: Sequence[TabSpec]) -> list[str]:
-    """Every parameter a link of these tabs (and the Text tab) may set: what the address bar replaces."""
-    from .url_state import MODE, TEXT, TOKENIZERS
-
-    keys = [TAB, TOKENIZERS, TEXT, MODE] + [p.name for s in specs for p in s.params]
-    return list(dict.fromkeys(keys))
+def as_dict(state: Any) -> dict[str, Any]:
+    """A link state as plain values (tuples as lists), for tests and JSON."""
+    return json.loads(json.dumps(dataclasses.asdict(state)))
 
 
-# ---- the tabs ----------------------------------------------------------------------------------
+# ---- the tabs ------------------------------------------------------------------------------------
 
-MAX_K = 4096  # largest k a link may ask for (the tab then keeps it within the tokenizer's own range)
+@dataclass
+class TextLink:
+    tokenizers: tuple[str, ...]  # in the order shown
+    text: str | None = None
+    mode: str | None = None  # "tokens" (one under another) or "compare" (2 to 4 side by side)
 
 
 @dataclass
@@ -256,6 +310,28 @@ class LearnLink:
     order: str | None = None  # "chunk" or "rank"
 
 
+def _compare_rule(least: int, most: int) -> Callable[[TextLink, list[str]], TextLink]:
+    """Compare shows ``least`` to ``most`` tokenizers: fewer shows the tokens, more keeps the first."""
+    def check(s: TextLink, notes: list[str]) -> TextLink:
+        n = len(s.tokenizers)
+        if s.mode == "compare" and n < least:
+            notes.append(f"Compare shows {least} to {most} tokenizers; the link names {n}, so the tokens are "
+                         "shown instead.")
+            return dataclasses.replace(s, mode="tokens")
+        if s.mode == "compare" and n > most:
+            notes.append(f"Compare shows at most {most} tokenizers; ignored {', '.join(s.tokenizers[most:])}.")
+            return dataclasses.replace(s, tokenizers=s.tokenizers[:most])
+        return s
+    return check
+
+
+def text_spec(tokenizers: Sequence[str], default: Sequence[str] = (), most: int = 6, text: str | None = None,
+              max_chars: int = 100_000, compare: tuple[int, int] = (2, 4)) -> TabSpec:
+    return TabSpec("text", (Names("tokenizers", tuple(tokenizers), tuple(default), most, prefix="text/"),
+                            Choice("mode", ("tokens", "compare"), "tokens", aliases=(("single", "tokens"),)),
+                            Text("text", max_chars, text)), TextLink, _compare_rule(*compare))
+
+
 def image_spec(models: Sequence[str], samples: Sequence[str], model: str | None = None,
                sample: str | None = None) -> TabSpec:
     return TabSpec("image", (Choice("model", tuple(models), model, "image tokenizer"),
@@ -294,55 +370,9 @@ def learn_spec(corpus: str, max_corpus: int, merges: int, max_merges: int, text:
                              Choice("order", tuple(orders), orders[0])), LearnLink)
 
 
-def as_dict(state: Any) -> dict[str, Any]:
-    """A link state as plain values (tuples as lists), for tests and JSON."""
-    return json.loads(json.dumps(dataclasses.asdict(state)))
-
-
 def all_keys() -> list[str]:
-    """Every parameter name of every tab's link (the allowed values do not matter here)."""
-    return link_keys([image_spec((), ()), audio_spec((), (), ()), languages_spec((), (), 1),
-                      metrics_spec((), (), 1, (), (), "", "", "", 1), learn_spec("", 1, 1, 1, "", 1, ("",), ("",))])
-
-
-# ---- the address bar ---------------------------------------------------------------------------
-
-# Each tab's query (built in Python, in a hidden box) goes into its "Link to this view" box; the
-# open tab's also goes into the address bar (history.replaceState), replacing every link parameter
-# and keeping the others (Gradio's own, e.g. __theme). window.twTab is the open tab: the link's
-# tab at first, then the tab last selected.
-_OPEN_TAB_JS = """
-  if (window.twTab === undefined) {
-    const t = (new URLSearchParams(window.location.search).get('tab') || 'text').toLowerCase();
-    window.twTab = %(tabs)s.includes(t) ? t : 'text';
-  }
-  const rest = new URLSearchParams(window.location.search);
-  %(keys)s.forEach((k) => rest.delete(k));
-  const search = [q, rest.toString()].filter(Boolean).join('&');
-  const url = window.location.pathname + (search ? '?' + search : '') + window.location.hash;
-"""
-_WRITE_JS = "try { window.history.replaceState(window.history.state, '', url); } catch (e) { /* a sandboxed frame */ }"
-
-
-def link_js(tab: str, keys: Sequence[str]) -> str:
-    """JS for a tab's hidden query box: (query) -> the full link; writes the address bar when
-    ``tab`` is open, and keeps the query (window.twQueries) for when the tab is selected."""
-    head = _OPEN_TAB_JS % {"tabs": json.dumps(list(TAB_IDS)), "keys": json.dumps(list(keys))}
-    return ("(q) => {\n  window.twQueries = Object.assign(window.twQueries || {}, {%s: q});%s"
-            "  if (window.twTab === %s) { %s }\n  return window.location.origin + url;\n}"
-            % (json.dumps(tab), head, json.dumps(tab), _WRITE_JS))
-
-
-def select_js(tab: str, keys: Sequence[str], has_link: bool) -> str:
-    """JS for a tab's select event: it is the open tab now; the address bar takes its query (the
-    last one its link box had; tab=<tab> for a tab without a link box). The select Gradio sends
-    for the first tab as the page mounts is ignored when the link names another tab, and a tab
-    whose query has not come yet writes nothing (its link box will)."""
-    head = _OPEN_TAB_JS % {"tabs": json.dumps(list(TAB_IDS)), "keys": json.dumps(list(keys))}
-    fallback = "" if has_link else f"{TAB}={tab}"
-    return ("() => {\n  const first = window.twTab === undefined;\n"
-            "  const q = (window.twQueries || {})[%s] || %s;%s"
-            "  if (first && window.twTab !== %s) return;  // the select sent as the page mounts\n"
-            "  window.twTab = %s;\n"
-            "  if (!q) return;\n  %s\n}"
-            % (json.dumps(tab), json.dumps(fallback), head, json.dumps(tab), json.dumps(tab), _WRITE_JS))
+    """Every parameter a link of any tab may set (what the address bar replaces; the allowed values
+    do not matter here)."""
+    specs = [text_spec(()), image_spec((), ()), audio_spec((), (), ()), languages_spec((), (), 1),
+             metrics_spec((), (), 1, (), (), "", "", "", 1), learn_spec("", 1, 1, 1, "", 1, ("",), ("",))]
+    return list(dict.fromkeys([TAB] + [p.name for s in specs for p in s.params]))

@@ -1,5 +1,6 @@
 """Exports (issue 8): tokenworks.viz.export writes figures as PNG/SVG, tables as CSV, JSON, images and a
-zip; every tab's Export button (app/exports.py) covers every figure and table it shows.
+zip; every tab's Export button (laid out by app/widgets.export_row, written by app/exports.py, which
+has no Gradio) covers every figure and table it shows.
 
 PNG/SVG tests skip where Chromium or kaleido is missing (as the browser test does)."""
 from __future__ import annotations
@@ -25,7 +26,7 @@ pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]  # gr.Warning o
 
 needs_browser = pytest.mark.skipif(E.figure_export_available() is not None,
                                    reason=f"{E.figure_export_available()} (the figure tests need it)")
-IMAGE_REF = "image/grid-emoji32"  # ships in data/ (as in tests/test_fuzz.py)
+IMAGE_REF = "image/grid-emoji32"  # ships in data/ (as in tests/app/test_fuzz.py)
 
 
 def _fig(title: str = "a line", axis: str = "tokens per word") -> go.Figure:
@@ -205,6 +206,31 @@ def test_text_export_writes_the_tokens_as_json_and_csv(app, temp_dir):
     assert Path(again[0]).parent != files["text-tokens.json"].parent
 
 
+def test_the_handler_writes_under_its_root_at_click_time(tmp_path):
+    """exports.py has no Gradio and no folder of its own: the root is given, or a function giving it
+    when the button is clicked (widgets.export_row passes the app's upload folder that way)."""
+    from app import exports
+
+    roots = []
+
+    def root():
+        roots.append(tmp_path / f"root{len(roots)}")
+        return roots[-1]
+
+    export = exports.make_handler("mine", [], [], ["tokens"], [], root=root)
+    assert export.__name__ == "export_mine" and roots == []  # not asked yet
+    first, notes = export({"ids": [1, 2]})
+    second, _ = export({"ids": [3]})
+    assert [Path(p).name for p in first] == ["mine-tokens.json", "tokenworks-mine.zip"] and notes == "1 file and a zip of them all."
+    assert Path(first[0]).is_relative_to(tmp_path / "root0") and Path(second[0]).is_relative_to(tmp_path / "root1")
+    fixed, _ = exports.make_handler("mine", [], [], ["tokens"], [], root=tmp_path / "fixed")({"a": 1})
+    assert Path(fixed[0]).is_relative_to(tmp_path / "fixed")
+    with pytest.raises(exports.NothingToExport, match="nothing to export yet: the mine tab"):
+        exports.export_view("mine", exports.Items(), tmp_path)
+    with pytest.raises(TypeError):
+        exports.export_view("mine", exports.Items(jsons={"a": 1}))  # the folder is always given
+
+
 def test_nothing_shown_is_a_clear_message(app, temp_dir):
     with pytest.raises(gr.Error, match="nothing to export yet: the text tab"):
         _call(app, "text", None, "", ["text/bytes"], "Tokens")
@@ -217,21 +243,25 @@ def test_nothing_shown_is_a_clear_message(app, temp_dir):
 
 
 def test_image_export_of_a_real_view(app, temp_dir):
-    from app import image_tab
+    from app import image_tab, image_views
+    from app.image_input import view_of
 
     try:
-        enc, shown_in, shown_out, _, _, _, _, rd_rows = image_tab.on_encode(None, "emoji-fox.png", IMAGE_REF)
+        out = image_tab.on_encode(image_tab.ImageUI.named(), None, "emoji-fox.png", IMAGE_REF)
     except Exception as e:  # noqa: BLE001
         pytest.skip(f"{IMAGE_REF} or its sample is not here: {e}")
-    if enc is None:
+    state, shown_in, shown_out, rd_rows = out["state"], out["shown_in"], out["shown_out"], out["rd_table"]
+    if state is None:
         pytest.skip(f"{IMAGE_REF} does not load here")
-    strip, rd, grid, att, infl = image_tab.on_views(enc)[:5]
-    edit = image_tab.edit_view(enc, 0, 1)
-    gallery, usage, _ = image_tab.codebook_views(enc, image_tab.THIS_IMAGE, 8)
+    views = image_views.on_views(image_views.ViewsUI.named(), state)
+    strip, rd, grid, att, infl = (views[n] for n in ("strip_plot", "rd_plot", "grid_plot", "att_plot", "infl_plot"))
+    view = view_of(state)
+    edit = image_views.edit_view(view, 0, 1)
+    gallery, usage, _ = image_views.codebook_views(view, image_views.THIS_IMAGE, 8)
     figs = [_as_input(gr.Plot, f) for f in (strip, rd, grid, att, infl, edit, gallery, usage)]
     table = _as_input(gr.Dataframe, rd_rows, headers=["curve", "setting", "bytes", "PSNR dB"])
     t0 = time.perf_counter()
-    paths, notes = _call(app, "image", *figs, table, shown_in, shown_out, enc)
+    paths, notes = _call(app, "image", *figs, table, shown_in, shown_out, state)
     seconds = time.perf_counter() - t0
     names = [Path(p).name for p in paths]
     n_figs = 8 if E.figure_export_available() is None else 0
@@ -240,7 +270,9 @@ def test_image_export_of_a_real_view(app, temp_dir):
             "image-reconstruction.png", "tokenworks-image.zip"} <= set(names)
     assert all(Path(p).stat().st_size > 0 for p in paths)
     tokens = json.loads(Path(paths[names.index("image-tokens.json")]).read_text())
-    assert tokens["ref"] == IMAGE_REF and np.array_equal(np.array(tokens["ids"]), enc.ids)
+    assert tokens["ref"] == IMAGE_REF and np.array_equal(np.array(tokens["ids"]), view.analysis.ids)
+    assert tokens["layout"] == "grid" and "kind" not in tokens and tokens["shape"] == list(view.analysis.ids.shape)
+    assert tokens["encoder"] == "one pass" and tokens["refined"] is None and tokens["source"] == state.source
     with zipfile.ZipFile(paths[-1]) as z:
         assert sorted(z.namelist()) == sorted(names[:-1])
     if n_figs:
@@ -294,12 +326,12 @@ def test_sounds_as_wav_and_bad_sounds_are_notes(tmp_path):
 def test_audio_export_writes_the_input_and_every_reconstruction(app, temp_dir, monkeypatch):
     import soundfile as sf
 
-    from app import audio_tab
+    from app import audio_input
 
-    view = audio_tab.analyze_input(None, "flite-slt.wav", "audio/mulaw8")
+    view = audio_input.analyze_input(None, "flite-slt.wav", "audio/mulaw8")
     a = view.analysis
     figs = [None] * 4  # nothing drawn: the tokens and the audio are still exported
-    paths, notes = _call(app, "audio", *figs, view)
+    paths, notes = _call(app, "audio", *figs, view.state)
     files = {Path(p).name: Path(p) for p in paths}
     wavs = sorted(n for n in files if n.endswith(".wav"))
     assert wavs == sorted(["audio-input-16k-mono.wav"] + [f"audio-decoded-k-{k}.wav" for k in a.ks]), notes

@@ -14,7 +14,7 @@ import pytest
 from app import languages_tab as L
 from tokenworks.errors import AssetMissing, InvalidInput
 from tokenworks.text.parity import CSV_COLUMNS, parity_table
-from tokenworks.text.udhr import UDHR, Language
+from tokenworks.text.udhr import UDHR
 from tokenworks.viz.languages import parity_map, premium_bars
 
 pytestmark = [pytest.mark.app, pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -37,19 +37,16 @@ needs_assets = pytest.mark.skipif(not _have("udhr", "bpe-openai"),
                                   reason="assets udhr and bpe-openai not fetched (tokenworks assets fetch ...)")
 
 
-def _lang(code, text, lat=10.0, lon=20.0, script="Latn", family=None):
-    return Language(code=code, name=code.upper(), bcp47=code, iso6393=code, direction="ltr", stage=4,
-                    latitude=lat, longitude=lon, script=script, script_name={"Latn": "Latin", "Cyrl": "Cyrillic"}[script],
-                    family=family, articles={n: text for n in range(1, 31)})
+UI = L.LanguagesUI.named()  # handlers return {component: value}; here every component is its own name
 
 
 @pytest.fixture(scope="module")
-def tiny_table():
+def tiny_table(lang):
     """Bytes: English 4 bytes per article, xxx 8 (premium 2), yyy 2 (premium 0.5, Cyrillic, no location).
     Families: eng and xxx "Germanic-ish", yyy none ("unknown")."""
-    udhr = UDHR({"eng": _lang("eng", "abcd", family="Germanic-ish"),
-                 "xxx": _lang("xxx", "abcdéé", lat=-5.0, lon=100.0, family="Germanic-ish"),
-                 "yyy": _lang("yyy", "ab", lat=None, lon=None, script="Cyrl")})
+    udhr = UDHR({"eng": lang("eng", "abcd", family="Germanic-ish"),
+                 "xxx": lang("xxx", "abcdéé", lat=-5.0, lon=100.0, family="Germanic-ish"),
+                 "yyy": lang("yyy", "ab", lat=None, lon=None, script="Cyrl")})
     return parity_table(["text/bytes", "text/chars"], udhr=udhr)
 
 
@@ -147,6 +144,22 @@ def test_wide_frame_and_csv(tiny_table, tmp_path):
     assert tuple(rows[0]) == CSV_COLUMNS and len(rows) == 1 + 6
 
 
+def test_show_fills_the_view_and_the_dropdowns_by_name(tiny_table, monkeypatch):
+    import plotly.graph_objects as go
+
+    monkeypatch.setattr(L, "compute", lambda names, languages=None: (tiny_table, []))
+    out = L.show(UI, ["text/bytes", "text/chars"], L.ALL_SCRIPTS, "text/chars", "Germanic-ish (2)")
+    assert set(out) == {"status", "table", "plot", "bars", "csv", "script", "family", "map_tok"}
+    assert "**2 languages** of the Germanic-ish family" in out["status"]
+    assert sorted(out["table"]["code"]) == ["eng", "xxx"] and out["csv"].endswith(".csv")
+    assert isinstance(out["plot"], go.Figure) and isinstance(out["bars"], go.Figure)
+    assert out["plot"].layout.meta["tokenizer"] == "text/chars"
+    assert out["script"]["choices"][0] == L.ALL_SCRIPTS and out["script"]["value"] == L.ALL_SCRIPTS
+    assert out["family"] == {"__type__": "update", "choices": [L.ALL_FAMILIES, "Germanic-ish (2)", "unknown (1)"],
+                             "value": "Germanic-ish (2)"}
+    assert out["map_tok"]["choices"] == ["text/bytes", "text/chars"] and out["map_tok"]["value"] == "text/chars"
+
+
 # ---- handlers on real declarations ------------------------------------------------------------
 
 
@@ -160,8 +173,11 @@ def test_missing_udhr_asset_is_a_message(monkeypatch):
     v = L.view(["text/bytes"], L.ALL_SCRIPTS, None, languages="eng,fra")
     assert "tokenworks assets fetch udhr" in v.status and v.status.startswith("⚠️")
     assert v.map_figure is None and v.csv_path is None and v.frame.empty
-    out = L.show(["text/bytes"])  # the UI handler: the same message, no exception
-    assert "fetch udhr" in out[0]
+    out = L.show(UI, ["text/bytes"])  # the UI handler: the same message, no exception
+    assert "fetch udhr" in out["status"]
+    assert out["plot"] is None and out["csv"] is None and out["table"].empty
+    assert out["script"]["value"] == L.ALL_SCRIPTS and out["family"]["value"] == L.ALL_FAMILIES
+    assert set(out) == {"status", "table", "plot", "bars", "csv", "script", "family", "map_tok"}
 
 
 def test_no_tokenizer_and_too_many_are_messages():

@@ -1,50 +1,19 @@
 """One real browser: Playwright drives Debian's chromium (no browser download) through the app.
 
-The screenshots it takes are the README's (docs/screenshots/).
+The screenshots it takes are the README's (docs/screenshots/). The browser, the page and the tiny
+tokenizers made when the shipped ones are missing are fixtures (tests/app/conftest.py).
 """
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.app]
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-    "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage",
-]
-
-
-@contextlib.contextmanager
-def chromium():
-    """Debian's headless Chromium (skipped here without it, a failure in CI); closed afterwards."""
-    if not os.path.exists(CHROMIUM):
-        msg = f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture(scope="module")
-def page(app_url):
-    with chromium() as browser:
-        pg = browser.new_page(viewport={"width": 1280, "height": 860})
-        pg.goto(app_url)
-        pg.wait_for_selector("#tw-text-tokens .tw-tok", timeout=60_000)
-        yield pg
+ROOT = Path(__file__).resolve().parents[2]  # the repository
+SHOTS = ROOT / "docs" / "screenshots"
 
 
 def settle(page, timeout_ms: int = 15_000) -> None:
@@ -88,7 +57,7 @@ def test_typing_text_renders_its_tokens(page):
 
 
 def test_a_link_restores_the_text_tab(page, app_url):
-    """A shared link (app/url_state.py) restores tokenizers, text and mode; what it cannot use is
+    """A shared link (app/links.py) restores tokenizers, text and mode; what it cannot use is
     noted; the address bar then follows the view."""
     import tokenworks as tw
     from urllib.parse import quote
@@ -142,31 +111,10 @@ def test_library_tab_lists_tokenizers(page):
     page.get_by_role("tab", name="Text").click()
 
 
-def _image_tokenizer_for_the_browser(tmp_name: str):
-    """The shipped image/flex1d-emoji64 when its checkpoint is here, else a tiny untrained flex1d
-    saved as a run the app can list (its folder, to remove afterwards)."""
-    import tokenworks as tw
-    from tokenworks.paths import runs_dir
-
-    try:
-        tw.load_ref("image/flex1d-emoji64")
-        return "image/flex1d-emoji64", None
-    except tw.CheckpointNotFound:
-        pass
-    from tokenworks.image.flex1d import Flex1DConfig
-    from tokenworks.image.tokenizer import ImageTokenizer
-
-    folder = runs_dir() / "image" / tmp_name
-    cfg = Flex1DConfig(width=64, heads=2, encoder_layers=1, decoder_layers=1, tokens=16, tokens_per_slot=2,
-                       refine_channels=8, refine_features=4)
-    ImageTokenizer.create("flex1d", cfg, name=f"image/{tmp_name}").save(folder)
-    return f"run:image/{tmp_name}", folder
-
-
-def test_image_tab_upload_and_k_slider(page):
+def test_image_tab_upload_and_k_slider(page, image_tokenizer_for_the_browser):
     import shutil
 
-    ref, made = _image_tokenizer_for_the_browser("browser-test-tiny")
+    ref, made = image_tokenizer_for_the_browser("browser-test-tiny")
     try:
         page.get_by_role("tab", name="Image").click()
         if made is not None:  # the run was saved after the app started: refresh the list, then pick it
@@ -177,7 +125,7 @@ def test_image_tab_upload_and_k_slider(page):
         box.fill(ref)
         page.get_by_role("option", name=ref).first.click()
         status = page.locator("#tw-image-status")
-        upload = Path(__file__).resolve().parent.parent / "data" / "samples" / "images" / "emoji-fox.png"
+        upload = ROOT / "data" / "samples" / "images" / "emoji-fox.png"
         page.locator("#tw-image-upload input[type=file]").set_input_files(str(upload))
         status.get_by_text("upload 'emoji-fox.png'").wait_for(timeout=60_000)
         assert "Resized" in status.inner_text()  # 136x136 -> the tokenizer's size
@@ -366,39 +314,10 @@ def test_metrics_tab_one_row_per_tokenizer(page):
         page.get_by_role("tab", name="Text").click()
 
 
-def _audio_tokenizer_for_the_browser(tmp_name: str):
-    """The shipped audio/rvq-speech16k when its checkpoint is here, else a tiny untrained 4-level
-    codec (one k-means pass over tones) saved as a run the app can list (its folder, to remove)."""
-    import numpy as np
-    import torch
-
-    import tokenworks as tw
-    from tokenworks.audio.codec import Codec, CodecConfig
-    from tokenworks.audio.codec_tokenizer import CodecTokenizer
-    from tokenworks.paths import runs_dir
-
-    try:
-        tw.load_ref("audio/rvq-speech16k")
-        return "audio/rvq-speech16k", None
-    except tw.CheckpointNotFound:
-        pass
-    torch.manual_seed(0)
-    model = Codec(CodecConfig(width=32, encoder_blocks=1, decoder_blocks=2, latent_dim=16, codebook_size=32,
-                              num_levels=4))
-    t = np.arange(8000) / 16000
-    tones = np.stack([0.4 * np.sin(2 * np.pi * f * t) for f in (110, 220, 440, 880)]).astype(np.float32)  # (4, N)
-    model.train()
-    with torch.no_grad():  # one training pass initialises every level's codebook
-        model(torch.from_numpy(tones), keep=4)
-    folder = runs_dir() / "audio" / tmp_name
-    CodecTokenizer(model.eval(), name=f"audio/{tmp_name}").save(folder)
-    return f"run:audio/{tmp_name}", folder
-
-
-def test_audio_tab_upload_and_codebook_slider(page):
+def test_audio_tab_upload_and_codebook_slider(page, audio_tokenizer_for_the_browser):
     import shutil
 
-    ref, made = _audio_tokenizer_for_the_browser("browser-test-codec")
+    ref, made = audio_tokenizer_for_the_browser("browser-test-codec")
     try:
         page.get_by_role("tab", name="Audio").click()
         status = page.locator("#tw-audio-status")
@@ -413,7 +332,7 @@ def test_audio_tab_upload_and_codebook_slider(page):
         name = ref.removeprefix("run:")
         page.wait_for_function(  # the sample again, through the chosen tokenizer
             "n => document.querySelector('#tw-audio-status').innerText.includes(n)", arg=name, timeout=60_000)
-        clip = Path(__file__).resolve().parent.parent / "data" / "samples" / "audio" / "espeak-en.wav"
+        clip = ROOT / "data" / "samples" / "audio" / "espeak-en.wav"
         page.locator("#tw-audio-upload input[type=file]").set_input_files(str(clip))
         status.get_by_text("upload 'espeak-en.wav'").wait_for(timeout=60_000)
         assert "codebooks ×" in status.inner_text() and "⚠️" not in status.inner_text()
