@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from tokenworks.errors import TokenworksError
-from tokenworks.text.bpe_replay import (MAX_ENCODE_CHARS, MAX_MERGES, MAX_TRAIN_CHARS, EncodingReplay,
-                                        TrainingReplay, replay_encoding, replay_training)
+from tokenworks.teach.bpe_replay import (MAX_ENCODE_CHARS, MAX_MERGES, MAX_TRAIN_CHARS, EncodingReplay,
+                                         TrainingReplay, replay_encoding, replay_training)
 
 DEFAULT_CORPUS = (
     "The cat sat on the mat. The cat ate the rat. "

@@ -27,7 +27,7 @@ ORDERS = tuple(learn_tab.ORDER_CHOICES.values())
 
 
 def learn_spec() -> url_tabs.TabSpec:
-    from tokenworks.text.bpe_replay import MAX_ENCODE_CHARS, MAX_MERGES, MAX_TRAIN_CHARS
+    from tokenworks.teach.bpe_replay import MAX_ENCODE_CHARS, MAX_MERGES, MAX_TRAIN_CHARS
 
     return url_tabs.learn_spec(learn_tab.DEFAULT_CORPUS, MAX_TRAIN_CHARS, learn_tab.DEFAULT_MERGES, MAX_MERGES,
                                learn_tab.DEFAULT_ENCODE_TEXT, MAX_ENCODE_CHARS, tuple(VOCABS), ORDERS)

@@ -5,7 +5,7 @@ every answer with the library's reference, prints ``correct: ...`` or says exact
 (the call, what was expected, what came back, the first differing position, a wrong type, an
 exception and the line that raised it), and returns an ``ExerciseResult``::
 
-    from tokenworks.text.exercises import check_merge
+    from tokenworks.teach.bpe_exercises import check_merge
     result = check_merge(my_merge)      # prints the verdict
     result.passed, result.cases         # True, 24
     result.raise_if_failed()            # ExerciseFailed with the same message when it is wrong
@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from ..errors import TokenworksError
-from .bpe import GPT4_PATTERN, BPEConfig, ByteBPE
-from .bpe_train import train_bpe
+from ..text.bpe import GPT4_PATTERN, BPEConfig, ByteBPE
+from ..text.bpe_train import train_bpe
 
 EXERCISES = ("get_stats", "merge", "train", "encode", "decode", "split")
 RANDOM_CASES = 20  # random cases per checker, after the hand-picked ones

@@ -9,7 +9,7 @@ small enough to watch every code. It is the setting of notebook 03: nearest-code
     run.final.usage                                      # fraction of the V codes in use (test set)
     runs = compare(["vq", "kmeans", "ema", "restart", "cosine", "fsq", "lfq"], data)
 
-The quantizers are the library's own (``vq.py``, ``fsq.py``, ``lfq.py``); a *method* is a
+The quantizers are the library's own (``quantizers/vq.py``, ``fsq.py``, ``lfq.py``); a *method* is a
 recipe of their options (``METHODS``). Every VQ recipe but ``kmeans`` and ``all`` starts from the
 same bad initialisation: codes drawn N(0, init_scale^2) (init_scale 6) while the untrained encoder's
 outputs lie within about 0.2 of the origin, so only the few codes that happen to land near
@@ -32,11 +32,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import InvalidInput
-from .fsq import FSQ, FSQConfig
-from .health import CodebookHealth, HealthReport
-from .lfq import LFQ, LFQConfig
-from .vq import VQ, VQConfig, nearest_codes
-from ..image._shapes import synthetic_shapes  # noqa: F401  (re-exported: the lab's data)
+from ..image._shapes import synthetic_shapes
+from ..quantizers.fsq import FSQ, FSQConfig
+from ..quantizers.health import CodebookHealth, HealthReport
+from ..quantizers.lfq import LFQ, LFQConfig
+from ..quantizers.vq import VQ, VQConfig, nearest_codes
 
 # ---- data ---------------------------------------------------------------------------------------
 
@@ -114,7 +114,7 @@ def synthetic_dataset(split: str = "train", n: int = 1024, size: int = 64, seed:
     names = [f"shape/{split}/{i:05d}" for i in range(n)]
     return ImageDataset(name=f"shapes{size}", split=split, images=images, names=names, sources=names,
                         data_hash=hashlib.sha256(images.tobytes()).hexdigest(),
-                        meta={"description": "synthetic coloured shapes (tokenworks.quantizers.lab.synthetic_shapes)"})
+                        meta={"description": "synthetic coloured shapes (tokenworks.image._shapes.synthetic_shapes)"})
 
 
 def image_patches(images: np.ndarray, patch: int = 4, n: int = 8192, test: int = 2048, seed: int = 0,
