@@ -265,8 +265,8 @@ def _describe_exception(e: BaseException, fn: Callable) -> str:
     mine = [f for f in frames if code is not None and f.filename == code.co_filename]
     where = (mine or frames or [None])[-1]
     at = f" (in {where.name}, line {where.lineno}: {where.line})" if where is not None and where.line else ""
-    kind = type(e).__name__ if type(e).__module__ == "builtins" else f"{type(e).__module__}.{type(e).__qualname__}"
-    return f"raised {kind}: {e}{at}"
+    exc_type = type(e).__name__ if type(e).__module__ == "builtins" else f"{type(e).__module__}.{type(e).__qualname__}"
+    return f"raised {exc_type}: {e}{at}"
 
 
 # ---- running the cases -------------------------------------------------------------------
