@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import os
 from dataclasses import asdict
 from pathlib import Path
@@ -80,13 +81,19 @@ def load_markdown(load: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _number(x: float) -> str:
+    if not math.isfinite(x):
+        return "–"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
 def targets_markdown(targets: list[Mapping[str, Any]]) -> str:
     """One line per target: what is required, the number measured, the verdict and why."""
     lines = ["| group | target | measured | verdict | detail |", "|---|---|---:|---|---|"]
     for d in targets:
         t = target_from_dict(d)
         where = f" [{t.split}]" if t.split else ""
-        lines.append(f"| {t.group} | {t.claim}{where} | {t.value:.3g} {t.unit} | **{t.verdict}** | {t.detail} |")
+        lines.append(f"| {t.group} | {t.claim}{where} | {_number(t.value)} {t.unit} | **{t.verdict}** | {t.detail} |")
     return "\n".join(lines) + "\n"
 
 
