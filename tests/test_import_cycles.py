@@ -2,7 +2,8 @@
 
 Every module is read with ``ast`` (nothing is imported or run) and every import in it becomes an
 edge of a graph, wherever it stands: at module level, inside a function, under ``if`` or ``try``.
-A lazy import inside a function is still an edge: it only postpones the cycle to the first call.
+A lazy import inside a function is still an edge: it only postpones the cycle to the first call;
+one under ``if TYPE_CHECKING:`` is too: a type named across a loop ties the two modules as much.
 
 How an import becomes an edge:
 
