@@ -78,8 +78,11 @@ audio-deps:
 test: assets-minimal browser-deps audio-deps
 	TOKENWORKS_FAST=1 $(PY) -m pytest -ra $(PYTEST_ARGS)
 
+# the library's benches (text, image, audio), then the load test of this checkout's app adds its
+# section to the same report
 bench: assets-minimal audio-deps
 	$(PY) -m tokenworks.cli bench --out reports
+	$(PY) -m tools.loadtest --bench reports
 
 notebooks: setup
 	$(PY) -m jupytext --to ipynb notebooks/[0-9][0-9]_*.py

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from tokenworks.errors import TokenworksError
-from tokenworks.text.bpe_replay import (MAX_ENCODE_CHARS, MAX_MERGES, MAX_TRAIN_CHARS, EncodingReplay,
-                                        TrainingReplay, replay_encoding, replay_training)
+from tokenworks.teach.bpe_replay import (MAX_ENCODE_CHARS, MAX_MERGES, MAX_TRAIN_CHARS, EncodingReplay,
+                                         TrainingReplay, replay_encoding, replay_training)
 
 from . import links
 from .widgets import Components, bind, export_row, friendly, link_box, link_info, link_notes, opens, params_of

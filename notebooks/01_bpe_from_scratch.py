@@ -29,7 +29,7 @@
 # **Exercises.** Each exercise cell holds a function with the reference answer already filled in
 # (so the notebook runs top to bottom). To practise, delete the lines between `# ✎ your code`
 # and `# ✎ end` and write your own; the cell after it runs
-# `tokenworks.text.exercises.check_<name>(your_function)` on hand-picked and random cases
+# `tokenworks.teach.bpe_exercises.check_<name>(your_function)` on hand-picked and random cases
 # against the library and prints `correct: ...` or exactly what differs: the call, the expected
 # and the returned value, the first differing position, a wrong type, or the exception your
 # code raised and on which line.
@@ -41,7 +41,7 @@ import os
 import time
 
 from tokenworks.paths import data_dir
-from tokenworks.text import exercises as ex
+from tokenworks.teach import bpe_exercises as ex
 
 FAST = os.environ.get("TOKENWORKS_FAST", "0") == "1"
 SAMPLE = (data_dir() / "samples" / "multilingual.txt").read_text(encoding="utf-8")

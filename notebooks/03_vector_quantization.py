@@ -28,7 +28,7 @@
 #    (cosine) codes, and FSQ / LFQ, which have no code vectors to strand;
 # 5. the same on image patches, with the codebook decoded into little tiles.
 #
-# The logic lives in `tokenworks.quantizers.lab` (built on the library's own `VQ`, `FSQ`, `LFQ`
+# The logic lives in `tokenworks.teach.quantizer_lab` (built on the library's own `VQ`, `FSQ`, `LFQ`
 # and `CodebookHealth`); the figures in `tokenworks.viz.quantizers`. `TOKENWORKS_FAST=1` (used
 # in CI) runs fewer steps and skips the widgets; everything else is the same.
 
@@ -39,7 +39,7 @@ import time
 import numpy as np
 from IPython.display import display
 
-from tokenworks.quantizers.lab import (
+from tokenworks.teach.quantizer_lab import (
     METHODS,
     LabConfig,
     assign,
@@ -146,7 +146,7 @@ voronoi_steps_figure(plain.snapshots, title="plain VQ")
 # %% [markdown]
 # ## 4 · The fixes, side by side
 # Same data, same seed, same number of steps; only the quantizer recipe changes
-# (`tokenworks.quantizers.lab.METHODS`, each a set of `VQConfig` options or another quantizer):
+# (`tokenworks.teach.quantizer_lab.METHODS`, each a set of `VQConfig` options or another quantizer):
 
 # %%
 for name, m in METHODS.items():
@@ -271,5 +271,5 @@ for name in ("vq", "all"):
 #   `dead_code_steps`, `cosine`, `code_dim` for factorised codes); its defaults are the `all` recipe.
 # - `FSQ`, `LFQ`, `GLFQ` and `RVQ` share the same interface; `CodebookHealth` measures any of them
 #   over a whole data set.
-# - The lab itself: `tokenworks.quantizers.lab` (`train_lab`, `compare`, `assign`,
+# - The lab itself: `tokenworks.teach.quantizer_lab` (`train_lab`, `compare`, `assign`,
 #   `straight_through_demo`); the figures: `tokenworks.viz.quantizers`.

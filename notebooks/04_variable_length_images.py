@@ -49,7 +49,7 @@ from tokenworks.image.codecs import budget_table, rd_curve
 from tokenworks.image.flex1d import bytes_for_tokens
 from tokenworks.image.inspect import attention_maps, default_ks, faithfulness, influence_maps, prefix_strip
 from tokenworks.image.refine import RefineConfig, refine_encode
-from tokenworks.quantizers.lab import images_or_shapes, synthetic_dataset
+from tokenworks.teach.quantizer_lab import images_or_shapes, synthetic_dataset
 from tokenworks.train.common import StepTable
 from tokenworks.viz.image import attention_figure, influence_figure, rd_figure, strip_figure
 

@@ -51,7 +51,7 @@ from IPython.display import HTML, display
 import tokenworks.image.train as image_train
 from tokenworks.image.inspect import codebook_gallery, prefix_strip, usage_counts, usage_health
 from tokenworks.paths import runs_dir
-from tokenworks.quantizers.lab import images_or_shapes, synthetic_dataset
+from tokenworks.teach.quantizer_lab import images_or_shapes, synthetic_dataset
 from tokenworks.text.train_text import TextTrainRequest, iter_train_text
 from tokenworks.train.common import StepTable
 from tokenworks.train.loop import CheckpointEvent, DoneEvent, StepEvent

@@ -24,7 +24,7 @@ def runs_dir(tmp_path, monkeypatch):
 def app_url(tmp_path_factory):
     """Launch `python -m app.main` on 127.0.0.1 and yield its URL; stop it afterwards."""
     from tokenworks.errors import TokenworksError
-    from tokenworks.loadtest import serve_app
+    from tools.loadtest import serve_app
 
     log = tmp_path_factory.mktemp("app") / "app.log"
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from tokenworks import bench
+from tokenworks.bench import report as bench_report
+from tokenworks.bench import runner
+from tokenworks.bench import targets as bt
 from tokenworks.audio import benchmarks as ab
 from tokenworks.audio import rate_quality as rq
 from tokenworks.audio.codec import Codec, CodecConfig
@@ -126,16 +128,16 @@ def test_codebook_usage_counts_every_held_out_frame(result, clips, tiny_codec):
 def test_monotone_share():
     # (K=3, clips=3): clip 0 rises, clip 1 dips at k=2, clip 2 dips by 0.01 only
     per_k = [[1.0, 2.0, 1.00], [2.0, 1.0, 0.99], [3.0, 3.0, 1.50]]
-    assert ab.monotone_share(per_k, higher_better=True) == pytest.approx(1 / 3)
-    assert ab.monotone_share(per_k, higher_better=True, tol=0.05) == pytest.approx(2 / 3)
-    assert ab.monotone_share(np.negative(per_k), higher_better=False, tol=0.05) == pytest.approx(2 / 3)
-    assert np.isnan(ab.monotone_share([[1.0, 2.0]], True))
+    assert rq.monotone_share(per_k, higher_better=True) == pytest.approx(1 / 3)
+    assert rq.monotone_share(per_k, higher_better=True, tol=0.05) == pytest.approx(2 / 3)
+    assert rq.monotone_share(np.negative(per_k), higher_better=False, tol=0.05) == pytest.approx(2 / 3)
+    assert np.isnan(rq.monotone_share([[1.0, 2.0]], True))
 
 
 def test_targets_judge_the_numbers(result):
     fast = ab.SpeedResult(ab.RVQ, "CPU", 10.0, 0.1, 0.09, 2)
     slow = ab.SpeedResult(ab.RVQ, "CPU", 10.0, 1.0, 0.9, 2)
-    ts = {t.key: t for t in ab.targets([result], fast, cores=2)}
+    ts = {t.key: t for t in bt.audio_targets([result], fast, cores=2)}
     assert sorted(ts) == ["a", "b", "c", "d", "e"]
     a, b = ts["a"], ts["b"]
     mine, opus = result.row("rvq-speech16k k=8"), result.row("opus-8k")  # k=8 of the tiny codec is 2400 bit/s
@@ -149,9 +151,9 @@ def test_targets_judge_the_numbers(result):
     assert ts["c"].passed == bool(np.all(np.diff(pesq) >= 0) and np.all(np.diff(mel) <= 0))
     assert ts["d"].passed == (min(lv.usage for lv in result.usage["rvq-speech16k"].levels) >= 0.9)
     assert ts["e"].passed is True and ts["e"].value == pytest.approx(100.0)
-    assert ab.speed_target(slow, "", 2).passed is False
+    assert bt.speed_target(slow, "", 2).passed is False
     for t in ts.values():
-        row = ab.target_row(t)
+        row = bt.target_row(t)
         assert row.group == "audio" and row.name.startswith(f"TARGET ({t.key})")
         assert row.notes.startswith(f"**{t.verdict}**") and t.verdict in ("PASS", "FAIL")
 
@@ -163,8 +165,8 @@ def test_usage_sample_over_whole_clips_judges_target_d(result, clips, tiny_codec
     assert sample.clips == len(clips) and sample.seconds == pytest.approx(sum(len(c.wave) for c in clips) / 16000)
     levels = [lv.usage for lv in sample.usage["rvq-speech16k"].levels]
     fast = ab.SpeedResult(ab.RVQ, "CPU", 10.0, 0.1, 0.09, 2)
-    d = {t.key: t for t in ab.targets([result], fast, cores=2, usage=sample)}["d"]
-    assert d.value == min(levels) and d.passed == (min(levels) >= ab.USAGE_TARGET)
+    d = {t.key: t for t in bt.audio_targets([result], fast, cores=2, usage=sample)}["d"]
+    assert d.value == min(levels) and d.passed == (min(levels) >= bt.AUDIO_USAGE)
     assert f"{sample.frames['rvq-speech16k']} frames" in d.detail
     row = ab.usage_rows(sample)[0]
     assert f"{len(clips)} whole clips" in row.name and row.value == min(levels)
@@ -174,7 +176,7 @@ def test_targets_without_the_codec_are_not_judged(clips):
     _need_tools("opus-8k")
     res = rq.evaluate_split("heldout", clips[:1], [rq.ReferenceSystem(), rq.BaselineSystem("opus-8k")])
     why = "not trained: python -m tokenworks.audio.codec_train ..."
-    ts = ab.targets([res], None, why, cores=2)
+    ts = bt.audio_targets([res], None, why, cores=2)
     assert {t.key for t in ts} == {"a", "b", "c", "d", "e"}
     assert all(t.passed is None and t.verdict == "NOT JUDGED" and why in t.detail for t in ts)
 
@@ -214,8 +216,8 @@ def test_a_missing_checkpoint_names_its_command(tmp_path, monkeypatch):
 def test_bench_only_audio_runs_the_audio_rows(clips, tiny_codec, monkeypatch):
     """``tokenworks bench --only audio`` wiring, shrunk: one clip, one baseline, the tiny codec."""
     _need_tools("opus-8k")
-    assert "audio" in bench.GROUPS
-    assert [b for b in bench._benches() if b.__module__.endswith(".audio.benchmarks")] == ab.BENCHES
+    assert "audio" in runner.GROUPS
+    assert [b for b in runner.benches() if b.__module__.endswith(".audio.benchmarks")] == ab.BENCHES
     cfg = ab.AudioBenchConfig(clips=1, max_seconds=2.0, real_clips=0, speed_seconds=1.0, repeats=1, wer=False,
                               baselines=("opus-8k",))
     monkeypatch.setattr(ab.AudioBenchConfig, "quick", classmethod(lambda cls: cfg))
@@ -224,7 +226,7 @@ def test_bench_only_audio_runs_the_audio_rows(clips, tiny_codec, monkeypatch):
     monkeypatch.setattr(ab, "unseen_voice_speech", lambda n, max_seconds=6.0, seed=0: [])
     fake = {ab.RVQ: ab.Loaded(ab.RVQ, tiny_codec)}
     monkeypatch.setattr(ab, "load_tokenizer", lambda n: fake.get(n) or ab.Loaded(n, None, f"not trained: make {n}"))
-    report = bench.run(quick=True, groups=("audio",))
+    report = runner.run(quick=True, groups=("audio",))
     rows = report["rows"]
     assert rows and all(r["group"] == "audio" for r in rows)
     names = [r["name"] for r in rows]
@@ -238,7 +240,7 @@ def test_bench_only_audio_runs_the_audio_rows(clips, tiny_codec, monkeypatch):
     judged = [r for r in tgt if not r["name"].startswith("TARGET (b)")]
     assert all(r["notes"].startswith(("**PASS**", "**FAIL**")) for r in judged)
     assert tgt[1]["notes"] == "**NOT JUDGED**: codec2-3200 not run"  # not among the baselines asked for
-    md = bench.to_markdown(report)
+    md = bench_report.to_markdown(report)
     assert "| audio | TARGET (e) encode+decode >= 30x real time on 2 CPU cores |" in md
 
 

@@ -9,7 +9,7 @@ import pytest
 import regex
 
 from tokenworks.text.bpe import GPT4_PATTERN
-from tokenworks.text.exercises import (
+from tokenworks.teach.bpe_exercises import (
     CHECKERS,
     EXERCISES,
     ExerciseFailed,

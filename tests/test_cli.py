@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tokenworks import bench
+from tokenworks.bench import runner as bench
 from tokenworks.cli import main
 
 

@@ -138,7 +138,7 @@ def test_the_shipped_flex1d_gains_at_300_bytes_on_the_sample_images():
 
 
 def test_bench_rows_compare_refined_and_one_pass_ids_with_the_codecs(monkeypatch):
-    from tokenworks.bench import BenchContext
+    from tokenworks.bench.harness import BenchContext
     from tokenworks.image import benchmarks
 
     monkeypatch.setattr(benchmarks, "_test_images", lambda data, limit: benchmarks._sample_images(64, 6))

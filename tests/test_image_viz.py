@@ -180,7 +180,7 @@ def test_codebook_gallery_grid(grid, images):
     g = ins.codebook_gallery(grid, images, n=5, nearest=3)
     counts = ins.usage_counts(grid, images)
     assert list(g.counts) == sorted(counts, reverse=True)[:len(g.codes)]
-    assert np.array_equal(g.counts, counts[g.codes]) and g.kind == "cells"
+    assert np.array_equal(g.counts, counts[g.codes]) and g.example_unit == "cells"
     for j, c in enumerate(g.codes):
         assert np.array_equal(g.renders[j], grid.render_token(int(c)))
         assert 1 <= len(g.examples[j]) <= 3
@@ -195,7 +195,7 @@ def test_codebook_gallery_grid(grid, images):
 
 def test_codebook_gallery_flex1d(flex, images):
     g = ins.codebook_gallery(flex, images, n=4, nearest=2)
-    assert g.kind == "images" and g.renders.shape == (len(g.codes), 64, 64, 3)
+    assert g.example_unit == "images" and g.renders.shape == (len(g.codes), 64, 64, 3)
     assert np.array_equal(g.renders[0], flex.render_token(int(g.codes[0])))
     per = [np.bincount(flex.encode(x).ids, minlength=flex.vocab_size) for x in images]
     for j, c in enumerate(g.codes):

@@ -1,13 +1,13 @@
-"""The load test (tokenworks.loadtest), in its short form: a few gradio_client clients at once
+"""The load test (tools/loadtest.py), in its short form: a few gradio_client clients at once
 against the app on loopback while a cpu-tiny training run goes on; every request must answer."""
 from __future__ import annotations
 
 import pytest
 
-from tokenworks import bench
+from tokenworks.bench import report as bench
 from tokenworks.errors import InvalidInput
-from tokenworks.loadtest import PLAN, EndpointStats, LoadReport, TrainingState, check_loopback, percentile, run_load
-from tokenworks.loadtest import to_markdown, verdict
+from tools.loadtest import PLAN, EndpointStats, LoadReport, TrainingState, check_loopback, percentile, run_load
+from tools.loadtest import to_markdown, verdict
 
 
 @pytest.mark.app
@@ -65,7 +65,7 @@ def test_bench_markdown_has_the_latency_table():
         rep = _report(p95)
         md = bench.to_markdown({"created": "now", "machine": {"cpu_count": 2}, "quick": False, "rows": [],
                                 "load": {"report": asdict(rep), "verdict": asdict(verdict(rep))}})
-        assert "| endpoint | kind | n | errors | p50 ms | p95 ms | max ms |" in md
+        assert "| endpoint | modality | n | errors | p50 ms | p95 ms | max ms |" in md
         assert f"| /tokenize | text | 180 | 0 | 50 | {p95:.0f} | {p95 + 1:.0f} |" in md
         assert word in md and "text endpoints p95 < 300 ms" in md
         assert "the clients (gradio_client, a process each) 11.0 s, the app 3.5 s" in md
@@ -87,7 +87,7 @@ def test_a_hung_server_is_errors_and_the_run_stops_by_itself():
 
 
 def test_think_times_are_seeded_per_client_and_zero_means_back_to_back():
-    from tokenworks.loadtest import think_times
+    from tools.loadtest import think_times
 
     a, b = think_times(3, 200, 1.0), think_times(4, 200, 1.0)
     assert a == think_times(3, 200, 1.0) and a != b  # the same pauses each run, different per client

@@ -18,7 +18,7 @@ def test_there_is_a_tour():
 
 def test_bpe_notebook_checks_every_exercise():
     """01_bpe_from_scratch (once 01_bpe_step_by_step) defines and checks each exercise."""
-    from tokenworks.text.exercises import EXERCISES
+    from tokenworks.teach.bpe_exercises import EXERCISES
 
     source = next(p for p in NOTEBOOKS if p.stem == "01_bpe_from_scratch").read_text(encoding="utf-8")
     for name in EXERCISES:

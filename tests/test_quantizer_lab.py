@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from tokenworks.errors import InvalidInput
+from tokenworks.image._shapes import synthetic_shapes
 from tokenworks.quantizers import CodebookHealth
-from tokenworks.quantizers.lab import (
+from tokenworks.teach.quantizer_lab import (
     METHODS,
     LabConfig,
     LabModel,
@@ -18,7 +19,6 @@ from tokenworks.quantizers.lab import (
     make_points,
     patches_to_images,
     straight_through_demo,
-    synthetic_shapes,
     train_lab,
 )
 
@@ -130,7 +130,7 @@ def test_bad_inputs_name_the_choices():
 
 def test_without_assets_shapes_stand_in_and_say_so(tmp_path, monkeypatch):
     import tokenworks.image.data as image_data
-    from tokenworks.quantizers.lab import images_or_shapes, synthetic_dataset
+    from tokenworks.teach.quantizer_lab import images_or_shapes, synthetic_dataset
 
     monkeypatch.setenv("TOKENWORKS_CACHE", str(tmp_path))  # an empty cache: no assets, no data sets
     monkeypatch.setattr(image_data, "_MEMO", {})

@@ -5,9 +5,9 @@
     seq = tok.encode("héllo")
     tok.decode(seq) == "héllo"
 """
-__version__ = "0.1.0"
-
 import os as _os
+
+from ._version import __version__
 
 # OpenMP threads that spin while waiting make torch up to 100x slower on a CPU shared with other
 # work (measured on 2 cores: 12 training steps 58 s spinning, 0.5 s passive). Passive waiting costs
@@ -36,7 +36,7 @@ from .registry import available, describe, load, load_ref, load_shared, trained_
 from .registry import load_checkpoint_tokenizer as load_checkpoint  # noqa: E402
 
 __all__ = [
-    "MODALITIES", "Span", "Tokenizer", "TokenSeq", "capabilities",
+    "__version__", "MODALITIES", "Span", "Tokenizer", "TokenSeq", "capabilities",
     "AssetMissing", "CheckpointNotFound", "CorruptCheckpoint", "InvalidIds", "InvalidInput",
     "TokenworksError", "UnknownTokenizer", "UnsafePath",
     "available", "describe", "load", "load_shared", "load_ref", "trained_runs", "load_checkpoint",

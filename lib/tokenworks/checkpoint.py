@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from . import __version__
+from ._version import __version__
 from .errors import CheckpointNotFound, CorruptCheckpoint, UnsafePath
 from .paths import checkpoint_roots
 

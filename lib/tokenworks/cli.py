@@ -4,7 +4,7 @@
     tokenworks assets list|fetch|verify|path      offline vocabularies, models and data
     tokenworks tokenize NAME TEXT [--json]        print the tokens of TEXT (or --file F)
     tokenworks list [--modality M]                registered tokenizers
-    tokenworks bench [--out reports] [--only audio]   write reports/bench.json and bench.md
+    tokenworks bench [--out reports] [--only audio]   write reports/bench.json and bench.md (text, image, audio)
     tokenworks train text --algo A --vocab V --corpus C   train a text tokenizer (or --preset P)
     tokenworks train image|audio [options]        a registered training run (python -m tokenworks.train)
     tokenworks train list|show|stop|resume|delete the run registry
@@ -15,11 +15,10 @@ Errors print one clear line on stderr and exit 1 (2 for usage errors); never a t
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from .errors import NotYetAvailable, TokenworksError
+from .errors import TokenworksError
 
 
 def _cmd_app(argv: list[str]) -> int:
@@ -89,9 +88,9 @@ def _cmd_list(argv: list[str]) -> int:
 
 
 def _cmd_bench(argv: list[str]) -> int:
-    from . import bench
+    from .bench.runner import main as bench_main
 
-    return bench.main(argv)
+    return bench_main(argv)
 
 
 def _cmd_train(argv: list[str]) -> int:
@@ -193,10 +192,6 @@ def _number_ranges(spec: str) -> list[int]:
         lo, sep, hi = part.partition("-")
         out += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
     return out
-
-
-def _not_yet(what: str, issue: str) -> int:
-    raise NotYetAvailable(f"`tokenworks {what}` is not available yet: it arrives with the {issue} work")
 
 
 COMMANDS = {

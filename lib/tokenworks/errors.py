@@ -37,10 +37,6 @@ class AssetMissing(TokenworksError, FileNotFoundError):
     """An offline asset that is not in the cache yet; the message names the command that gets it."""
 
 
-class NotYetAvailable(TokenworksError, RuntimeError):
-    """A capability whose issue has not landed yet."""
-
-
 class CheckpointNotFound(TokenworksError, FileNotFoundError):
     """A checkpoint name that names no folder; the message lists the checkpoints there are."""
 

@@ -523,7 +523,7 @@ def test_limits_are_stated_next_to_the_inputs():
     from app import image_tab, text_tab, train_tab
     from app.main import build_app
     from tokenworks.audio.io import MAX_SECONDS
-    from tokenworks.text.bpe_replay import MAX_ENCODE_CHARS, MAX_TRAIN_CHARS
+    from tokenworks.teach.bpe_replay import MAX_ENCODE_CHARS, MAX_TRAIN_CHARS
 
     shown = {}
     for c in build_app().config["components"]:

@@ -1,4 +1,4 @@
-"""Learn tab: BPE training and encoding replayed merge by merge (tokenworks.text.bpe_replay) and the
+"""Learn tab: BPE training and encoding replayed merge by merge (tokenworks.teach.bpe_replay) and the
 tab's handlers as plain functions."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from app import learn_tab as L
 from tokenworks.errors import AssetMissing, InvalidInput
 from tokenworks.text.bpe import ByteBPE
-from tokenworks.text.bpe_replay import (MAX_ENCODE_CHARS, MAX_MERGES, MAX_TRAIN_CHARS, replay_encoding,
+from tokenworks.teach.bpe_replay import (MAX_ENCODE_CHARS, MAX_MERGES, MAX_TRAIN_CHARS, replay_encoding,
                                         replay_training)
 
 pytestmark = [pytest.mark.app, pytest.mark.filterwarnings("ignore::UserWarning")]

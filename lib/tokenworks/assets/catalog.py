@@ -4,7 +4,6 @@ See the package docstring (``tokenworks.assets``) for what a member and a direct
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ..errors import TokenworksError
@@ -13,9 +12,6 @@ SOURCES = ("pypi", "pypi-sdist", "npm", "debian")
 # The minimal set (fetched by `make app` / `make test`) must stay under this many bytes once
 # extracted; tests/test_assets.py enforces it.
 MINIMAL_BUDGET = 64 * 1024 * 1024
-
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-
 
 # --------------------------------------------------------------------------------------------
 # Declarations
@@ -72,6 +68,7 @@ def _F(member: str, sha256: str, size: int) -> AssetFile:
 _WHISPER = "openai_whisper-20250625/whisper/assets/"
 _LLAMA_CPP = "llama_cpp_python-0.3.36/vendor/llama.cpp/models/"
 _SPM = "sentencepiece-0.2.3/test/"
+_SONIC = "usr/share/sonic-pi/samples/"
 
 # Checksums and sizes below were measured by downloading each package
 # (`tokenworks assets measure NAME`), never copied from elsewhere.
@@ -478,6 +475,20 @@ _ASSETS: tuple[Asset, ...] = (
         description="CMU ARCTIC utterance a0009 (16 kHz) with its phone alignment",
         minimal=True, used_by=("audio/test-speech",),
     ),
+    Asset(
+        name="sonic-pi-samples", source="debian", package="sonic-pi-samples",
+        version="3.2.2~repack-8",
+        files=(
+            _F(_SONIC, "414c58783d97589ef11f96c5b6bb8091613d462b5f9ae43a9ebf3afc4dd8aadb", 22477861),
+            _F("usr/share/doc/sonic-pi-samples/copyright",
+               "e1b35cae19531ea8492150befdc726d1b1bf34d5775037f78aa12ef288db5aba", 49217),
+        ),
+        licence="mostly CC0-1.0 (131 of 142 entries in the Debian copyright file; the others "
+        "CC-BY-SA-4.0, MIT or Zlib, per file there)",
+        description="Sonic Pi's recorded instrument, drum, ambient and loop samples "
+        "(44.1 kHz FLAC): non-speech sounds for the audio corpus",
+        minimal=False, used_by=("audio/corpus",),
+    ),
     # ---- maps and language metadata (the Languages tab) -------------------------------------
     Asset(
         name="world-atlas", source="npm", package="world-atlas", version="2.0.2",
@@ -510,5 +521,4 @@ _ASSETS: tuple[Asset, ...] = (
     ),
 )
 
-from .catalog_audio import AUDIO_ASSETS; _ASSETS = _ASSETS + AUDIO_ASSETS  # noqa: E402,E702 (audio assets live in catalog_audio.py)
 CATALOG: dict[str, Asset] = {a.name: a for a in _ASSETS}

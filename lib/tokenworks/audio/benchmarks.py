@@ -23,7 +23,7 @@ What is measured, and how:
   PocketSphinx on the English clips whose transcript still matches (a clip that had to be cut
   loses its transcript) for the subset ``wer_labels``. Rows give the mean over clips.
 - Codebook usage over ``usage_clips`` whole held-out clips (tens of thousands of frames).
-- Targets (a)-(e) of the issue on these numbers (``targets``): (a)-(c) on each split.
+- Targets (a)-(e) of the issue on these numbers (``bench.targets.audio_targets``): (a)-(c) on each split.
 
 The codec checkpoints may be missing (they are trained separately); each missing one gives a
 row saying "not trained: <the command that trains it>", and its targets "NOT JUDGED".
@@ -34,23 +34,22 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..bench import BenchContext, Row, wall_times
+from ..bench.harness import BenchContext, Row, wall_times
+from ..bench.targets import AUDIO_CODEC, AUDIO_SPEED, AUDIO_USAGE, audio_targets, target_row
 from .io import SAMPLE_RATE
 from .rate_quality import (
-    REFERENCE, CodecSystem, QualityResult, QualityRow, ReferenceSystem, TokenizerSystem, baseline_systems,
-    evaluate_split, short_name,
+    REFERENCE, SPLIT_TEXT, CodecSystem, QualityResult, ReferenceSystem, SpeedResult, TokenizerSystem, UsageSample,
+    baseline_systems, evaluate_split, short_name,
 )
 
-RVQ, VQ1, MEL, MULAW = "audio/rvq-speech16k", "audio/vq1-speech16k", "audio/mel-units", "audio/mulaw8"
+RVQ, VQ1, MEL, MULAW = AUDIO_CODEC, "audio/vq1-speech16k", "audio/mel-units", "audio/mulaw8"
 SPEED_TOKENIZERS = (MULAW, MEL, RVQ, VQ1)
 ANCHOR = "opus-8k"  # every quality row is compared with it, in the same run
-SPEED_TARGET = 30.0  # x real time, encode + decode on 2 CPU cores
-USAGE_TARGET = 0.9  # share of each codebook's codes used on the held-out codes
 CLIPS_ENV = "TOKENWORKS_AUDIO_BENCH_CLIPS"  # overrides AudioBenchConfig.clips (bounds the bench's time)
 
 
@@ -174,25 +173,6 @@ def load_tokenizer(name: str) -> Loaded:
 # ---- speed ----------------------------------------------------------------------------------
 
 
-@dataclass
-class SpeedResult:
-    name: str
-    device: str  # "CPU" or "GPU <name>"
-    audio_seconds: float
-    median_s: float  # wall time of encode + decode
-    best_s: float
-    threads: int  # torch CPU threads
-
-    @property
-    def realtime(self) -> float:
-        """x real time from the median run."""
-        return self.audio_seconds / self.median_s
-
-    @property
-    def realtime_best(self) -> float:
-        return self.audio_seconds / self.best_s
-
-
 def _roundtrip(tok, wave: np.ndarray) -> Callable[[], object]:
     return lambda: tok.decode(tok.encode((wave, SAMPLE_RATE)))
 
@@ -215,140 +195,7 @@ def opus_speed(wave: np.ndarray, repeats: int) -> SpeedResult | None:
                          wave.shape[0] / SAMPLE_RATE, repeats)
 
 
-# ---- targets --------------------------------------------------------------------------------
-
-
-@dataclass
-class Target:
-    key: str  # "a" .. "e"
-    claim: str
-    split: str  # which clips it was judged on ("" for speed)
-    passed: bool | None  # None: could not be judged (why in detail)
-    value: float  # the tokenizer's number
-    anchor: str  # what it is compared with
-    anchor_value: float
-    unit: str
-    detail: str
-
-    @property
-    def verdict(self) -> str:
-        return "NOT JUDGED" if self.passed is None else ("PASS" if self.passed else "FAIL")
-
-
-def _codec_label(result: QualityResult, max_bps: float) -> QualityRow | None:
-    """The codec row with the most codebooks whose nominal rate is at most max_bps."""
-    rows = [r for r in result.rows if r.family == "codec" and r.label.startswith(short_name(RVQ))
-            and r.nominal_bps <= max_bps]
-    return max(rows, key=lambda r: r.nominal_bps) if rows else None
-
-
-def _beats(result: QualityResult, max_bps: float, other: str, key: str, claim: str, why: str) -> Target:
-    mine, theirs = _codec_label(result, max_bps), result.row(other)
-    if mine is None or theirs is None:
-        missing = (f"{RVQ} {why}" if mine is None else
-                   f"{other} not run" + (f" ({result.skipped[other]})" if other in result.skipped else ""))
-        return Target(key, claim, result.split, None, float("nan"), other, float("nan"), "PESQ-WB", missing)
-    ok = mine.pesq > theirs.pesq and mine.stoi > theirs.stoi
-    detail = (f"{mine.label} ({mine.bits_per_second:.0f} bit/s) PESQ-WB {mine.pesq:.2f} vs {theirs.pesq:.2f}, "
-              f"STOI {mine.stoi:.3f} vs {theirs.stoi:.3f} ({other}, {theirs.bits_per_second:.0f} bit/s); "
-              f"{mine.clips} clips")
-    return Target(key, claim, result.split, ok, mine.pesq, other, theirs.pesq, "PESQ-WB", detail)
-
-
-def monotone_share(per_k: Sequence[Sequence[float]], higher_better: bool, tol: float = 0.0) -> float:
-    """Share of clips whose metric never gets worse (beyond ``tol``) as k grows; per_k[k][clip]."""
-    a = np.asarray(per_k, dtype=np.float64)  # (K, clips)
-    if a.shape[0] < 2 or a.shape[1] == 0:
-        return float("nan")
-    d = np.diff(a, axis=0) * (1 if higher_better else -1)  # (K-1, clips) > 0: better
-    ok = np.all((d >= -tol) | ~np.isfinite(d), axis=0)  # (clips,)
-    return float(ok.mean())
-
-
-def monotone_target(result: QualityResult, why: str) -> Target:
-    claim = "quality rises monotonically with the number of codebooks"
-    labels = [r.label for r in result.rows if r.family == "codec" and r.label.startswith(short_name(RVQ) + " k=")]
-    if len(labels) < 2:
-        return Target("c", claim, result.split, None, float("nan"), "", float("nan"), "share", f"{RVQ} {why}")
-    labels.sort(key=lambda lab: int(lab.rsplit("=", 1)[1]))
-    pesq = [result.row(lab).pesq for lab in labels]
-    mel = [result.row(lab).mel_distance for lab in labels]
-    means_ok = bool(np.all(np.diff(pesq) >= 0) and np.all(np.diff(mel) <= 0))
-    per_pesq = [[x.pesq for x in result.per_clip[lab]] for lab in labels]
-    per_mel = [[x.mel_distance for x in result.per_clip[lab]] for lab in labels]
-    share_p, share_m = monotone_share(per_pesq, True), monotone_share(per_mel, False)
-    share_p05, share_m005 = monotone_share(per_pesq, True, 0.05), monotone_share(per_mel, False, 0.005)
-    ks = [int(lab.rsplit("=", 1)[1]) for lab in labels]
-
-    def worst(values: list[float], sign: int, fmt: str) -> str:
-        d = np.diff(values) * sign  # < 0: gets worse as k grows
-        i = int(np.argmin(d))
-        return "none" if d[i] >= 0 else f"{-d[i]:{fmt}} from k={ks[i]} to k={ks[i + 1]}"
-
-    detail = (f"mean PESQ over k: {', '.join(f'{v:.3f}' for v in pesq)} (largest fall: {worst(pesq, 1, '.3f')}); "
-              f"mean mel distance: {', '.join(f'{v:.4f}' for v in mel)} (largest rise: {worst(mel, -1, '.4f')}); "
-              f"clips monotone in PESQ {share_p:.0%} ({share_p05:.0%} within 0.05), in mel distance {share_m:.0%} "
-              f"({share_m005:.0%} within 0.005); PASS needs both means monotone, strictly")
-    return Target("c", claim, result.split, means_ok, share_p, "clips monotone in mel distance", share_m, "share",
-                  detail)
-
-
-@dataclass
-class UsageSample:
-    """Codebook usage of each codec over a set of held-out clips."""
-    split: str  # "heldout"
-    clips: int
-    seconds: float  # audio encoded
-    usage: dict[str, Any] = field(default_factory=dict)  # short name -> metrics.audio.CodebookUsage
-    frames: dict[str, int] = field(default_factory=dict)  # short name -> frames counted
-
-
-def usage_target(result: QualityResult | UsageSample, why: str) -> Target:
-    claim = f">= {USAGE_TARGET:.0%} of each codebook used on the held-out codes"
-    u = result.usage.get(short_name(RVQ))
-    if u is None:
-        return Target("d", claim, result.split, None, float("nan"), "target", USAGE_TARGET, "share", f"{RVQ} {why}")
-    levels = [lv.usage for lv in u.levels]
-    frames = result.frames.get(short_name(RVQ), 0)
-    bound = f"; only {frames} frames for V={u.codebook_size} codes" if frames < 4 * u.codebook_size else ""
-    detail = (f"usage per level {', '.join(f'{x:.2f}' for x in levels)} (min {min(levels):.2f}); normalised entropy "
-              f"{', '.join(f'{lv.entropy:.2f}' for lv in u.levels)}; {frames} frames{bound}")
-    return Target("d", claim, result.split, min(levels) >= USAGE_TARGET, min(levels), "target", USAGE_TARGET,
-                  "share", detail)
-
-
-def speed_target(speed: SpeedResult | None, why: str, cores: int | None) -> Target:
-    claim = f"encode+decode >= {SPEED_TARGET:g}x real time on 2 CPU cores"
-    if speed is None:
-        return Target("e", claim, "", None, float("nan"), "target", SPEED_TARGET, "x real time", f"{RVQ} {why}")
-    detail = (f"{speed.realtime:.1f}x (median of runs; best {speed.realtime_best:.1f}x) on {speed.audio_seconds:.0f} s "
-              f"of held-out speech, torch threads {speed.threads}, CPU cores available {cores}")
-    return Target("e", claim, "", speed.realtime >= SPEED_TARGET, speed.realtime, "target", SPEED_TARGET,
-                  "x real time", detail)
-
-
-def targets(results: Sequence[QualityResult], speed: SpeedResult | None, why: str = "not loaded",
-            cores: int | None = None, usage: UsageSample | None = None) -> list[Target]:
-    """Targets (a)-(c) on each split given, (d) on ``usage`` (else on the first split: the
-    synthetic held-out) and (e)."""
-    out: list[Target] = []
-    for res in results:
-        out.append(_beats(res, 4000.0, "opus-8k", "a", "at <= 4 kbps the codec beats Opus 8 kbps on PESQ-WB and STOI", why))
-        out.append(_beats(res, 1500.0, "codec2-3200", "b", "at <= 1.5 kbps the codec beats Codec2 3200 on PESQ-WB and STOI", why))
-        out.append(monotone_target(res, why))
-    if usage is not None:
-        out.append(usage_target(usage, why))
-    elif results:
-        out.append(usage_target(results[0], why))
-    out.append(speed_target(speed, why, cores))
-    return sorted(out, key=lambda t: t.key)
-
-
 # ---- rows of make bench ---------------------------------------------------------------------
-
-
-SPLIT_TEXT = {"heldout": "held-out synthetic speech", "unseen": "held-out synthetic speech, unseen voices only",
-              "real": "real recorded speech (ARCTIC, ALSA)"}
 
 
 def quality_rows(result: QualityResult) -> list[Row]:
@@ -377,17 +224,10 @@ def usage_rows(result: QualityResult | UsageSample) -> list[Row]:
         frames = result.frames.get(name, 0)
         out.append(Row("audio", f"{name} codebook usage, {where} "
                                 f"(min over {len(levels)} level{'s' if len(levels) > 1 else ''}, V={u.codebook_size})",
-                       min(levels), "share", "target", USAGE_TARGET, min(levels) / USAGE_TARGET,
+                       min(levels), "share", "target", AUDIO_USAGE, min(levels) / AUDIO_USAGE,
                        f"per level {', '.join(f'{x:.2f}' for x in levels)}; {frames} frames"
                        + (f" (at most {frames} of {u.codebook_size} codes can be used)" if frames < u.codebook_size else "")))
     return out
-
-
-def target_row(t: Target) -> Row:
-    where = f" [{SPLIT_TEXT.get(t.split, t.split)}]" if t.split else ""
-    ratio = t.value / t.anchor_value if t.anchor_value and np.isfinite(t.anchor_value) else float("nan")
-    return Row("audio", f"TARGET ({t.key}) {t.claim}{where}", t.value, t.unit, t.anchor, t.anchor_value, ratio,
-               f"**{t.verdict}**: {t.detail}")
 
 
 # ---- the bench functions ----------------------------------------------------------------------
@@ -454,7 +294,7 @@ def bench_audio_speed(ctx: BenchContext) -> None:
             r = measure_speed(name, _roundtrip(ld.tok, wave), secs, cfg.repeats, label)
             if name == RVQ and dev == "cpu":
                 st["rvq_speed"] = r
-            target = (f"; target >= {SPEED_TARGET:g}x on 2 CPU cores: {'met' if r.realtime >= SPEED_TARGET else 'NOT met'}"
+            target = (f"; target >= {AUDIO_SPEED:g}x on 2 CPU cores: {'met' if r.realtime >= AUDIO_SPEED else 'NOT met'}"
                       if name == RVQ and dev == "cpu" else "")
             ctx.rows.append(Row("audio", f"{name} encode+decode {secs:.0f} s of held-out speech, {label}", r.realtime,
                                 "x real time", a_name, a_val, r.realtime / a_val if opus else float("nan"),
@@ -565,8 +405,9 @@ def bench_audio_targets(ctx: BenchContext) -> None:
     ld = _tokenizers(st)[RVQ]
     why = ld.why or "not measured"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    for t in targets(st.get("results", []), st.get("rvq_speed"), why, cores, st.get("usage")):
-        ctx.rows.append(target_row(t))
+    ts = audio_targets(st.get("results", []), st.get("rvq_speed"), why, cores, st.get("usage"))
+    ctx.targets.extend(ts)
+    ctx.rows.extend(target_row(t) for t in ts)
 
 
 BENCHES = [bench_audio_speed, bench_audio_quality, bench_audio_usage, bench_audio_targets]

@@ -223,6 +223,55 @@ class QualityResult:
         return next((r for r in self.rows if r.label == label), None)
 
 
+# ---- splits, and the measurements beside quality (``audio.benchmarks``; ``bench.targets`` judges them) --
+
+
+SPLIT_TEXT = {"heldout": "held-out synthetic speech", "unseen": "held-out synthetic speech, unseen voices only",
+              "real": "real recorded speech (ARCTIC, ALSA)"}
+
+
+@dataclass
+class UsageSample:
+    """Codebook usage of each codec over a set of held-out clips."""
+
+    split: str  # "heldout"
+    clips: int
+    seconds: float  # audio encoded
+    usage: dict[str, Any] = field(default_factory=dict)  # short name -> metrics.audio.CodebookUsage
+    frames: dict[str, int] = field(default_factory=dict)  # short name -> frames counted
+
+
+@dataclass
+class SpeedResult:
+    """Encode + decode of ``audio_seconds`` of speech by one tokenizer, timed."""
+
+    name: str
+    device: str  # "CPU" or "GPU <name>"
+    audio_seconds: float
+    median_s: float  # wall time of encode + decode
+    best_s: float
+    threads: int  # torch CPU threads
+
+    @property
+    def realtime(self) -> float:
+        """x real time from the median run."""
+        return self.audio_seconds / self.median_s
+
+    @property
+    def realtime_best(self) -> float:
+        return self.audio_seconds / self.best_s
+
+
+def monotone_share(per_k: Sequence[Sequence[float]], higher_better: bool, tol: float = 0.0) -> float:
+    """Share of clips whose metric never gets worse (beyond ``tol``) as k grows; per_k[k][clip]."""
+    a = np.asarray(per_k, dtype=np.float64)  # (K, clips)
+    if a.shape[0] < 2 or a.shape[1] == 0:
+        return float("nan")
+    d = np.diff(a, axis=0) * (1 if higher_better else -1)  # (K-1, clips) > 0: better
+    ok = np.all((d >= -tol) | ~np.isfinite(d), axis=0)  # (clips,)
+    return float(ok.mean())
+
+
 def evaluate_split(split: str, clips: Sequence, systems: Sequence, wer_labels: set[str] | None = None,
                    log: Callable[[str], None] | None = None) -> QualityResult:
     """Every system on every clip; mean metrics per label, per-clip scores, codebook usage."""

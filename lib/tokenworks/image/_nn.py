@@ -128,10 +128,6 @@ class ResBlock(nn.Module):
 # ---- helpers ----------------------------------------------------------------------------------
 
 
-def module_device(m: nn.Module) -> torch.device:
-    return next(m.parameters()).device
-
-
 def num_params(m: nn.Module) -> int:
     return sum(p.numel() for p in m.parameters())
 

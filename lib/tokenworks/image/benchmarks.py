@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
 
 import numpy as np
 
-from ..bench import BenchContext, Row, timeit
+from ..bench.harness import BenchContext, Row, timeit
 from ..paths import data_dir
 
 SHIPPED = (  # (tokenizer, data set of its held-out split)

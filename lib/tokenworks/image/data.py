@@ -45,7 +45,7 @@ SHUFFLE_SEED = 0
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
-    kind: str  # "emoji" | "photo" | "mnist": which builder makes it
+    source: str  # "emoji" | "photo" | "mnist" | "shapes": what it is made from (which builder makes it)
     size: int  # images are (size, size, 3)
     assets: tuple[str, ...]  # assets the builder reads
     description: str
@@ -120,7 +120,7 @@ def load_dataset(name: str, split: str = "train", limit: int | None = None) -> I
         spec = _spec(name)
         full = _load_cached(spec, split)
         if full is None:
-            build(spec.kind)
+            build(spec.source)
             full = _load_cached(spec, split)
     if limit is None or limit >= len(full):
         return full
@@ -136,13 +136,13 @@ def load_dataset(name: str, split: str = "train", limit: int | None = None) -> I
 def build_all(names: list[str] | None = None, force: bool = False) -> dict[str, int]:
     """Build (or keep) the caches of ``names`` (all when None); print and return their bytes."""
     names = list(DATASETS) if not names else names
-    kinds = []
+    sources = []
     for n in names:
-        k = _spec(n).kind
-        if k not in kinds:
-            kinds.append(k)
-    for k in kinds:
-        specs = [s for s in DATASETS.values() if s.kind == k]
+        k = _spec(n).source
+        if k not in sources:
+            sources.append(k)
+    for k in sources:
+        specs = [s for s in DATASETS.values() if s.source == k]
         if force or any(not dataset_path(s.name, sp).is_file() or _load_cached(s, sp) is None
                         for s in specs for sp in SPLITS):
             t0 = time.time()
@@ -160,21 +160,21 @@ def build_all(names: list[str] | None = None, force: bool = False) -> dict[str, 
 
 
 # --------------------------------------------------------------------------------------------
-# Builders: each makes every data set of its kind, both splits
+# Builders: each makes every data set of its source, both splits
 # --------------------------------------------------------------------------------------------
 
 
-def build(kind: str) -> None:
-    if kind == "emoji":
+def build(source: str) -> None:
+    if source == "emoji":
         _build_emoji()
-    elif kind == "photo":
+    elif source == "photo":
         _build_photo()
-    elif kind == "mnist":
+    elif source == "mnist":
         _build_mnist()
-    elif kind == "shapes":
+    elif source == "shapes":
         _build_shapes()
     else:
-        raise InvalidInput(f"kind must be one of emoji, photo, mnist, shapes, not {kind!r}")
+        raise InvalidInput(f"source must be one of emoji, photo, mnist, shapes, not {source!r}")
 
 
 def available(name: str) -> bool:
@@ -197,27 +197,27 @@ def _build_shapes() -> None:
     from ._shapes import synthetic_shapes
 
     meta = {"split": "train and test drawn with different seeds", "counts": {k: v[0] for k, v in SHAPES.items()}}
-    for spec in (s for s in DATASETS.values() if s.kind == "shapes"):
+    for spec in (s for s in DATASETS.values() if s.source == "shapes"):
         for split, (n, seed) in SHAPES.items():
             images = synthetic_shapes(n, spec.size, seed)  # (n, S, S, 3)
             names = [f"shape/{split}/{i:05d}" for i in range(n)]
             _write(spec, split, images, names, names, None, meta)
 
 
-def _asset(name: str, dataset_kind: str) -> Path:
+def _asset(name: str, source: str) -> Path:
     from ..assets import asset_path
 
     try:
         return asset_path(name)
     except AssetMissing as e:
-        raise AssetMissing(f"the {dataset_kind} data sets need the asset '{name}': {e}") from None
+        raise AssetMissing(f"the {source} data sets need the asset '{name}': {e}") from None
 
 
 def _build_emoji() -> None:
     from ._emoji import enumerate_glyphs, render
 
     font = _asset("noto-emoji", "emoji") / "usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"
-    sizes = tuple(s.size for s in DATASETS.values() if s.kind == "emoji")
+    sizes = tuple(s.size for s in DATASETS.values() if s.source == "emoji")
     glyphs, arrays = render(enumerate_glyphs(font), font, sizes)
     test = np.array([_bucket(g.group) % EMOJI_TEST_EVERY == 0 for g in glyphs])  # (N,)
     names = [g.name for g in glyphs]
@@ -227,7 +227,7 @@ def _build_emoji() -> None:
                       "centred on the glyph, Lanczos resize",
             "split": f"by emoji group (code points without skin tones and VS16): "
                      f"sha256(group) % {EMOJI_TEST_EVERY} == 0 -> test"}
-    for spec in (s for s in DATASETS.values() if s.kind == "emoji"):
+    for spec in (s for s in DATASETS.values() if s.source == "emoji"):
         _write_splits(spec, arrays[spec.size], names, groups, test, None, meta)
 
 
@@ -236,7 +236,7 @@ def _build_photo() -> None:
 
     sources = find_sources(_asset("kde-wallpapers", "photo"),
                            _asset("mate-backgrounds", "photo"))
-    sizes = tuple(s.size for s in DATASETS.values() if s.kind == "photo")
+    sizes = tuple(s.size for s in DATASETS.values() if s.source == "photo")
     parts = {sp: {"names": [], "sources": [], "arrays": {s: [] for s in sizes}} for sp in SPLITS}
     for sp in SPLITS:
         chosen = [s for s in sources if (s.name in TEST_SOURCES) == (sp == "test")]
@@ -254,7 +254,7 @@ def _build_photo() -> None:
             "crop": "side log-uniform in [max(size, short/20), 3/4 short], Lanczos resize, "
                     "crops with mean |neighbour difference| < 1.5 redrawn (up to 30 draws)",
             "split": "by source picture"}
-    for spec in (s for s in DATASETS.values() if s.kind == "photo"):
+    for spec in (s for s in DATASETS.values() if s.source == "photo"):
         for sp in SPLITS:
             images = np.concatenate(parts[sp]["arrays"][spec.size])  # (N, S, S, 3)
             _write(spec, sp, images, parts[sp]["names"], parts[sp]["sources"], None, meta)
@@ -275,7 +275,7 @@ def _build_mnist() -> None:
     test = np.array([int(n.rsplit("/", 1)[1]) % MNIST_TEST_EVERY == 0 for n in names])
     meta = {"channels": "greyscale copied to R, G and B; white digit on black",
             "split": f"every {MNIST_TEST_EVERY}th digit of each class -> test"}
-    for spec in (s for s in DATASETS.values() if s.kind == "mnist"):
+    for spec in (s for s in DATASETS.values() if s.source == "mnist"):
         pad = (spec.size - 28) // 2
         g = np.pad(grey, ((0, 0), (pad, pad), (pad, pad)))  # (N, S, S), black border
         rgb = np.repeat(g[..., None], 3, axis=-1)  # (N, S, S, 3)
@@ -289,20 +289,20 @@ def _write_splits(spec, images, names, sources, test, labels, meta) -> None:
                None if labels is None else labels[idx], meta)
 
 
-def _recipe(kind: str) -> dict:
-    """The settings a cache of this kind was built with; a cache built otherwise is rebuilt."""
+def _recipe(source: str) -> dict:
+    """The settings a cache from this source was built with; a cache built otherwise is rebuilt."""
     r = {"build_version": BUILD_VERSION, "shuffle_seed": SHUFFLE_SEED}
-    if kind == "photo":
+    if source == "photo":
         from . import _photos
 
         r.update(crops=PHOTO_CROPS, test_sources=list(_photos.TEST_SOURCES),
                  frac=[_photos.MIN_FRAC, _photos.MAX_FRAC], min_detail=_photos.MIN_DETAIL,
                  attempts=_photos.ATTEMPTS)
-    elif kind == "emoji":
+    elif source == "emoji":
         r.update(test_every=EMOJI_TEST_EVERY)
-    elif kind == "mnist":
+    elif source == "mnist":
         r.update(test_every=MNIST_TEST_EVERY)
-    elif kind == "shapes":
+    elif source == "shapes":
         r.update(shapes={k: list(v) for k, v in SHAPES.items()})
     return r
 
@@ -328,7 +328,7 @@ def _write(spec, split, images, names, sources, labels, meta) -> None:
     names = [names[i] for i in order]
     sources = [sources[i] for i in order]
     labels = None if labels is None else np.asarray(labels)[order]
-    meta = {**meta, "recipe": _recipe(spec.kind), "description": spec.description,
+    meta = {**meta, "recipe": _recipe(spec.source), "description": spec.description,
             "assets": list(spec.assets)}
     save_npz(dataset_path(spec.name, split), images, names, sources, labels, meta)
 
@@ -379,7 +379,7 @@ def _load_cached(spec: DatasetSpec, split: str) -> ImageDataset | None:
     memo = _MEMO.get((spec.name, split))
     if memo is not None and memo[0] == mtime:
         return memo[1]
-    ds = read_npz(path, spec.name, split, recipe=json.loads(json.dumps(_recipe(spec.kind))))
+    ds = read_npz(path, spec.name, split, recipe=json.loads(json.dumps(_recipe(spec.source))))
     if ds is not None:
         _MEMO[(spec.name, split)] = (mtime, ds)
     return ds

@@ -47,7 +47,7 @@ class Flex1DConfig:
     mlp_ratio: float = 2.0  # MLP hidden size = width * mlp_ratio
     tokens: int = 256  # T: the longest token sequence (k = 1..T may be decoded)
     tokens_per_slot: int = 4  # g: tokens emitted by one latent slot; S = T / g slots
-    quantizer: str = "fsq"  # a kind of tokenworks.quantizers.make_quantizer: fsq | vq | lfq ...
+    quantizer: str = "fsq"  # a name tokenworks.quantizers.make_quantizer knows: fsq | vq | lfq ...
     levels: tuple[int, ...] = (8, 5, 5, 5)  # FSQ levels of one token: V = prod(levels) = 1000
     codebook_size: int = 1024  # V when the quantizer is not FSQ
     code_dim: int = 8  # dimension of one token's vector when the quantizer is not FSQ

@@ -28,7 +28,7 @@ class GridConfig:
     blocks: int = 1  # residual blocks per resolution, in the encoder and the decoder
     groups: int = 8  # GroupNorm groups
     code_dim: int = 64  # D: the vector each grid cell hands the quantizer
-    quantizer: str = "vq"  # a kind of tokenworks.quantizers.make_quantizer: vq | fsq | lfq ...
+    quantizer: str = "vq"  # a name tokenworks.quantizers.make_quantizer knows: vq | fsq | lfq ...
     codebook_size: int = 512  # V (VQ); at most 1024 for the shipped models
     lookup_dim: int = 16  # VQ looks codes up in this smaller space (factorised codes); code_dim: no projection
     cosine: bool = False  # VQ: l2-normalised codes and inputs

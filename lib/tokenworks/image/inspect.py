@@ -342,9 +342,9 @@ class Gallery:
     codes: np.ndarray  # (n,) the codes shown, most used first (or 0..n-1 without images)
     counts: np.ndarray | None  # (n,) their counts in the data set (None without images)
     renders: np.ndarray  # (n, S, S, 3) uint8: tok.render_token(code)
-    examples: list[list[np.ndarray]]  # per code up to ``nearest`` crops (h, w, 3) uint8 (see ``kind``)
+    examples: list[list[np.ndarray]]  # per code up to ``nearest`` crops (h, w, 3) uint8 (see ``example_unit``)
     sources: list[list[tuple[int, tuple[int, int, int, int]]]]  # per example: (image index, box x0 y0 x1 y1)
-    kind: str  # "cells": grid cells using the code | "images": the images that use the code most
+    example_unit: str  # "cells": grid cells using the code | "images": the images that use the code most
     vocab_size: int  # V
 
 
@@ -377,7 +377,7 @@ def codebook_gallery(tok: ImageTokenizer, images: Any = None, n: int = 64, neare
     if images is None:
         codes = np.arange(n)
         return Gallery(codes=codes, counts=None, renders=render_tokens(tok, codes), examples=[[] for _ in codes],
-                       sources=[[] for _ in codes], kind="cells" if not is_flex1d(tok) else "images", vocab_size=V)
+                       sources=[[] for _ in codes], example_unit="cells" if not is_flex1d(tok) else "images", vocab_size=V)
     x = _image_batch(tok, images)  # (N, S, S, 3)
     ids = encode_all(tok, x, batch)  # (N, T) or (N, H, W)
     N = len(x)
@@ -394,7 +394,7 @@ def codebook_gallery(tok: ImageTokenizer, images: Any = None, n: int = 64, neare
             top = top[per_image[top, c] > 0]
             examples.append([x[i] for i in top])
             sources.append([(int(i), (0, 0, S, S)) for i in top])
-        kind = "images"
+        example_unit = "images"
     else:
         g = tok.model.grid
         cell = S // g
@@ -411,9 +411,9 @@ def codebook_gallery(tok: ImageTokenizer, images: Any = None, n: int = 64, neare
                 src.append((i, (col * cell, r * cell, (col + 1) * cell, (r + 1) * cell)))
             examples.append(ex)
             sources.append(src)
-        kind = "cells"
+        example_unit = "cells"
     return Gallery(codes=codes, counts=counts[codes], renders=render_tokens(tok, codes), examples=examples,
-                   sources=sources, kind=kind, vocab_size=V)
+                   sources=sources, example_unit=example_unit, vocab_size=V)
 
 
 @torch.inference_mode()

@@ -13,7 +13,7 @@ from .lfq import LFQ, LFQConfig
 from .rvq import RVQ, RVQConfig
 from .vq import VQ, VQConfig
 
-KINDS: dict[str, tuple[type, type]] = {
+QUANTIZERS: dict[str, tuple[type, type]] = {  # name -> (class, its config class)
     "vq": (VQ, VQConfig),
     "rvq": (RVQ, RVQConfig),
     "fsq": (FSQ, FSQConfig),
@@ -22,16 +22,16 @@ KINDS: dict[str, tuple[type, type]] = {
 }
 
 
-def make_quantizer(kind: str, **cfg) -> Quantizer:
+def make_quantizer(name: str, **cfg) -> Quantizer:
     """A quantizer by name: ``make_quantizer("fsq", levels=(8, 5, 5, 5), dim=64)``."""
-    if kind not in KINDS:
-        raise InvalidInput(f"unknown quantizer {kind!r}; valid kinds are {', '.join(map(repr, KINDS))}")
-    cls, config_cls = KINDS[kind]
+    if name not in QUANTIZERS:
+        raise InvalidInput(f"unknown quantizer {name!r}; valid names are {', '.join(map(repr, QUANTIZERS))}")
+    cls, config_cls = QUANTIZERS[name]
     fields = set(config_cls.__dataclass_fields__)
     unknown = sorted(set(cfg) - fields)
     if unknown:
         raise InvalidInput(
-            f"{kind} quantizer has no option {', '.join(unknown)}; its options are {', '.join(sorted(fields))}"
+            f"{name} quantizer has no option {', '.join(unknown)}; its options are {', '.join(sorted(fields))}"
         )
     return cls(config_cls(**cfg))
 
@@ -48,7 +48,7 @@ __all__ = [
     "LevelHealth",
     "RVQ",
     "RVQConfig",
-    "KINDS",
+    "QUANTIZERS",
     "Quantizer",
     "QuantizerOutput",
     "VQ",

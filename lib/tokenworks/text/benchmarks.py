@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import time
 
-from ..bench import BenchContext, Row, p95, timeit
+from ..bench.harness import BenchContext, Row, p95, timeit
 from ..paths import data_dir
+from .corpora import code_corpus
 
 
 def text_corpus(quick: bool) -> str:
@@ -147,21 +148,6 @@ def bench_worst_case_runs(ctx: BenchContext) -> None:
         ctx.rows.append(Row("text", f'text/cl100k_base encode "a" * {n:,}', t, "s", "tiktoken encode_ordinary", t_raw,
                             t_raw / t, f"target < 0.1 s at 100,000; {growth}"))
         prev = t
-
-
-def code_corpus(n_bytes: int) -> str:
-    """About ``n_bytes`` of Python standard-library source, in a fixed file order."""
-    import sysconfig
-    from pathlib import Path
-
-    out, size = [], 0
-    for f in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py")):
-        t = f.read_text(encoding="utf-8", errors="replace")
-        out.append(t)
-        size += len(t.encode("utf-8"))
-        if size >= n_bytes:
-            break
-    return "".join(out)
 
 
 def bench_teaching_bpe(ctx: BenchContext) -> None:

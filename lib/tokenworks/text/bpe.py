@@ -25,7 +25,6 @@ Symbols: T tokens, M merges.
 """
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +37,8 @@ from ..checkpoint import Checkpoint, config_from_dict, save_checkpoint
 from ..core import SpanTable, TokenSeq, check_ids, ids_of, keep_first
 from ..errors import CorruptCheckpoint, InvalidIds, InvalidInput, UnknownTokenizer
 from ._common import SURROGATE_NOTE, TextInput, as_output, as_text_input, printable_piece, spans_from_lengths
+from .bpe_rule import MergeStep, bpe_merge, merge_table
+from .bpe_train import train_bpe
 
 KIND = "text/bpe"  # the checkpoint kind that save() writes
 
@@ -83,17 +84,6 @@ class BPEConfig:
 
 
 # ---- typed results ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MergeStep:
-    """One merge applied while encoding a chunk."""
-
-    index: int  # position of the left token in the chunk's token list just before the merge
-    offset: int  # byte offset of the merged token inside the chunk
-    left: int  # the two ids merged ...
-    right: int
-    new_id: int  # ... and the id they become
 
 
 @dataclass
@@ -158,53 +148,6 @@ class _Tables:
     byte_ids: list[int]  # (256,) id of each single byte
     merges: dict[tuple[int, int], int]  # (left, right) -> new id; the new id is the priority
     tokens: list[bytes | None]  # id -> bytes (None: an id with no token, a hole)
-
-
-def bpe_merge(ids: list[int], merges: dict[tuple[int, int], int], steps: list[MergeStep] | None = None,
-              lengths: Sequence[int] | None = None) -> list[int]:
-    """Apply BPE merges to one chunk's ids: lowest new id first, leftmost on ties.
-
-    A doubly linked list over the positions plus a heap of candidate pairs keyed by
-    ``(new id, position)``: each merge costs O(log n), so a 100 000-byte chunk is O(n log n).
-    Heap entries go stale when a neighbour merges; they are recognised and skipped on pop
-    (a position's id only ever grows into a longer token, so an old ``(left, right)`` cannot
-    come back). ``steps`` (if given) receives a MergeStep per merge; it needs ``lengths``, the
-    byte length of every id, to report offsets.
-    """
-    n = len(ids)
-    if n < 2:
-        return list(ids)
-    ids = list(ids)
-    nxt = list(range(1, n + 1))  # position of the next live token (n: none)
-    prv = list(range(-1, n - 1))  # position of the previous live token (-1: none)
-    heap = []
-    for i in range(n - 1):
-        new = merges.get((ids[i], ids[i + 1]))
-        if new is not None:
-            heap.append((new, i, ids[i], ids[i + 1]))
-    heapq.heapify(heap)
-    while heap:
-        new, i, a, b = heapq.heappop(heap)
-        j = nxt[i]
-        if ids[i] != a or j >= n or ids[j] != b:
-            continue  # stale: one side has merged with something else since
-        if steps is not None:
-            steps.append(MergeStep(-1, i, a, b, new))  # offset/index filled in by the caller
-        ids[i] = new
-        ids[j] = -1
-        k = nxt[j]
-        nxt[i] = k
-        if k < n:
-            prv[k] = i
-            m = merges.get((new, ids[k]))
-            if m is not None:
-                heapq.heappush(heap, (m, i, new, ids[k]))
-        p = prv[i]
-        if p >= 0:
-            m = merges.get((ids[p], new))
-            if m is not None:
-                heapq.heappush(heap, (m, p, ids[p], new))
-    return [t for t in ids if t >= 0]
 
 
 @lru_cache(maxsize=None)
@@ -309,8 +252,6 @@ class ByteBPE:
         ``progress`` events; the returned tokenizer's ``training`` is the TrainReport (every
         merge with its count, and whether it stopped early).
         """
-        from .bpe_train import train_bpe
-
         report = train_bpe(corpus, vocab_size, pattern=_named_pattern(pattern), special_tokens=special_tokens,
                            progress=progress)
         specials = {s: 256 + len(report.merges) + k for k, s in enumerate(special_tokens)}
@@ -319,8 +260,6 @@ class ByteBPE:
 
     @staticmethod
     def _tables_from_merges(merges: Sequence[tuple[int, int]], specials: dict[str, int]) -> _Tables:
-        from .bpe_train import merge_table
-
         tokens: list[bytes] = [bytes([b]) for b in range(256)]
         table = merge_table(merges, tokens, error=InvalidIds)
         return _Tables(byte_ids=list(range(256)), merges=table, tokens=list(tokens))

@@ -33,6 +33,7 @@ from typing import Callable, Iterable, Sequence
 import regex
 
 from ..errors import InvalidInput
+from .bpe_rule import bpe_merge, merge_table
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,6 @@ def train_bpe(corpus: str | bytes | Iterable[str | bytes], vocab_size: int, patt
     words = [list(chunk_bytes(w)) for w in chunk_counts]  # each word: its ids
     if start:
         table = merge_table(initial_merges, tokens, what="initial merge")
-        from .bpe import bpe_merge
-
         words = [bpe_merge(w, table) for w in words]
     freqs = list(chunk_counts.values())
     counts: dict[tuple[int, int], int] = {}
@@ -192,21 +191,6 @@ def train_bpe(corpus: str | bytes | Iterable[str | bytes], vocab_size: int, patt
     report.vocab_size = minimum + start + len(report.merges)
     report.seconds = time.perf_counter() - t0
     return report
-
-
-def merge_table(merges: Sequence[tuple[int, int]], tokens: list[bytes], error: type[Exception] = InvalidInput,
-                what: str = "merge") -> dict[tuple[int, int], int]:
-    """``(left, right) -> new id`` for merges given in order (new ids follow ``tokens``);
-    extends ``tokens`` with their bytes. A merge using an id not yet defined raises ``error``."""
-    table: dict[tuple[int, int], int] = {}
-    for a, b in merges:
-        a, b = int(a), int(b)
-        if not (0 <= a < len(tokens) and 0 <= b < len(tokens)):
-            raise error(f"{what} ({a}, {b}) #{len(table)} refers to an id not yet defined "
-                        f"(ids so far: 0..{len(tokens) - 1})")
-        table[(a, b)] = len(tokens)
-        tokens.append(tokens[a] + tokens[b])
-    return table
 
 
 def _merge_word(words: list[list[int]], k: int, a: int, b: int, new: int, f: int,

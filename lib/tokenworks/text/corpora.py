@@ -104,6 +104,18 @@ def _stdlib() -> list[tuple[str, str, bool]]:
     return out
 
 
+def code_corpus(n_bytes: int) -> str:
+    """About ``n_bytes`` of Python standard-library source, in a fixed file order."""
+    out, size = [], 0
+    for f in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py")):
+        t = f.read_text(encoding="utf-8", errors="replace")
+        out.append(t)
+        size += len(t.encode("utf-8"))
+        if size >= n_bytes:
+            break
+    return "".join(out)
+
+
 def _elf() -> list[tuple[str, bytes, bool]]:
     out = []
     for f in sorted(Path("/usr/bin").iterdir()):

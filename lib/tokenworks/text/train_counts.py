@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from .bpe import bpe_merge
-from .bpe_train import TrainMerge, chunk_bytes, count_chunks, merge_table
+from .bpe_rule import bpe_merge, merge_table
+from .bpe_train import TrainMerge, chunk_bytes, count_chunks
 
 
 class TrainTokenCount:

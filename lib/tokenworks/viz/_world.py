@@ -88,19 +88,19 @@ def stitch(arcs: Sequence[np.ndarray], indices: Iterable[int]) -> np.ndarray:
 
 def geometry_lines(geometry: Mapping[str, Any], arcs: Sequence[np.ndarray]) -> list[np.ndarray]:
     """The lines and rings of one geometry (any type; points and null geometries give none)."""
-    kind = geometry.get("type")
-    if kind == "GeometryCollection":
+    geometry_type = geometry.get("type")
+    if geometry_type == "GeometryCollection":
         return [line for g in geometry.get("geometries", []) for line in geometry_lines(g, arcs)]
     refs = geometry.get("arcs")
-    if kind == "LineString":
+    if geometry_type == "LineString":
         return [stitch(arcs, refs)]
-    if kind in ("MultiLineString", "Polygon"):
+    if geometry_type in ("MultiLineString", "Polygon"):
         return [stitch(arcs, r) for r in refs]
-    if kind == "MultiPolygon":
+    if geometry_type == "MultiPolygon":
         return [stitch(arcs, r) for polygon in refs for r in polygon]
-    if kind in (None, "Point", "MultiPoint"):
+    if geometry_type in (None, "Point", "MultiPoint"):
         return []
-    raise InvalidInput(f"unknown TopoJSON geometry type {kind!r}; known: {', '.join(_LINE_TYPES)}, "
+    raise InvalidInput(f"unknown TopoJSON geometry type {geometry_type!r}; known: {', '.join(_LINE_TYPES)}, "
                        "Point, MultiPoint, GeometryCollection")
 
 

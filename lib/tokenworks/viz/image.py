@@ -207,7 +207,7 @@ def gallery_figure(gallery: Gallery, tile: int = 48, columns: int = 8) -> go.Fig
         lt.append(str(int(code)))
         tiles = [(gallery.renders[j], f"code {int(code)}{cnt}: decoded alone")]
         for e, (img_i, box) in zip(gallery.examples[j], gallery.sources[j]):
-            where = f"cell {box}" if gallery.kind == "cells" else "uses it most"
+            where = f"cell {box}" if gallery.example_unit == "cells" else "uses it most"
             tiles.append((e, f"code {int(code)}: image {img_i}, {where}"))
         y = y0 + label
         for t, (im, text) in enumerate(tiles):
@@ -225,7 +225,7 @@ def gallery_figure(gallery: Gallery, tile: int = 48, columns: int = 8) -> go.Fig
     fig.update_yaxes(range=[H - 0.5, -0.5])
     _hide_axes(fig)
     what = {"cells": "grid cells using it (nearest encoder vectors, with context)",
-            "images": "the images that use it most"}.get(gallery.kind, "")
+            "images": "the images that use it most"}.get(gallery.example_unit, "")
     sub = f"top: the code decoded alone; below: {what}" if m else "each code decoded alone"
     scale = 1.5 if W * 1.5 <= 1000 else 1000 / W
     return _layout(fig, f"Codebook: {n} {'most used' if gallery.counts is not None else 'first'} of "

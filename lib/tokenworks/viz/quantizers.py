@@ -1,4 +1,4 @@
-"""Plotly figures for the quantizer lab (``tokenworks.quantizers.lab``) and codebook health.
+"""Plotly figures for the quantizer lab (``tokenworks.teach.quantizer_lab``) and codebook health.
 
 Pure functions: data in, a ``plotly.graph_objects.Figure`` out; nothing is shown here.
 """
@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..quantizers.lab import LabRun, LabSnapshot, STEDemo, assign
+from ..teach.quantizer_lab import LabRun, LabSnapshot, STEDemo, assign
 
 # one colour per method, the same in every figure
 METHOD_COLOURS = {"vq": "#d62728", "kmeans": "#1f77b4", "ema": "#2ca02c", "restart": "#9467bd",

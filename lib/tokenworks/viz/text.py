@@ -8,7 +8,7 @@ same colour in every view and every tokenizer.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,9 +18,6 @@ from ..text._common import as_text_input, bytes_label, printable_piece
 if TYPE_CHECKING:
     from ..text.bpe import MergeNode
     from ..text.compare import Comparison
-
-# 10 light backgrounds with dark text (contrast >= 7:1); kept for callers that colour by position
-PALETTE = ("#fde2e4", "#d8f3dc", "#dbeafe", "#fef3c7", "#ede9fe", "#cffafe", "#fce7f3", "#e0f2fe", "#ecfccb", "#f5f5f4")
 
 CSS = """
 .tw-tokens { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; line-height: 2.1; }

@@ -5,7 +5,7 @@ every answer with the library's reference, prints ``correct: ...`` or says exact
 (the call, what was expected, what came back, the first differing position, a wrong type, an
 exception and the line that raised it), and returns an ``ExerciseResult``::
 
-    from tokenworks.text.exercises import check_merge
+    from tokenworks.teach.bpe_exercises import check_merge
     result = check_merge(my_merge)      # prints the verdict
     result.passed, result.cases         # True, 24
     result.raise_if_failed()            # ExerciseFailed with the same message when it is wrong
@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from ..errors import TokenworksError
-from .bpe import GPT4_PATTERN, BPEConfig, ByteBPE
-from .bpe_train import train_bpe
+from ..text.bpe import GPT4_PATTERN, BPEConfig, ByteBPE
+from ..text.bpe_train import train_bpe
 
 EXERCISES = ("get_stats", "merge", "train", "encode", "decode", "split")
 RANDOM_CASES = 20  # random cases per checker, after the hand-picked ones
@@ -265,8 +265,8 @@ def _describe_exception(e: BaseException, fn: Callable) -> str:
     mine = [f for f in frames if code is not None and f.filename == code.co_filename]
     where = (mine or frames or [None])[-1]
     at = f" (in {where.name}, line {where.lineno}: {where.line})" if where is not None and where.line else ""
-    kind = type(e).__name__ if type(e).__module__ == "builtins" else f"{type(e).__module__}.{type(e).__qualname__}"
-    return f"raised {kind}: {e}{at}"
+    exc_type = type(e).__name__ if type(e).__module__ == "builtins" else f"{type(e).__module__}.{type(e).__qualname__}"
+    return f"raised {exc_type}: {e}{at}"
 
 
 # ---- running the cases -------------------------------------------------------------------

@@ -9,7 +9,7 @@ small enough to watch every code. It is the setting of notebook 03: nearest-code
     run.final.usage                                      # fraction of the V codes in use (test set)
     runs = compare(["vq", "kmeans", "ema", "restart", "cosine", "fsq", "lfq"], data)
 
-The quantizers are the library's own (``vq.py``, ``fsq.py``, ``lfq.py``); a *method* is a
+The quantizers are the library's own (``quantizers/vq.py``, ``fsq.py``, ``lfq.py``); a *method* is a
 recipe of their options (``METHODS``). Every VQ recipe but ``kmeans`` and ``all`` starts from the
 same bad initialisation: codes drawn N(0, init_scale^2) (init_scale 6) while the untrained encoder's
 outputs lie within about 0.2 of the origin, so only the few codes that happen to land near
@@ -32,11 +32,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import InvalidInput
-from .fsq import FSQ, FSQConfig
-from .health import CodebookHealth, HealthReport
-from .lfq import LFQ, LFQConfig
-from .vq import VQ, VQConfig, nearest_codes
-from ..image._shapes import synthetic_shapes  # noqa: F401  (re-exported: the lab's data)
+from ..image._shapes import synthetic_shapes
+from ..quantizers.fsq import FSQ, FSQConfig
+from ..quantizers.health import CodebookHealth, HealthReport
+from ..quantizers.lfq import LFQ, LFQConfig
+from ..quantizers.vq import VQ, VQConfig, nearest_codes
 
 # ---- data ---------------------------------------------------------------------------------------
 
@@ -54,26 +54,26 @@ class LabData:
         return int(self.train.shape[1])  # D
 
 
-def make_points(kind: str = "square", n: int = 4096, seed: int = 0, test: int = 2048) -> LabData:
+def make_points(shape: str = "square", n: int = 4096, seed: int = 0, test: int = 2048) -> LabData:
     """2-D points: ``square`` (uniform in [-1, 1]^2: every code has a region to serve),
     ``blobs`` (12 Gaussian blobs on a ring and one in the middle) or ``ring`` (a noisy circle)."""
     g = torch.Generator().manual_seed(seed)
 
     def sample(m: int) -> torch.Tensor:
-        if kind == "blobs":
+        if shape == "blobs":
             angle = torch.arange(12) * (2 * math.pi / 12)  # (12,)
             centres = torch.cat([torch.stack([angle.cos(), angle.sin()], 1), torch.zeros(1, 2)])  # (13, 2)
             which = torch.randint(0, len(centres), (m,), generator=g)  # (m,)
             return centres[which] + 0.08 * torch.randn(m, 2, generator=g)  # (m, 2)
-        if kind == "ring":
+        if shape == "ring":
             a = torch.rand(m, generator=g) * 2 * math.pi  # (m,)
             r = 1 + 0.1 * torch.randn(m, generator=g)  # (m,)
             return torch.stack([r * a.cos(), r * a.sin()], 1)  # (m, 2)
-        if kind == "square":
+        if shape == "square":
             return torch.rand(m, 2, generator=g) * 2 - 1  # (m, 2)
-        raise InvalidInput(f"unknown point set {kind!r}; choose blobs, ring or square")
+        raise InvalidInput(f"unknown point set {shape!r}; choose blobs, ring or square")
 
-    return LabData(kind, sample(n), sample(test), note=f"synthetic 2-D points ({kind}), seed {seed}")
+    return LabData(shape, sample(n), sample(test), note=f"synthetic 2-D points ({shape}), seed {seed}")
 
 
 @dataclass
@@ -114,7 +114,7 @@ def synthetic_dataset(split: str = "train", n: int = 1024, size: int = 64, seed:
     names = [f"shape/{split}/{i:05d}" for i in range(n)]
     return ImageDataset(name=f"shapes{size}", split=split, images=images, names=names, sources=names,
                         data_hash=hashlib.sha256(images.tobytes()).hexdigest(),
-                        meta={"description": "synthetic coloured shapes (tokenworks.quantizers.lab.synthetic_shapes)"})
+                        meta={"description": "synthetic coloured shapes (tokenworks.image._shapes.synthetic_shapes)"})
 
 
 def image_patches(images: np.ndarray, patch: int = 4, n: int = 8192, test: int = 2048, seed: int = 0,
@@ -154,9 +154,9 @@ def patches_to_images(rows: torch.Tensor | np.ndarray, patch: int) -> np.ndarray
 @dataclass(frozen=True)
 class Method:
     name: str
-    kind: str  # vq | fsq | lfq
+    quantizer: str  # vq | fsq | lfq
     description: str
-    vq: dict = field(default_factory=dict)  # VQConfig options (kind vq)
+    vq: dict = field(default_factory=dict)  # VQConfig options (quantizer vq)
     bad_init: bool = True  # start from the bad initialisation (VQ only; k-means replaces it)
 
 
@@ -212,9 +212,9 @@ class LabModel(nn.Module):
             raise InvalidInput(f"unknown method {c.method!r}; choose one of {', '.join(METHODS)}")
         self.method = m = METHODS[c.method]
         V = c.codebook_size
-        if m.kind == "vq":
+        if m.quantizer == "vq":
             self.quantizer: VQ | FSQ | LFQ = VQ(VQConfig(dim=c.latent_dim, codebook_size=V, **m.vq))
-        elif m.kind == "fsq":
+        elif m.quantizer == "fsq":
             self.quantizer = FSQ(FSQConfig(levels=fsq_levels(V, c.latent_dim)))
         else:
             bits = int(round(math.log2(V)))
@@ -226,7 +226,7 @@ class LabModel(nn.Module):
                                      nn.GELU(), nn.Linear(c.hidden, d))
         self.decoder = nn.Sequential(nn.Linear(d, c.hidden), nn.GELU(), nn.Linear(c.hidden, c.hidden),
                                      nn.GELU(), nn.Linear(c.hidden, data_dim))
-        if m.kind == "vq" and m.bad_init:
+        if m.quantizer == "vq" and m.bad_init:
             g = torch.Generator().manual_seed(c.seed + 1)
             bad = torch.randn(V, d, generator=g) * c.init_scale  # (V, d)
             self.quantizer._set_codes(torch.arange(V), bad)

@@ -1,7 +1,12 @@
 """A bounded load test of the app: many ``gradio_client`` clients at once, on loopback, while a
-training run is going.
+training run is going. It drives this checkout's app (``python -m app.main``), so it lives in the
+checkout, not in the library; run it from the checkout's root::
 
-    from tokenworks.loadtest import run_load
+    python -m tools.loadtest --bench reports          # 30 clients x 10 requests; the load section of
+                                                      # reports/bench.{json,md} (make bench runs it)
+    python -m tools.loadtest --quick                  # 6 clients x 3 requests; prints the table
+
+    from tools.loadtest import run_load
     report = run_load(clients=30, requests_per_client=10)      # launches the app itself
 
 Every client is a process of its own (as a browser on its own machine would be: no client waits for
@@ -13,13 +18,14 @@ a request that does not answer in time is an error "timeout", and the run ends b
 the server hangs. Only loopback URLs are accepted.
 
 Latency percentiles are over the requests that answered without error; errors are counted apart
-(with the first few messages).
+(with the first few messages). The targets the numbers are held to, and the report's format, are
+the library's (``tokenworks.bench.targets.load_targets``, ``tokenworks.bench.report``).
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import ipaddress
-import math
 import os
 import shutil
 import socket
@@ -31,21 +37,25 @@ import time
 import urllib.parse
 import urllib.request
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import InvalidInput, TokenworksError
+from tokenworks.bench import report as bench_report
+from tokenworks.bench.harness import percentile
+from tokenworks.bench.targets import Verdict, load_targets, verdict as judge
+from tokenworks.errors import InvalidInput, TokenworksError
 
-ROOT = Path(__file__).resolve().parents[2]  # the checkout (app/ lives here)
-TEXT_P95_TARGET_MS = 300.0  # the issue's target for text endpoints under load
+ROOT = Path(__file__).resolve().parents[1]  # the checkout (app/ lives here)
 MAX_MESSAGES = 3  # error messages kept per endpoint
+LOAD_CLIENTS = (30, 10)  # concurrent clients x requests each (the issue's load)
+LOAD_CLIENTS_QUICK = (6, 3)
 
 
 @dataclass(frozen=True)
 class Step:
     endpoint: str  # api name, e.g. "/tokenize"
-    kind: str  # "text" | "image" | "audio"
+    modality: str  # "text" | "image" | "audio"
     args: tuple[Any, ...]
     needs_state: bool = False  # works on what the previous step of this session loaded
 
@@ -86,7 +96,7 @@ class LoadConfig:
 @dataclass
 class EndpointStats:
     endpoint: str
-    kind: str  # text | image | audio
+    modality: str  # text | image | audio
     n: int  # requests made
     errors: int
     messages: list[str]  # the first few error messages
@@ -123,27 +133,13 @@ class LoadReport:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "LoadReport":
-        """Back from ``dataclasses.asdict`` (bench.json)."""
+        """Back from ``dataclasses.asdict`` (bench.json; one written before ``kind`` was renamed
+        ``modality`` reads the same)."""
         d = dict(d)
-        d["endpoints"] = [EndpointStats(**e) for e in d["endpoints"]]
+        d["endpoints"] = [EndpointStats(**{("modality" if k == "kind" else k): v for k, v in e.items()})
+                          for e in d["endpoints"]]
         d["training"] = TrainingState(**d["training"]) if d.get("training") else None
         return cls(**d)
-
-
-@dataclass
-class Verdict:
-    passed: bool
-    target: str  # what was required, in words
-    failures: list[str] = field(default_factory=list)  # each unmet condition, with the measured number
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100), interpolated linearly like numpy.percentile's default."""
-    s = sorted(values)
-    pos = q / 100 * (len(s) - 1)
-    lo = int(math.floor(pos))
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
 def check_loopback(url: str) -> str:
@@ -205,8 +201,8 @@ TRAIN_ARGV = ["--model", "grid", "--data", "shapes32", "--preset", "cpu-tiny", "
 
 def _start_training(registry: Path, timeout_s: float) -> str:
     """Submit a long cpu-tiny image run into ``registry`` and wait until it has taken steps."""
-    from .train import jobs
-    from .train import runs as R
+    from tokenworks.train import jobs
+    from tokenworks.train import runs as R
 
     info = jobs.submit("image", list(TRAIN_ARGV), {"model": "grid", "preset": "cpu-tiny", "purpose": "load test"},
                        root=registry)
@@ -223,15 +219,15 @@ def _start_training(registry: Path, timeout_s: float) -> str:
 
 def _last_step(folder: Path) -> int:
     """The run's last logged step (run.json has the step count only at the end)."""
-    from .train import runs as R
+    from tokenworks.train import runs as R
 
     history = R.step_history(folder)
     return int(history[-1]["step"]) if history else 0
 
 
 def _stop_training(registry: Path, run_id: str) -> None:
-    from .train import jobs
-    from .train import runs as R
+    from tokenworks.train import jobs
+    from tokenworks.train import runs as R
 
     with contextlib.suppress(TokenworksError):
         R.request_stop(run_id, registry)
@@ -344,7 +340,7 @@ def _stats(results: list[_Result]) -> list[EndpointStats]:
         ok = [r.ms for r in mine if r.error is None and r.ms is not None]
         bad = [r.error for r in mine if r.error is not None]
         rows.append(EndpointStats(
-            endpoint=endpoint, kind=mine[0].step.kind, n=len(mine), errors=len(bad),
+            endpoint=endpoint, modality=mine[0].step.modality, n=len(mine), errors=len(bad),
             messages=list(dict.fromkeys(bad))[:MAX_MESSAGES],
             p50_ms=round(percentile(ok, 50), 1) if ok else None,
             p95_ms=round(percentile(ok, 95), 1) if ok else None,
@@ -444,7 +440,7 @@ def run_load(url: str | None = None, clients: int = 30, requests_per_client: int
                 _warm_up(url, cfg)
             training = None
             if with_training:
-                from .train import runs as R
+                from tokenworks.train import runs as R
 
                 run_id = _start_training(registry, cfg.startup_timeout_s)
                 step_before = _last_step(R.run_folder(run_id, registry))
@@ -467,48 +463,44 @@ def run_load(url: str | None = None, clients: int = 30, requests_per_client: int
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def verdict(report: LoadReport, text_p95_ms: float = TEXT_P95_TARGET_MS) -> Verdict:
-    """The issue's target, checked on the measured numbers: no errors on any endpoint, text p95 under
-    ``text_p95_ms``, and (when one was asked for) the training run going throughout."""
-    failures = []
-    for e in report.endpoints:
-        if e.errors:
-            failures.append(f"{e.endpoint}: {e.errors} of {e.n} requests failed ({'; '.join(e.messages)})")
-        if e.kind == "text" and (e.p95_ms is None or e.p95_ms >= text_p95_ms):
-            got = "no answer" if e.p95_ms is None else f"{e.p95_ms:.0f} ms"
-            failures.append(f"{e.endpoint}: p95 {got}, target < {text_p95_ms:.0f} ms")
-    if report.training is not None and not report.training.running_throughout:
-        failures.append(f"the training run was not running throughout (status {report.training.status_after}, "
-                        f"steps {report.training.steps_before} -> {report.training.steps_after})")
-    target = f"no errors; text endpoints p95 < {text_p95_ms:.0f} ms" + (
-        "; a training run going throughout" if report.training is not None else "")
-    return Verdict(passed=not failures, target=target, failures=failures)
+def verdict(report: LoadReport) -> Verdict:
+    """The load targets (``tokenworks.bench.targets.load_targets``) judged on the measured numbers:
+    no errors, text p95, image and audio p50, and (when one was asked for) the training run going
+    throughout."""
+    return judge(load_targets(asdict(report)))
 
 
 def to_markdown(report: LoadReport) -> str:
-    """The latency table and the verdict, for bench.md."""
-    v = verdict(report)
-    tr = report.training
-    lines = [
-        f"{report.clients} concurrent clients x {report.requests_per_client} requests on loopback"
-        + (f" (each pausing {report.think_s:g} s on average after an answer, as a person reading it)"
-           if report.think_s else " (back to back)") + f", {report.wall_s:.1f} s wall" + (
-            f", while a cpu-tiny training run went from step {tr.steps_before} to {tr.steps_after} ({tr.status_after})"
-            if tr else ", no training run") + ".",
-        "",
-        "| endpoint | kind | n | errors | p50 ms | p95 ms | max ms |",
-        "|---|---|---:|---:|---:|---:|---:|",
-    ]
-    fmt = lambda x: "–" if x is None else f"{x:.0f}"  # noqa: E731
-    for e in report.endpoints:
-        lines.append(f"| {e.endpoint} | {e.kind} | {e.n} | {e.errors} | {fmt(e.p50_ms)} | {fmt(e.p95_ms)} | {fmt(e.max_ms)} |")
-    cpu = f"CPU during the load: the clients (gradio_client, a process each) {report.client_cpu_s:.1f} s"
-    cpu += "" if report.app_cpu_s is None else f", the app {report.app_cpu_s:.1f} s"
-    lines += ["", cpu + f", in {report.wall_s:.1f} s wall on {os.cpu_count()} cores."]
-    lines += ["", f"Target: {v.target}. **{'PASS' if v.passed else 'FAIL'}**" + (
-        "" if v.passed else ": " + "; ".join(v.failures))]
-    return "\n".join(lines) + "\n"
+    """The latency table and the verdict, as bench.md shows them."""
+    return bench_report.load_markdown(asdict(report))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tools.loadtest",
+                                 description="The app under concurrent gradio_client clients while a training run goes on.")
+    ap.add_argument("--bench", type=Path, metavar="DIR",
+                    help="add the load section to DIR/bench.json and DIR/bench.md (a new report if there is none)")
+    ap.add_argument("--quick", action="store_true",
+                    help=f"{LOAD_CLIENTS_QUICK[0]} clients x {LOAD_CLIENTS_QUICK[1]} requests "
+                         f"(default {LOAD_CLIENTS[0]} x {LOAD_CLIENTS[1]})")
+    ap.add_argument("--url", help="a running app on a loopback address (default: launch one)")
+    args = ap.parse_args(argv)
+    clients, per_client = LOAD_CLIENTS_QUICK if args.quick else LOAD_CLIENTS
+    try:
+        report = run_load(args.url, clients=clients, requests_per_client=per_client)
+    except TokenworksError as e:
+        print(f"loadtest: {e}", file=sys.stderr)
+        return 1
+    if args.bench is not None:
+        bench_report.add_load(args.bench, asdict(report), quick=args.quick)
+        print(f"wrote the load section into {args.bench / 'bench.json'} and {args.bench / 'bench.md'}")
+    print(to_markdown(report))
+    return 0
 
 
 __all__ = ["PLAN", "Step", "LoadConfig", "EndpointStats", "TrainingState", "LoadReport", "Verdict", "run_load",
-           "verdict", "to_markdown", "check_loopback", "percentile", "serve_app", "TEXT_P95_TARGET_MS"]
+           "verdict", "to_markdown", "check_loopback", "percentile", "serve_app", "think_times", "main"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
