@@ -72,7 +72,7 @@ def test_help_shows_comments_and_dataclass_defaults(capsys):
     assert "--steps STEPS optimizer steps at most (default: 300)" in out
     assert "--name NAME the tokenizer's name; None: one made of the data set's and the model's (default: None)" in out
     assert "--betas F,F default: 0.9,0.95" in out  # no comment: the default alone
-    assert "--factors F,F,... speed factors, e.g. 0.9,1.1; []: none (default: )" in out
+    assert "--factors F,F,... speed factors, e.g. 0.9,1.1; []: none (default: empty)" in out
     assert "--augment, --no-augment random flips (default: True)" in out
     assert "at most 100% of the images" in out  # % is escaped for argparse
     assert "--mode {fast,slow} fast | slow: how hard it tries (see the docs) (default: fast)" in out
@@ -136,9 +136,27 @@ def test_image_trainer_declares_every_config_field_once():
     assert (a.bf16, a.compile, a.augment, a.refit_codebook, a.set) == (False, True, False, 3, ["width=8"])
 
 
+def test_audio_trainer_declares_every_config_field_once():
+    from tokenworks.audio import train as A
+
+    ap, fields = A.parser()
+    flags = {s for a in ap._actions for s in a.option_strings}
+    import dataclasses
+
+    assert set(fields) == {f.name for f in dataclasses.fields(A.CodecTrainConfig)} - {"loss", "model_config"}
+    for old in ("--design", "--preset", "--seed", "--out", "--name", "--minutes", "--steps", "--batch-size", "--lr",
+                "--device", "--threads", "--data-minutes", "--wav-dir", "--eval-dir", "--eval-clips",
+                "--speed-factors", "--init", "--log-every", "--checkpoint-every", "--run-dir", "--resume",
+                "--evaluate", "--set"):
+        assert old in flags, old
+    assert ap.parse_args(["--speed-factors", "0.9,1.1"]).speed_factors == [0.9, 1.1]
+
+
 @pytest.mark.parametrize("modality, expect", [
     ("image", ["--refit-codebook N", "its codebook over the training images' encoder outputs", "(default: 0)",
                "--model {flex1d,grid}", "--betas F,F", "--no-augment", "WARM_START_FIELDS: grid: commitment_weight"]),
+    ("audio", ["--speed-factors F,F,...", "played this many times as fast", "--design {rvq,single}",
+               "about 55% of it is training speech", "--evaluate FOLDER"]),
 ])
 def test_help_of_the_trainers_comes_from_the_dataclass_comments(modality, expect):
     r = subprocess.run([sys.executable, "-m", "tokenworks.train", modality, "--help"], capture_output=True, text=True,

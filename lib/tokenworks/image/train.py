@@ -376,9 +376,12 @@ def parser() -> tuple[argparse.ArgumentParser, list[str]]:
 
 def _main(argv: list[str] | None) -> int:
     ap, fields = parser()
-    a = ap.parse_args(argv)
+    try:
+        a = ap.parse_args(argv)
+    except SystemExit as e:  # argparse said why (or printed --help): its exit status, as the text trainer
+        return int(e.code or 0)
     if a.resume:
-        resume(a.resume, **resume_overrides(a, RESUME_OVERRIDES, ignore=("resume",)))
+        resume(a.resume, **resume_overrides(a, RESUME_OVERRIDES))
         return 0
     given = given_options(a, fields)
     model, data = given.pop("model", None), given.pop("data", None)

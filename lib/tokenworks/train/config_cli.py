@@ -179,7 +179,7 @@ def _default(f: dataclasses.Field) -> Any:
 def _help(comment: str, default: Any, more: str) -> str:
     text = " ".join(t for t in (comment, more) if t)
     if default is not dataclasses.MISSING:
-        shown = ",".join(map(str, default)) if isinstance(default, (tuple, list)) else default
+        shown = (",".join(map(str, default)) or "empty") if isinstance(default, (tuple, list)) else default
         text = f"{text} (default: {shown})" if text else f"default: {shown}"
     return text.replace("%", "%%")  # argparse formats help with %
 
