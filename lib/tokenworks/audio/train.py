@@ -46,7 +46,7 @@ from ..errors import InvalidInput, TokenworksError
 from ..paths import runs_dir
 from ..train.common import (adamw, check_fields, drain, log_event, lr_factor, parse_set_overrides, pick_device,
                             seed_everything)
-from ..train.config_cli import add_config_options, given_options, resume_overrides
+from ..train.config_cli import add_config_options, add_resume_option, given_options, resume_overrides
 from ..train.loop import (DoneEvent, Event, LoopConfig, LoopState, SavedState, StepContext, StepEvent, StepOutput,
                           StopFlag, load_for_resume, log_loop_event, restore, run_paths, run_steps)
 from ..train.memory import check_fits, estimate_training_memory
@@ -221,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     """The CLI; a bad argument, folder, checkpoint or run folder prints its message (exit 2), not a traceback."""
     try:
         return _main(argv)
+    except SystemExit as e:  # argparse said why, or printed --help: its exit status, as the text trainer's
+        return int(e.code or 0)
     except TokenworksError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -235,9 +237,7 @@ def parser() -> tuple[argparse.ArgumentParser, list[str]]:
                                 choices={"design": sorted(DESIGNS), "preset": sorted(PRESETS)},
                                 metavars={"init": "FOLDER", "out": "FOLDER", "run_dir": "FOLDER", "wav_dir": "FOLDER",
                                           "eval_dir": "FOLDER"})
-    ap.add_argument("--resume", default=None, metavar="RUN_DIR",
-                    help="continue the run in RUN_DIR with its saved config (only "
-                         + ", ".join("--" + k.replace("_", "-") for k in RESUME_OVERRIDES) + " may change)")
+    add_resume_option(ap, RESUME_OVERRIDES)
     ap.add_argument("--evaluate", metavar="FOLDER", default=None,
                     help="do not train: evaluate this checkpoint and write the metrics into its config.json")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=JSON", help="override a CodecConfig field")
@@ -246,10 +246,7 @@ def parser() -> tuple[argparse.ArgumentParser, list[str]]:
 
 def _main(argv: list[str] | None = None) -> int:
     ap, fields = parser()
-    try:
-        a = ap.parse_args(argv)
-    except SystemExit as e:  # argparse said why (or printed --help): its exit status, as the text trainer
-        return int(e.code or 0)
+    a = ap.parse_args(argv)
     if a.evaluate:
         m = evaluate_checkpoint(a.evaluate, a.eval_clips or 24, a.data_minutes or 30.0, a.eval_dir)
         log_event("eval", folder=a.evaluate, **m)

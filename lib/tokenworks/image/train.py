@@ -41,8 +41,9 @@ and saves the checkpoint atomically with the metrics in its config.json.
 
 This file is the training loop and its command line; the rest lives beside it, one idea a file:
 ``train_config`` (TrainConfig: every option, its comment the option's help; the presets),
-``augment`` (flips, colour permutations, shifts), ``evaluate`` (PSNR per k, budgets, codebook
-health), ``warm_start`` (--init, --refit-codebook) and ``train.distributed`` (DDP, the agreed clock).
+``augment`` (flips, colour permutations, shifts), ``loss`` (log-MSE, the monotone pair penalty),
+``evaluate`` (PSNR per k, budgets, codebook health), ``warm_start`` (--init, --refit-codebook) and
+``train.distributed`` (DDP, the agreed clock).
 """
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ from ..errors import InvalidInput, TokenworksError
 from ..paths import runs_dir
 from ..train.common import (adamw, check_fields, drain, log_event, lr_factor, parse_set_overrides, seed_everything,
                             set_quiet)
-from ..train.config_cli import add_config_options, given_options, resume_overrides
+from ..train.config_cli import add_config_options, add_resume_option, given_options, resume_overrides
 from ..train.distributed import (Agreement, all_reduce_mean, broadcast_object, cleanup, fingerprint, init_distributed,
                                  local_batch_size, main_first, same_on_all_ranks, shard, wrap_ddp)
 from ..train.loop import (DoneEvent, Event, LoopConfig, LoopState, PreviewEvent, SavedState, StepContext, StepEvent,
@@ -74,6 +75,7 @@ from ._nn import num_params, to_pixels
 from .augment import augment, draw_augment
 from .data import load_dataset
 from .evaluate import evaluate
+from .loss import LOSSES, reconstruction_loss
 from .preview import PREVIEW_IMAGES, Preview, write_preview
 from .tokenizer import MODELS, Flex1DTokenizer, GridTokenizer, ImageTokenizer, build_model
 from .train_config import PRESETS, TrainConfig, preset_config
@@ -118,6 +120,33 @@ def _paths(cfg: TrainConfig) -> tuple[Path, Path | None]:
                      cfg.run_dir, cfg.checkpoint_every)
 
 
+def _model(cfg: TrainConfig, images: np.ndarray, W: int, device: torch.device,
+           resumed: bool) -> tuple[torch.nn.Module, Any, dict[str, Any] | None]:
+    """The model to train on ``images`` (N, S, S, 3), on ``device``: a new one (refused if it cannot fit
+    in memory) or ``cfg.init``'s weights; its config; the codebook refit's report (None: no refit).
+    A resumed run takes its weights and codebook from last/, not from init."""
+    S = int(images.shape[1])
+    _, config_cls = MODELS[cfg.model]
+    check_fields(config_cls, cfg.model_config, cfg.model)
+    warm = load_warm_start(cfg.init, cfg.model, cfg.model_config, S) if cfg.init else None
+    mcfg = warm.config if warm else dataclasses.replace(config_cls(), **{**cfg.model_config, "image_size": S})
+    check_fits(estimate_training_memory(  # refuse a config too large for the memory before allocating it
+        lambda: build_model(cfg.model, mcfg), lambda m, n: m(torch.zeros(n, 3, S, S)),
+        batch_size=local_batch_size(cfg.batch_size, W), data_bytes=int(images.nbytes), device=device),
+        hint="the model (--set width=..., channels=...)")
+    model = build_model(cfg.model, mcfg)
+    if warm is not None and not resumed:
+        model.load_state_dict(warm.state, strict=True)
+    model = model.to(device)
+    if not cfg.refit_codebook or resumed:
+        return model, mcfg, None
+    if not cfg.init:
+        raise InvalidInput("refit_codebook refits the codebook of a trained model: use it with --init FOLDER")
+    refit = refit_to_images(model, images, cfg.refit_codebook, device)
+    log_event("refit", **refit)
+    return model, mcfg, refit
+
+
 def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
                      stop: StopFlag = None) -> Generator[Event, None, TrainResult]:
     """``train_image`` as a generator: yields the loop's events (and prints them as JSON lines),
@@ -136,8 +165,8 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
     """
     if cfg.model not in MODELS:
         raise InvalidInput(f"unknown image model {cfg.model!r}; choose one of {', '.join(MODELS)}")
-    if cfg.loss not in ("mse", "log_mse"):
-        raise InvalidInput(f"loss must be mse or log_mse, not {cfg.loss!r}")
+    if cfg.loss not in LOSSES:
+        raise InvalidInput(f"loss must be {' or '.join(LOSSES)}, not {cfg.loss!r}")
     if cfg.steps < 0:
         raise InvalidInput(f"steps must be 0 (no training) or more, not {cfg.steps}")
     if cfg.threads:
@@ -157,25 +186,7 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
     with main_first():  # a data set cache that is missing is built by rank 0 alone
         train = load_dataset(cfg.data, "train", cfg.train_limit)
         test = load_dataset(cfg.data, "test", cfg.eval_limit)
-    S = int(train.images.shape[1])
-    _, config_cls = MODELS[cfg.model]
-    check_fields(config_cls, cfg.model_config, cfg.model)
-    warm = load_warm_start(cfg.init, cfg.model, cfg.model_config, S) if cfg.init else None
-    mcfg = warm.config if warm else dataclasses.replace(config_cls(), **{**cfg.model_config, "image_size": S})
-    check_fits(estimate_training_memory(  # refuse a config too large for the memory before allocating it
-        lambda: build_model(cfg.model, mcfg), lambda m, n: m(torch.zeros(n, 3, S, S)),
-        batch_size=local_batch_size(cfg.batch_size, W), data_bytes=int(train.images.nbytes), device=device),
-        hint="the model (--set width=..., channels=...)")
-    model = build_model(cfg.model, mcfg)
-    if warm is not None and resume_from is None:  # a resumed run takes its weights from last/
-        model.load_state_dict(warm.state, strict=True)
-    model = model.to(device)
-    refit = None
-    if cfg.refit_codebook and resume_from is None:  # a resumed run's codebook is in last/
-        if not cfg.init:
-            raise InvalidInput("refit_codebook refits the codebook of a trained model: use it with --init FOLDER")
-        refit = refit_to_images(model, train.images, cfg.refit_codebook, device)
-        log_event("refit", **refit)
+    model, mcfg, refit = _model(cfg, train.images, W, device, resumed=resume_from is not None)
     tok_cls = GridTokenizer if cfg.model == "grid" else Flex1DTokenizer
     name = cfg.name or f"image/{cfg.model}-{Path(cfg.data).name}"  # data: a data set name or a folder of yours
     out, run_dir = _paths(cfg)
@@ -218,18 +229,7 @@ def iter_train_image(cfg: TrainConfig, *, resume_from: SavedState | None = None,
                 o = fn(x, keep=keep, pairs=pairs)
             else:
                 o = fn(x, pairs=True) if pairs else fn(x)
-        target = torch.cat([x, x]) if pairs else x  # (B or 2B, 3, S, S)
-        per_image = (o.recon.float() - target).pow(2).flatten(1).mean(1)  # (B or 2B,)
-        mse = per_image.mean()
-        log_mse = per_image.add(1e-4).log()  # (B or 2B,)
-        rec = log_mse.mean() if cfg.loss == "log_mse" else mse
-        loss = rec + o.aux_loss.float()
-        if pairs and cfg.monotone_weight > 0:
-            B = x.shape[0]
-            k1, k2 = o.keep[:B], o.keep[B:]  # (B,) each
-            l1, l2 = log_mse[:B], log_mse[B:]
-            worse = torch.where(k2 > k1, l2 - l1, torch.where(k1 > k2, l1 - l2, torch.zeros_like(l1)))  # (B,)
-            loss = loss + cfg.monotone_weight * torch.relu(worse).mean()
+        loss, mse = reconstruction_loss(o, x, cfg.loss, cfg.monotone_weight if pairs else 0.0)
         opt.zero_grad(set_to_none=True)
         loss.backward()  # DDP: the gradients are averaged over the ranks here
         return o, loss, mse
@@ -346,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     joined_before = torch.distributed.is_available() and torch.distributed.is_initialized()
     try:
         return _main(argv)
+    except SystemExit as e:  # argparse said why, or printed --help: its exit status, as the text trainer's
+        return int(e.code or 0)
     except TokenworksError as e:  # a bad option or run folder, an unknown data set, a config too big, a full disk
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -362,13 +364,11 @@ def parser() -> tuple[argparse.ArgumentParser, list[str]]:
     warm = "; ".join(f"{m}: {', '.join(f)}" for m, f in WARM_START_FIELDS.items())
     fields = add_config_options(
         ap, TrainConfig, skip=("model_config",),
-        choices={"model": sorted(MODELS), "preset": sorted(PRESETS["flex1d"]), "loss": ("mse", "log_mse"),
+        choices={"model": sorted(MODELS), "preset": sorted(PRESETS["flex1d"]), "loss": LOSSES,
                  "weights": ("float32", "float16")},
         metavars={"init": "FOLDER", "refit_codebook": "N", "out": "FOLDER", "run_dir": "FOLDER"},
         more_help={"init": f"(--model and --data default to its own; WARM_START_FIELDS: {warm})"})
-    ap.add_argument("--resume", default=None, metavar="RUN_DIR",
-                    help="continue the run in RUN_DIR with its saved config (only "
-                         + ", ".join("--" + k.replace("_", "-") for k in RESUME_OVERRIDES) + " may change)")
+    add_resume_option(ap, RESUME_OVERRIDES)
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=JSON",
                     help="override a model config field, e.g. --set width=256 --set 'levels=[8,8,8,5]'")
     return ap, fields
@@ -376,10 +376,7 @@ def parser() -> tuple[argparse.ArgumentParser, list[str]]:
 
 def _main(argv: list[str] | None) -> int:
     ap, fields = parser()
-    try:
-        a = ap.parse_args(argv)
-    except SystemExit as e:  # argparse said why (or printed --help): its exit status, as the text trainer
-        return int(e.code or 0)
+    a = ap.parse_args(argv)
     if a.resume:
         resume(a.resume, **resume_overrides(a, RESUME_OVERRIDES))
         return 0

@@ -42,8 +42,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..errors import InvalidInput
 
+# the types an option carries, each with what a list of them holds and an example of one
 SCALARS: dict[type, tuple[str, str]] = {int: ("integers", "1,2"), float: ("numbers", "0.9,1.1"), str: ("words", "a,b")}
-# what a list of each type holds, and an example of one
 
 
 def field_comments(cls: type) -> dict[str, str]:
@@ -117,7 +117,7 @@ def _items(item: type, n: int | None, container: type, flag: str) -> Callable[[s
 def option_kwargs(name: str, tp: Any) -> dict[str, Any]:
     """The ``add_argument`` keywords of a field named ``name`` with annotation ``tp``; TypeError for a
     type no option can carry (skip that field)."""
-    flag = "--" + name.replace("_", "-")
+    flag = _flag(name)
     tp = _unwrap_optional(tp)
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if tp is bool:
@@ -163,7 +163,7 @@ def add_config_options(ap: argparse.ArgumentParser | argparse._ArgumentGroup, cl
         if f.name in metavars:
             kw["metavar"] = metavars[f.name]
         kw["help"] = _help(helps.get(f.name, ""), _default(f), more_help.get(f.name, ""))
-        ap.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None, **kw)
+        ap.add_argument(_flag(f.name), dest=f.name, default=None, **kw)
         added.append(f.name)
     return added
 
@@ -189,6 +189,13 @@ def given_options(ns: argparse.Namespace, names: Iterable[str]) -> dict[str, Any
     return {n: getattr(ns, n) for n in names if getattr(ns, n) is not None}
 
 
+def add_resume_option(ap: argparse.ArgumentParser, allowed: Sequence[str]) -> None:
+    """``--resume RUN_DIR``: continue a run with its saved config, of which only ``allowed`` may change."""
+    ap.add_argument("--resume", default=None, metavar="RUN_DIR",
+                    help=f"continue the run in RUN_DIR with its saved config (only {', '.join(map(_flag, allowed))} "
+                         "may change)")
+
+
 def resume_overrides(ns: argparse.Namespace, allowed: Sequence[str], ignore: Iterable[str] = ("resume",)) -> dict[str, Any]:
     """With ``--resume``: the given options among ``allowed`` (fields a resumed run may change).
     InvalidInput naming every other option given (None and an empty list are "not given")."""
@@ -204,4 +211,5 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-__all__ = ["field_comments", "option_kwargs", "add_config_options", "given_options", "resume_overrides"]
+__all__ = ["field_comments", "option_kwargs", "add_config_options", "given_options", "add_resume_option",
+           "resume_overrides"]
