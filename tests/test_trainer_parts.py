@@ -130,8 +130,10 @@ def test_codec_warm_start_fields_and_refusal(tmp_path):
 
     cfg = CodecConfig(width=16, encoder_blocks=1, decoder_blocks=1, latent_dim=8, codebook_size=16, num_levels=2)
     folder = CodecTokenizer(Codec(cfg), name="audio/t").save(tmp_path / "ck")
-    got, state = load_warm_start(folder, {"quantizer_dropout": 0.9})
+    warm = load_warm_start(folder, {"quantizer_dropout": 0.9})
+    got = warm.config
     assert got.quantizer_dropout == 0.9 and got.width == 16 and "quantizer_dropout" in WARM_START_FIELDS
-    assert all(v.dtype == torch.float32 for v in state.values() if v.is_floating_point())
+    assert all(v.dtype == torch.float32 for v in warm.state.values() if v.is_floating_point())
+    assert warm.state.keys() == Codec(got).state_dict().keys()
     with pytest.raises(InvalidInput, match="width cannot change"):
         load_warm_start(folder, {"width": 32})

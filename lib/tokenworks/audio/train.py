@@ -115,9 +115,10 @@ def iter_train_codec(cfg: CodecTrainConfig, *, resume_from: SavedState | None = 
     device = pick_device(cfg.device)
     check_fields(CodecConfig, cfg.model_config, "the codec")
     if cfg.init:
-        mcfg, init_state = load_warm_start(cfg.init, cfg.model_config)
+        warm = load_warm_start(cfg.init, cfg.model_config)
+        mcfg = warm.config
         model = Codec(mcfg)
-        model.load_state_dict(init_state, strict=True)
+        model.load_state_dict(warm.state, strict=True)
         model = model.to(device)
     else:
         mcfg = CodecConfig(**cfg.model_config)

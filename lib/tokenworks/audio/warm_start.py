@@ -6,6 +6,7 @@ codebooks and their EMA state included.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,17 @@ from .codec import CodecConfig
 WARM_START_FIELDS = ("quantizer_dropout", "commitment_weight", "vq_decay", "dead_code_steps")
 
 
-def load_warm_start(folder: str | Path, overrides: dict[str, Any]) -> tuple[CodecConfig, dict[str, torch.Tensor]]:
-    """The config and state (parameters as float32, codebooks and their EMA state) of a saved codec."""
+@dataclass
+class WarmStart:
+    """What training starts from: the checkpoint's codec (config with the allowed overrides) and weights."""
+
+    config: CodecConfig  # the checkpoint's, with the training-time overrides
+    state: dict[str, torch.Tensor]  # the state dict (codebooks and their EMA state too); floating tensors as float32
+
+
+def load_warm_start(folder: str | Path, overrides: dict[str, Any]) -> WarmStart:
+    """Read the codec checkpoint in ``folder``; ``overrides`` (CodecConfig fields) may differ from it
+    only in ``WARM_START_FIELDS`` (InvalidInput naming both lists otherwise)."""
     ckpt = load_checkpoint(folder, allow_outside=True)
     base = config_from_dict(CodecConfig, ckpt.config)
-    return warm_start_config(base, overrides, WARM_START_FIELDS, folder), float32_state(ckpt.tensors)
+    return WarmStart(warm_start_config(base, overrides, WARM_START_FIELDS, folder), float32_state(ckpt.tensors))
