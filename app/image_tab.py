@@ -24,6 +24,7 @@ import numpy as np
 
 from tokenworks.errors import TokenworksError
 from tokenworks.image import inspect as ins
+from tokenworks.metrics.image import PSNR_CAP_DB
 
 from . import image_views, links
 from .exports import Extra, Items
@@ -67,7 +68,7 @@ def status_markdown(view: ImageView) -> str:
 
 
 def psnr_text(p: float) -> str:
-    return "∞ (exact)" if not math.isfinite(p) else f"{p:.2f} dB"
+    return f"{PSNR_CAP_DB:g} dB (exact: the cap)" if p >= PSNR_CAP_DB else f"{p:.2f} dB"
 
 
 def info_markdown(r: ins.Reconstruction) -> str:

@@ -1,5 +1,5 @@
 """Learn tab: replay byte-level BPE merge by merge with a slider, the step-through a teacher uses in
-class (``tokenworks.text.bpe_replay``).
+class (``tokenworks.teach.bpe_replay``).
 
 * Training: a small corpus and a number of merges; the slider walks from the corpus as bytes
   (step 0) through every merge: the merge table so far, the pair merged at this step with its

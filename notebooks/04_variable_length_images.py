@@ -29,8 +29,8 @@
 # 5. compares where a token *looks* (its encoder attention) with what it *changes* (replace it and
 #    see which pixels move).
 #
-# The computations are in `tokenworks.image.inspect` and `tokenworks.image.train`, the figures in
-# `tokenworks.viz.image`.
+# The computations are in `tokenworks.image.inspect`, `tokenworks.image.train` and
+# `tokenworks.image.evaluate`, the figures in `tokenworks.viz.image`.
 
 # %%
 import contextlib
@@ -46,9 +46,11 @@ from IPython.display import display
 import tokenworks as tw
 import tokenworks.image.train as image_train
 from tokenworks.image.codecs import budget_table, rd_curve
+from tokenworks.image.evaluate import evaluate
 from tokenworks.image.flex1d import bytes_for_tokens
-from tokenworks.image.inspect import attention_maps, default_ks, faithfulness, influence_maps, prefix_strip
+from tokenworks.image.inspect import attention_maps, faithfulness, influence_maps, prefix_strip
 from tokenworks.image.refine import RefineConfig, refine_encode
+from tokenworks.metrics.rate import doubling_ks
 from tokenworks.teach.quantizer_lab import images_or_shapes, synthetic_dataset
 from tokenworks.train.common import StepTable
 from tokenworks.viz.image import attention_figure, influence_figure, rd_figure, strip_figure
@@ -140,8 +142,8 @@ for i in range(N_STRIPS):
 
 # %%
 images = np.asarray(test.images[:N_EVAL])  # (N, S, S, 3)
-m = image_train.evaluate(tok, images)
-ks = default_ks(T)
+m = evaluate(tok, images)
+ks = doubling_ks(T)
 psnr_k = [m["psnr_per_k"][str(k)] for k in ks]
 bytes_k = [bytes_for_tokens(k, V) for k in ks]
 print(f"{'k':>5}{'bytes':>7}{'PSNR dB':>9}")

@@ -25,7 +25,7 @@
 # 5. **the bitrate ladder**: the shipped `audio/rvq-speech16k` decoded from k = 1..8 codebooks
 #    (500 bit/s each), with players, against Opus and Codec2 at their own bitrates.
 #
-# The computations are in `tokenworks.audio` (`inspect`, `rate_quality`, `codec_train`), the
+# The computations are in `tokenworks.audio` (`inspect`, `rate_quality`, `train`), the
 # figures in `tokenworks.viz.audio`. The same numbers, on more clips, are in `make bench`
 # (`tokenworks bench --only audio`).
 
@@ -49,7 +49,8 @@ from IPython.display import Audio, display
 import tokenworks as tw
 from tokenworks.audio import rate_quality as rq
 from tokenworks.audio.benchmarks import heldout_speech, load_tokenizer
-from tokenworks.audio.codec_train import preset_config, train_codec
+from tokenworks.audio.train import train_codec
+from tokenworks.audio.train_config import preset_config
 from tokenworks.audio.data import synth_speech
 from tokenworks.audio.inspect import companding_curve, griffin_lim_bound, mulaw_depths, residual_levels
 from tokenworks.audio.io import SAMPLE_RATE
@@ -272,5 +273,5 @@ display(codebook_usage(res.usage["codec"], title="Codebook usage per level on th
 # ### Where to go next
 # - `tokenworks bench --only audio` writes the full table (20 held-out clips, real recorded speech,
 #   PocketSphinx WER) and the issue's targets with PASS/FAIL to `reports/bench.md`.
-# - `PYTHONPATH=lib python -m tokenworks.audio.codec_train --preset gpu` trains the codec that ships
+# - `PYTHONPATH=lib python -m tokenworks.audio.train --preset gpu` trains the codec that ships
 #   (8.9 minutes on one GPU); `--preset cpu` trains a narrower one on two CPU cores (22-40 minutes).

@@ -32,7 +32,7 @@
 #    behind the other, and compares their curves.
 #
 # The loop lives in `tokenworks.train.loop`, the trainers in `tokenworks.image.train` and
-# `tokenworks.text.train_text`, the live view in `tokenworks.train.watch`, the figures in
+# `tokenworks.text.train`, the live view in `tokenworks.train.watch`, the figures in
 # `tokenworks.viz.train`. `TOKENWORKS_FAST=1` (used in CI), or no ipywidgets, runs short runs and
 # prints a table instead of the widgets. Runs are written under `runs/notebook06/` (a temporary
 # folder under FAST), never into `data/`.
@@ -52,7 +52,7 @@ import tokenworks.image.train as image_train
 from tokenworks.image.inspect import codebook_gallery, prefix_strip, usage_counts, usage_health
 from tokenworks.paths import runs_dir
 from tokenworks.teach.quantizer_lab import images_or_shapes, synthetic_dataset
-from tokenworks.text.train_text import TextTrainRequest, iter_train_text
+from tokenworks.text.train import TextTrainRequest, iter_train_text
 from tokenworks.train.common import StepTable
 from tokenworks.train.loop import CheckpointEvent, DoneEvent, StepEvent
 from tokenworks.train.watch import Watch, drain

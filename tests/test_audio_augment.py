@@ -53,7 +53,7 @@ def test_bad_factors_are_refused_with_the_rule(bad, match):
 
 
 def test_codec_training_with_speed_factors_records_them(tmp_path, capsys):
-    from tokenworks.audio.codec_train import main
+    from tokenworks.audio.train import main
     from tokenworks.audio.pack import pack_clips
 
     pack = tmp_path / "train.twpack.npz"

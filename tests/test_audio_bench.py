@@ -19,7 +19,7 @@ from tokenworks.audio import benchmarks as ab
 from tokenworks.audio import rate_quality as rq
 from tokenworks.audio.codec import Codec, CodecConfig
 from tokenworks.audio.codec_tokenizer import CodecTokenizer
-from tokenworks.audio.codec_train import preset_config
+from tokenworks.audio.train_config import preset_config
 from tokenworks.audio.io import SAMPLE_RATE, prepare
 
 TEXT = "The quick brown fox jumps over the lazy dog."
@@ -175,7 +175,7 @@ def test_usage_sample_over_whole_clips_judges_target_d(result, clips, tiny_codec
 def test_targets_without_the_codec_are_not_judged(clips):
     _need_tools("opus-8k")
     res = rq.evaluate_split("heldout", clips[:1], [rq.ReferenceSystem(), rq.BaselineSystem("opus-8k")])
-    why = "not trained: python -m tokenworks.audio.codec_train ..."
+    why = "not trained: python -m tokenworks.audio.train ..."
     ts = bt.audio_targets([res], None, why, cores=2)
     assert {t.key for t in ts} == {"a", "b", "c", "d", "e"}
     assert all(t.passed is None and t.verdict == "NOT JUDGED" and why in t.detail for t in ts)
@@ -207,7 +207,7 @@ def test_a_missing_checkpoint_names_its_command(tmp_path, monkeypatch):
     monkeypatch.setenv("TOKENWORKS_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("TOKENWORKS_RUNS", str(tmp_path / "runs"))
     ld = ab.load_tokenizer(ab.RVQ)
-    assert ld.tok is None and ld.why.startswith("not trained: ") and "codec_train --design rvq" in ld.why
+    assert ld.tok is None and ld.why.startswith("not trained: ") and "tokenworks.audio.train --design rvq" in ld.why
     ld = ab.load_tokenizer(ab.MEL)
     assert ld.tok is None and ld.why.startswith("not trained: ") and "mel_units fit" in ld.why
     assert ab.load_tokenizer(ab.MULAW).tok is not None

@@ -57,7 +57,7 @@ def test_pack_refuses_bad_arguments(tmp_path):
 
 
 def test_read_folder_takes_a_pack_file(tmp_path):
-    from tokenworks.audio.codec_train import read_folder
+    from tokenworks.audio.train_data import read_folder
 
     waves = _clips(np.random.default_rng(1))
     path = pack_clips(waves, ["a", "b", "c", "d"], tmp_path / "set.twpack.npz", bits=16)
@@ -70,7 +70,8 @@ def test_read_folder_takes_a_pack_file(tmp_path):
 
 
 def _train_tiny(tmp_path, name: str, **kw):
-    from tokenworks.audio.codec_train import preset_config, train_codec
+    from tokenworks.audio.train import train_codec
+    from tokenworks.audio.train_config import preset_config
 
     rng = np.random.default_rng(0)
     t = np.arange(24000) / 16000
@@ -84,7 +85,7 @@ def _train_tiny(tmp_path, name: str, **kw):
 
 
 def test_training_without_evaluation_then_evaluate_checkpoint(tmp_path):
-    from tokenworks.audio.codec_train import evaluate_checkpoint
+    from tokenworks.audio.evaluate import evaluate_checkpoint
     from tokenworks.audio.io import write_wav
     from tokenworks.paths import data_dir
 
@@ -110,7 +111,8 @@ def test_training_without_evaluation_then_evaluate_checkpoint(tmp_path):
 
 
 def test_warm_start_continues_from_the_checkpoint_and_refuses_new_architecture(tmp_path):
-    from tokenworks.audio.codec_train import preset_config, train_codec
+    from tokenworks.audio.train import train_codec
+    from tokenworks.audio.train_config import preset_config
     from tokenworks.checkpoint import load_checkpoint
 
     first = _train_tiny(tmp_path, "first", steps=5)
@@ -130,7 +132,7 @@ def test_warm_start_continues_from_the_checkpoint_and_refuses_new_architecture(t
 
 
 def test_cli_errors_are_messages_not_tracebacks(tmp_path, capsys):
-    from tokenworks.audio.codec_train import main
+    from tokenworks.audio.train import main
 
     first = _train_tiny(tmp_path, "first", steps=1)
     pack = str(tmp_path / "train.twpack.npz")

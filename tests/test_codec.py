@@ -118,7 +118,8 @@ def test_render_token(tok):
 
 @pytest.mark.slow
 def test_training_smoke_run_lowers_the_loss(tmp_path):
-    from tokenworks.audio.codec_train import preset_config, train_codec
+    from tokenworks.audio.train import train_codec
+    from tokenworks.audio.train_config import preset_config
     from tokenworks.audio.io import write_wav
 
     rng = np.random.default_rng(0)

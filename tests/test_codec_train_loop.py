@@ -1,4 +1,4 @@
-"""The codec trainer on the shared training loop (audio/codec_train.py on train/loop.py).
+"""The codec trainer on the shared training loop (audio/train.py on train/loop.py).
 
 The kill test runs the cpu-tiny codec on a tiny pack of synthetic clips as a subprocess,
 SIGKILLs it after its first checkpoint, resumes it and compares the result with a run never
@@ -21,7 +21,7 @@ from torch import nn
 
 from kill_helpers import kill_after_first_checkpoint, read_events  # tests/ is on sys.path (rootdir conftest)
 
-from tokenworks.audio import codec_train as CT
+from tokenworks.audio import train as CT
 from tokenworks.audio.pack import pack_clips
 from tokenworks.errors import InvalidInput
 from tokenworks.train.loop import DoneEvent, LoopConfig, LoopState, StepEvent, StepOutput, load_last, run_steps
@@ -50,7 +50,7 @@ def _trainer(tmp_path: Path, args: list[str], log: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "lib"), "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1",
            "TOKENWORKS_RUNS": str(tmp_path / "runs"), "PYTHONUNBUFFERED": "1"}
     fh = open(tmp_path / log, "wb")
-    return subprocess.Popen([sys.executable, "-m", "tokenworks.audio.codec_train", *args], env=env, stdout=fh,
+    return subprocess.Popen([sys.executable, "-m", "tokenworks.audio.train", *args], env=env, stdout=fh,
                             stderr=subprocess.STDOUT)
 
 
@@ -131,7 +131,7 @@ def test_stop_flag_ends_cleanly_and_resume_continues(tmp_path, pack, capsys):
     run_dir = tmp_path / "ck.run"  # the default: <out>.run
     assert res.run_dir == run_dir and (run_dir / "last").is_dir()
     saved = load_last(run_dir)
-    assert saved.step == 3 and saved.info["trainer"] == CT.TRAINER == "tokenworks.audio.codec_train"
+    assert saved.step == 3 and saved.info["trainer"] == CT.TRAINER == "tokenworks.audio.train"
     final = load_file(str(res.folder / "model.safetensors"))
     assert saved.model.keys() == final.keys()  # last/ holds the trained weights (float32; the checkpoint float16)
     assert all(torch.equal(saved.model[k].to(final[k].dtype), final[k]) for k in final)
@@ -147,6 +147,14 @@ def test_stop_flag_ends_cleanly_and_resume_continues(tmp_path, pack, capsys):
     start = next(e for e in logged if e["event"] == "start")
     assert start["resume_step"] == 3 and start["train_config"]["seed"] == 1
     assert [e["step"] for e in logged if e["event"] == "step"] == [4, 5]
+
+    # a run written before the trainer was renamed (as tokenworks.audio.codec_train) resumes too,
+    # and its next checkpoint carries the new name (train.loop.TRAINER_ALIASES)
+    last = run_dir / "last" / "config.json"
+    info = json.loads(last.read_text())
+    last.write_text(json.dumps({**info, "trainer": "tokenworks.audio.codec_train"}))
+    older = CT.resume(run_dir, steps=6)
+    assert older.steps == 6 and load_last(run_dir).info["trainer"] == "tokenworks.audio.train"
 
 
 def test_resume_refuses_changed_fields_and_other_trainers(tmp_path, pack, capsys):
@@ -171,11 +179,11 @@ def test_resume_refuses_changed_fields_and_other_trainers(tmp_path, pack, capsys
 
     list(run_steps(state, step_fn, lambda rng: torch.from_numpy(rng.random((1, 2), dtype=np.float32)),
                    LoopConfig(steps=1, run_dir=str(tmp_path / "image.run"))))
-    with pytest.raises(InvalidInput, match="written by tokenworks.image.train, not tokenworks.audio.codec_train"):
+    with pytest.raises(InvalidInput, match="written by tokenworks.image.train, not tokenworks.audio.train"):
         CT.resume(tmp_path / "image.run")
     rc = CT.main(["--resume", str(tmp_path / "image.run")])
     err = capsys.readouterr().err
-    assert rc == 2 and "not tokenworks.audio.codec_train" in err and "Traceback" not in err
+    assert rc == 2 and "not tokenworks.audio.train" in err and "Traceback" not in err
     rc = CT.main(["--resume", str(tmp_path / "nowhere.run")])
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("error: no run folder") and "Traceback" not in err

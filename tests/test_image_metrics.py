@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from tokenworks.errors import AssetMissing, InvalidInput
-from tokenworks.metrics.image import mean_psnr, psnr, psnr_of_mean_mse, ssim, ssim_details
-from tokenworks.metrics.rate import (code_counts, entropy_bytes, entropy_of, token_bytes,
+from tokenworks.metrics.image import PSNR_CAP_DB, mean_psnr, psnr, psnr_of_mean_mse, psnr_of_mse, ssim, ssim_details
+from tokenworks.metrics.rate import (code_counts, doubling_ks, entropy_bytes, entropy_of, token_bytes,
                                      token_bytes_whole_bits, unigram_from_counts)
 
 
@@ -32,15 +32,44 @@ def test_psnr_values_and_identical_images():
     b = a.copy()
     b[0, 0, 0] = 255  # MSE = 255^2 / 192
     assert psnr(a, b) == pytest.approx(10 * math.log10(192))
-    assert psnr(a, a) == math.inf
+    assert psnr(a, a) == PSNR_CAP_DB == 100.0  # identical images read the cap, not inf
     batch = np.stack([a, a, b])
-    assert np.isinf(psnr(batch, np.stack([a, a, a]))[:2]).all()
+    p = psnr(batch, np.stack([a, a, a]))  # (3,)
+    assert p.shape == (3,) and (p[:2] == PSNR_CAP_DB).all() and np.isfinite(p).all()
+    assert p[2] == pytest.approx(10 * math.log10(192))
     assert mean_psnr(batch, np.stack([a, a, a])) == pytest.approx((200 + 10 * math.log10(192)) / 3)
     assert psnr_of_mean_mse(batch, np.stack([a, a, a])) == pytest.approx(10 * math.log10(576))
+    assert psnr_of_mean_mse(batch, batch) == PSNR_CAP_DB  # every image exact: the cap, not inf
     with pytest.raises(InvalidInput, match="same shape"):
         psnr(a, a[:4])
     with pytest.raises(InvalidInput, match="uint8"):
         psnr(a.astype(float), b.astype(float))
+
+
+def test_psnr_is_capped_at_100_db_so_means_stay_finite():
+    assert psnr_of_mse(0.0) == 100.0 and psnr_of_mse(1e-9) == 100.0  # the cap holds near-exact ones too
+    assert psnr_of_mse(255.0 ** 2) == pytest.approx(0.0)
+    np.testing.assert_allclose(psnr_of_mse(np.array([[0.0, 1.0], [4.0, 0.0]])),  # any shape in, the same out
+                               [[100.0, 10 * math.log10(255 ** 2)], [10 * math.log10(255 ** 2 / 4), 100.0]])
+    # one value off by one level: 89 dB in a 64x64 RGB image, below the cap
+    a = np.zeros((64, 64, 3), np.uint8)
+    b = a.copy()
+    b[0, 0, 0] = 1
+    assert psnr(a, b) == pytest.approx(10 * math.log10(255 ** 2 * a.size)) and psnr(a, b) < 90
+
+
+def test_doubling_ks():
+    assert doubling_ks(1) == [1]
+    assert doubling_ks(2) == [1, 2]
+    assert doubling_ks(256) == [1, 2, 4, 8, 16, 32, 64, 128, 256]
+    assert doubling_ks(240) == [1, 2, 4, 8, 16, 32, 64, 128, 240]  # T itself ends the grid, once
+    assert doubling_ks(np.int64(5)) == [1, 2, 4, 5] and all(type(k) is int for k in doubling_ks(np.int64(5)))
+    for T in range(1, 300):
+        ks = doubling_ks(T)
+        assert ks[-1] == T and len(set(ks)) == len(ks) and ks == sorted(ks)
+    for bad in (0, -1, 2.0, True, "8"):
+        with pytest.raises(InvalidInput, match="T .the number of tokens. must be an int >= 1"):
+            doubling_ks(bad)
 
 
 def _ssim_reference(x, y, win=11, sigma=1.5):

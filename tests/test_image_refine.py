@@ -9,7 +9,7 @@ from tokenworks.errors import InvalidInput
 from tokenworks.image._nn import to_pixels
 from tokenworks.image.refine import RefineConfig, refine_encode
 from tokenworks.image.tokenizer import ImageTokenizer
-from tokenworks.image.train import psnr_per_image
+from tokenworks.metrics.image import psnr
 from test_image_models import FLEX, GRID, smooth_images
 
 
@@ -40,8 +40,8 @@ def test_budget_mode_beats_the_one_pass_ids_and_reports_what_decode_gives(flex, 
     r = refine_encode(flex, images, RefineConfig(keep=k, steps=25, lr=0.1, batch=4))
     assert r.mode == "budget" and r.ks == [k] and r.codes.shape == (6, flex.num_tokens)
     assert np.array_equal(r.plain_codes, flex.encode_batch(images))
-    plain = psnr_per_image(flex.decode_batch(r.plain_codes, keep=k), images)
-    refined = psnr_per_image(flex.decode_batch(r.codes, keep=k), images)
+    plain = psnr(flex.decode_batch(r.plain_codes, keep=k), images)
+    refined = psnr(flex.decode_batch(r.codes, keep=k), images)
     np.testing.assert_allclose(r.psnr_before[:, 0], plain, atol=1e-3)  # the result's numbers are decode()'s
     np.testing.assert_allclose(r.psnr_after[:, 0], refined, atol=1e-3)
     assert (refined >= plain - 0.05).all()  # the best step is kept; the plain ids are step 0
@@ -85,8 +85,8 @@ def test_zero_steps_returns_the_one_pass_ids_and_leaves_the_model_as_it_was(flex
 def test_grid_models_refine_the_whole_grid(grid, images):
     r = refine_encode(grid, images, RefineConfig(steps=20, lr=0.1))
     assert r.mode == "grid" and r.codes.shape == (6, grid.model.grid, grid.model.grid)
-    plain = psnr_per_image(grid.decode_batch(r.plain_codes), images)
-    refined = psnr_per_image(grid.decode_batch(r.codes), images)
+    plain = psnr(grid.decode_batch(r.plain_codes), images)
+    refined = psnr(grid.decode_batch(r.codes), images)
     assert (refined >= plain - 0.05).all() and refined.mean() > plain.mean()
 
 

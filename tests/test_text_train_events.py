@@ -1,6 +1,6 @@
 """Text training as tokenworks.train.loop events: iter_train_text for own-engine BPE and SuperBPE
 (exact training bytes per token), an HF algorithm (reading / done, no invented steps), stop, and
-``python -m tokenworks.text.train_text`` (JSON lines, exit 2 on bad options)."""
+``python -m tokenworks.text.train`` (JSON lines, exit 2 on bad options)."""
 from __future__ import annotations
 
 import json
@@ -15,7 +15,7 @@ import tokenworks as tw
 from tokenworks.text.bpe import ByteBPE
 from tokenworks.text.corpora import load_corpus
 from tokenworks.text.train_events import TextStepEvent
-from tokenworks.text.train_text import TextTrainRequest, iter_train_text, main
+from tokenworks.text.train import TextTrainRequest, iter_train_text, main
 from tokenworks.train.loop import CheckpointEvent, DoneEvent
 from tokenworks.train.watch import drain
 
@@ -194,6 +194,6 @@ def test_main_refuses_bad_options_with_exit_2(argv, words, capsys):
 
 
 def test_module_runs_as_a_job():
-    r = subprocess.run([sys.executable, "-m", "tokenworks.text.train_text", "--corpus", "wikipedia"],
+    r = subprocess.run([sys.executable, "-m", "tokenworks.text.train", "--corpus", "wikipedia"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "invalid choice" in r.stderr and r.stdout == ""

@@ -14,7 +14,7 @@ from tokenworks.cli import main as cli
 from tokenworks.text.corpora import CORPORA, load_corpus
 from tokenworks.text.hf_train import ALGORITHMS, HFTrainConfig, train_hf
 from tokenworks.text.pieces import token_pieces
-from tokenworks.text.train_text import PRESETS, TextTrainRequest, train_text
+from tokenworks.text.train import PRESETS, TextTrainRequest, train_text
 from tokenworks.viz.text import tokens_html
 
 LINES = [

@@ -106,7 +106,7 @@ def _cmd_train(argv: list[str]) -> int:
 
 
 def _train_text(argv: list[str]) -> int:
-    from .text.train_text import add_arguments, request_from_args, train_text
+    from .text.train import add_arguments, request_from_args, train_text
 
     ap = add_arguments(argparse.ArgumentParser(
         prog="tokenworks train text", description="Train a text tokenizer on an offline corpus; save it as a run."))

@@ -248,15 +248,15 @@ register(_image_entry("grid-photo32", "grid", "photo32",
 # ---- audio (lib/tokenworks/audio/): (wave, sample_rate) -> ids (K, T), one span per frame
 register(Entry("audio/mulaw8", ".audio.mulaw:MuLawTokenizer", "mu-law (G.711-style, mu=255) 8 bits per 16 kHz sample: 1 token per sample, 256 ids, 128 kbit/s", kwargs={"bits": 8}))
 # The neural codec (audio/codec.py; checkpoints in data/checkpoints/audio/<name>, trained by
-# `python -m tokenworks.audio.codec_train`); the kind reads any saved run.
+# `python -m tokenworks.audio.train`); the kind reads any saved run.
 register(Entry("audio/rvq-speech16k", ".audio.codec_tokenizer:CodecTokenizer",
                "Neural speech codec at 16 kHz: 50 frames/s x 8 residual codebooks of 1024 (4 kbit/s; keep=k: k x 500 bit/s)",
                kwargs={"checkpoint": "audio/rvq-speech16k", "name": "audio/rvq-speech16k",
-                       "train_command": "PYTHONPATH=lib python3 -m tokenworks.audio.codec_train --design rvq --preset cpu "
+                       "train_command": "PYTHONPATH=lib python3 -m tokenworks.audio.train --design rvq --preset cpu "
                                         "--seed 0 --out data/checkpoints/audio/rvq-speech16k"}), kind="audio/codec")
 register(Entry("audio/vq1-speech16k", ".audio.codec_tokenizer:CodecTokenizer",
                "Single-codebook speech codec at 16 kHz (WavTokenizer-like): 40 tokens/s of one codebook of 4096 (480 bit/s)",
                kwargs={"checkpoint": "audio/vq1-speech16k", "name": "audio/vq1-speech16k",
-                       "train_command": "PYTHONPATH=lib python3 -m tokenworks.audio.codec_train --design single --preset cpu "
+                       "train_command": "PYTHONPATH=lib python3 -m tokenworks.audio.train --design single --preset cpu "
                                         "--seed 0 --out data/checkpoints/audio/vq1-speech16k"}))
 register(Entry("audio/mel-units", ".audio.mel_units:MelUnitsTokenizer", "k-means units of 80-band log-mel frames: 1 token per 20 ms frame, V=500, 448 bit/s; decodes by Griffin-Lim (lossy)", kwargs={"checkpoint": "audio/mel-units", "name": "audio/mel-units"}), kind="audio/mel-units")

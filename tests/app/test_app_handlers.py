@@ -70,7 +70,7 @@ def test_app_builds_and_every_event_has_an_api_name():
 
 def test_trained_runs_appear_in_the_text_tab_and_tokenize(runs_dir):
     """A tokenizer trained with `tokenworks train text` is offered and works in the Text tab."""
-    from tokenworks.text.train_text import TextTrainRequest, train_text
+    from tokenworks.text.train import TextTrainRequest, train_text
 
     train_text(TextTrainRequest(algo="bytebpe", vocab_size=400, corpus="elf", limit_mb=0.2))
     names = text_tab.text_tokenizers()

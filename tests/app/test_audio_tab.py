@@ -58,7 +58,7 @@ def test_only_tokenizers_that_load_are_listed_and_the_missing_say_how():
     for ref in ch.missing:  # a codec whose checkpoint is not trained: named, with its command
         assert f"`{ref}`" in md
         if "not been trained" in ch.missing[ref]:
-            assert "codec_train" in md
+            assert "tokenworks.audio.train" in md
 
 
 def test_samples_are_short_16k_mono_16bit():
@@ -216,7 +216,7 @@ def test_missing_checkpoint_says_how_to_train_it():
     if "audio/rvq-speech16k" not in ch.missing:
         pytest.skip("the shipped codec is trained here")
     msg = audio_tab.on_analyze(UI, None, "flite-slt.wav", "audio/rvq-speech16k", quiet=True)["status"]
-    assert "not been trained" in msg and "codec_train" in msg
+    assert "not been trained" in msg and "tokenworks.audio.train" in msg
 
 
 def test_silence_is_shown_with_a_note(tmp_path):

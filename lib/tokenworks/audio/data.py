@@ -47,6 +47,7 @@ from ._synth_speech import VOICE_SETS, plan_speech, require_tool, run_jobs
 from .io import SAMPLE_RATE, prepare, write_wav
 
 SOURCES = ("espeak", "flite", "music", "sample", "arctic", "alsa")
+SPEECH_SOURCES = ("espeak", "flite")  # the synthetic speech (train and held-out): what the codec trains on
 SPLITS = ("train", "heldout", "real")
 CORPUS_VERSION = 1  # bump when generation changes in a way the config does not capture
 SAMPLE_CLIP_SECONDS = 8.0  # a sonic-pi sample contributes at most this much
@@ -357,7 +358,7 @@ def _print_summary(corpus: Corpus) -> None:
             if sel:
                 print(f"{split:<8} {source:<7} {len(sel):>5} {sum(e['seconds'] for e in sel) / 60:>8.2f}")
     langs = {e["language"] for e in corpus.entries if e["language"]}
-    voices = {e["voice"] for e in corpus.entries if e["source"] in ("espeak", "flite")}
+    voices = {e["voice"] for e in corpus.entries if e["source"] in SPEECH_SOURCES}
     total = sum(e["seconds"] for e in corpus.entries) / 60
     print(f"total {len(corpus.entries)} clips, {total:.2f} min; {len(langs)} languages, {len(voices)} voices")
 

@@ -422,7 +422,6 @@ def evaluate(tok: MelUnitsTokenizer, waves: Sequence[np.ndarray], limit: int | N
     return out
 
 
-SPEECH_SOURCES = ("espeak", "flite")  # the synthetic speech of tokenworks.audio.data
 CORPUS_MINUTES = 20.0  # the corpus every audio trainer shares (cached); ~11 min of it is training speech
 
 
@@ -434,7 +433,7 @@ def _speech(split: str, minutes: float | None, seed: int) -> list[Any]:
     train_share = 0.8 * 0.7  # speech share of the corpus (no music, no samples) x training share
     need = CORPUS_MINUTES if minutes is None else max(CORPUS_MINUTES, minutes / train_share * 1.05)
     corpus = data.build_corpus(minutes=need, seed=seed, log=lambda m: print(m, flush=True))
-    sources = ("arctic", "alsa") if split == "real" else SPEECH_SOURCES
+    sources = ("arctic", "alsa") if split == "real" else data.SPEECH_SOURCES
     clips, total = [], 0.0
     for source in sources:
         for c in corpus.clips(split=split, source=source):

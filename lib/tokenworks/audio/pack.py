@@ -107,7 +107,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
     from . import data
-    from .codec_train import SPEECH_SOURCES
 
     if a.speech_minutes is not None:
         cfg = data.CorpusConfig(minutes=a.speech_minutes, seed=a.seed, music_share=0.0, sample_share=0.0,
@@ -115,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         cfg = data.CorpusConfig(minutes=a.minutes, seed=a.seed, voices=a.voices)
     corpus = data.build_corpus(config=cfg)
-    clips = [c for c in corpus.clips(a.split) if not a.speech_only or c.source in SPEECH_SOURCES]
+    clips = [c for c in corpus.clips(a.split) if not a.speech_only or c.source in data.SPEECH_SOURCES]
     out = pack_clips([c.wave for c in clips], [c.name for c in clips], a.out, bits=a.bits)
     seconds = sum(len(c.wave) for c in clips) / SAMPLE_RATE
     print(f"{out}: {len(clips)} clips, {seconds / 60:.1f} min, {out.stat().st_size / 1e6:.1f} MB")

@@ -23,7 +23,6 @@ SHIPPED = (  # (tokenizer, data set of its held-out split)
     ("image/grid-photo32", "photo32"),
 )
 SPEED = (("image/grid-emoji32", "emoji32", 100.0), ("image/flex1d-emoji64", "emoji64", 50.0))  # target img/s
-BUDGETS = (100, 200, 300)
 CODECS = ("jpeg", "webp", "webp-down2", "webp-down4")
 REFINED = ("image/flex1d-emoji64", "emoji64")  # the default flex1d model: its refined encoding is benched too
 REFINE_STEPS = 30  # steps of refined encoding in the bench (image.refine)
@@ -132,7 +131,7 @@ def _best_codec(images: np.ndarray, data: str, budget: int, count: str):
 def bench_rate_distortion(ctx: BenchContext) -> None:
     """The shipped models on their held-out split against the best codec per image at equal bytes."""
     from .flex1d import bytes_for_tokens
-    from .train import evaluate
+    from .evaluate import BYTE_BUDGETS, evaluate
 
     limit = 24 if ctx.quick else None
     for name, data in SHIPPED:
@@ -148,7 +147,7 @@ def bench_rate_distortion(ctx: BenchContext) -> None:
         m = evaluate(tok, images)
         V, T = tok.vocab_size, tok.num_tokens
         flex = "psnr_per_k" in m
-        budgets = [b for b in BUDGETS if f"k@{b}B" in m] if flex else [bytes_for_tokens(T, V)]
+        budgets = [b for b in BYTE_BUDGETS if f"k@{b}B" in m] if flex else [bytes_for_tokens(T, V)]
         ids = tok.encode_batch(images).reshape(len(images), -1)  # (N, T)
         ks = [m[f"k@{b}B"] for b in budgets] if flex else [T]
         ent = _entropy_bytes(tok, data, ids, ks, ctx.quick)
@@ -203,7 +202,7 @@ def bench_refined(ctx: BenchContext) -> None:
     one encoding per budget against the best codec at equal bytes; one encoding for the whole
     strip k = 1, 2, 4, ..., T and whether its PSNR never falls as k doubles; encode speed."""
     from .refine import RefineConfig, refine_encode
-    from .train import prefix_ks, prefix_metrics
+    from .evaluate import budgets, prefix_metrics
 
     name, data = REFINED
     try:
@@ -216,7 +215,7 @@ def bench_refined(ctx: BenchContext) -> None:
         return
     n, steps = len(images), 2 if ctx.quick else REFINE_STEPS
     t_plain = timeit(lambda: tok.encode_batch(images), 1)
-    _, budget = prefix_ks(tok.num_tokens, tok.vocab_size)
+    budget = budgets(tok.num_tokens, tok.vocab_size)
     for b, k in budget.items():
         r = refine_encode(tok, images, RefineConfig(keep=k, steps=steps))
         plain, refined = float(r.psnr_before.mean()), float(r.psnr_after.mean())

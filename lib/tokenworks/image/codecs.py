@@ -63,7 +63,7 @@ class CodecResult:
     file_bytes: int  # the whole file
     payload_bytes: int  # what a decoder knowing the image size needs (see module docs)
     reconstruction: np.ndarray  # (H, W, 3) uint8
-    psnr: float  # dB against the input; inf when exact
+    psnr: float  # dB against the input (metrics.image.psnr: 100 when exact)
     ssim: float  # mean SSIM over R, G, B
     max_bytes: int | None = None  # the budget asked for, if any
     fits: bool = True  # False: even the lowest quality is over max_bytes (this is that one)
@@ -150,7 +150,7 @@ class RDCurve:
     count: str  # "file" | "payload"
     qualities: list[int]  # (Q,)
     nbytes: np.ndarray  # (N, Q) counted bytes per image and quality
-    psnr: np.ndarray  # (N, Q) dB (inf where exact)
+    psnr: np.ndarray  # (N, Q) dB (100 where exact)
     ssim: np.ndarray  # (N, Q)
 
     @property
@@ -158,8 +158,8 @@ class RDCurve:
         return self.nbytes.mean(axis=0)
 
     @property
-    def mean_psnr(self) -> np.ndarray:  # (Q,) identical images counted as 100 dB
-        return np.minimum(self.psnr, 100.0).mean(axis=0)
+    def mean_psnr(self) -> np.ndarray:  # (Q,) identical images count as 100 dB
+        return self.psnr.mean(axis=0)
 
     @property
     def mean_ssim(self) -> np.ndarray:  # (Q,)
@@ -188,7 +188,7 @@ def budget_table(images: np.ndarray, codec: str, budgets, count: str = "file") -
     for b in budgets:
         rs = [encode_at_budget(im, codec, int(b), count) for im in images]
         ok = [r for r in rs if r.fits]
-        out[int(b)] = (float(np.mean([min(r.psnr, 100.0) for r in ok])) if ok else float("nan"),
+        out[int(b)] = (float(np.mean([r.psnr for r in ok])) if ok else float("nan"),
                        len(ok) / len(rs),
                        float(np.mean([r.nbytes for r in ok])) if ok else float("nan"))
     return out
@@ -306,7 +306,7 @@ class BestAtBudget:
 
     budget: int  # bytes
     count: str  # "file" | "payload"
-    psnr: np.ndarray  # (N,) dB, capped at 100; an image no codec fits gets its smallest encoding (over budget)
+    psnr: np.ndarray  # (N,) dB (100 where exact); an image no codec fits gets its smallest encoding (over budget)
     codec: list[str]  # (N,) which codec won
     fits: np.ndarray  # (N,) bool: some codec fit the budget
 
@@ -334,7 +334,7 @@ def best_at_budget(images: np.ndarray, budget: int, codecs=("jpeg", "webp", "web
         rs = [encode_at_budget(im, c, int(budget), count) for c in codecs]
         ok = [r for r in rs if r.fits]
         pick = max(ok, key=lambda r: r.psnr) if ok else min(rs, key=lambda r: r.nbytes)
-        psnr.append(min(pick.psnr, 100.0))
+        psnr.append(pick.psnr)
         won.append(pick.codec)
         fits.append(bool(ok))
     return BestAtBudget(int(budget), count, np.array(psnr), won, np.array(fits))

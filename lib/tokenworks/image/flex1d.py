@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from ..errors import InvalidIds, InvalidInput
+from ..metrics.rate import doubling_ks
 from ..quantizers import make_quantizer
 from ._nn import Block, ModelOutput, init_weights, patchify, unpatchify
 
@@ -240,7 +241,7 @@ class Flex1D(nn.Module):
         k = torch.where(u[1] < c.keep_log_prob, k_log, k)
         k = torch.where(u[2] < c.keep_all_prob, torch.full_like(k, T), k)
         if c.keep_grid_prob > 0:
-            grid = torch.tensor(sorted({2**i for i in range(int(math.log2(T)) + 1)} | {T}), device=device)  # (G,)
+            grid = torch.tensor(doubling_ks(T), device=device)  # (G,)
             v = torch.rand(2, B, device=device, generator=generator)  # (2, B)
             k_grid = grid[(v[0] * len(grid)).long().clamp_(max=len(grid) - 1)]  # (B,)
             k = torch.where(v[1] < c.keep_grid_prob, k_grid, k)

@@ -22,7 +22,8 @@ import torch
 
 from ..core import TokenSeq, ids_of
 from ..errors import InvalidIds, InvalidInput
-from ..metrics.image import PSNR_CAP, psnr
+from ..metrics.image import psnr
+from ..metrics.rate import doubling_ks
 from ..quantizers.health import CodebookHealth, HealthReport
 from .flex1d import bytes_for_tokens
 from .tokenizer import Flex1DTokenizer, GridTokenizer, ImageTokenizer
@@ -41,15 +42,6 @@ def _check_tok(tok: Any) -> ImageTokenizer:
     return tok
 
 
-def default_ks(T: int) -> list[int]:
-    """1, 2, 4, ..., T (T included even when it is not a power of two)."""
-    ks, k = [], 1
-    while k < T:
-        ks.append(k)
-        k *= 2
-    return ks + [T]
-
-
 # ---- prefix strip -----------------------------------------------------------------------------
 
 
@@ -59,7 +51,7 @@ class PrefixStrip:
 
     ks: list[int]  # prefix lengths, ascending
     images: np.ndarray  # (n, S, S, 3) uint8: the decode of the first ks[i] tokens
-    psnr: list[float]  # dB of each decode against ``original`` (identical images: PSNR_CAP)
+    psnr: list[float]  # dB of each decode against ``original`` (identical images: PSNR_CAP_DB, 100)
     nbytes: list[int]  # bytes to store ks[i] tokens: ceil(k * log2(V) / 8)
     original: np.ndarray  # (S, S, 3) uint8: the image at the model's size, what PSNR compares to
     ids: np.ndarray  # (T,) or (H, W): the full encoding
@@ -79,7 +71,7 @@ def prefix_strip(tok: ImageTokenizer, image: Any, ks: Sequence[int] | None = Non
     seq = tok.encode(original) if ids is None else np.asarray(ids)
     T, V = tok.num_tokens, tok.vocab_size
     if is_flex1d(tok):
-        ks = default_ks(T) if ks is None else sorted({int(k) for k in ks})
+        ks = doubling_ks(T) if ks is None else sorted({int(k) for k in ks})
         if not ks or ks[0] < 1 or ks[-1] > T:
             raise InvalidInput(f"{tok.name}: prefix lengths must lie in 1..{T}, got {list(ks)}")
         images = tok.decode_prefixes(seq, ks)  # (n, S, S, 3)
@@ -89,7 +81,7 @@ def prefix_strip(tok: ImageTokenizer, image: Any, ks: Sequence[int] | None = Non
                                f"(ks=None or [{T}]); prefixes apply to image/flex1d tokenizers")
         ks = [T]
         images = tok.decode(seq)[None]  # (1, S, S, 3)
-    p = np.minimum(np.atleast_1d(psnr(images, np.broadcast_to(original, images.shape))), PSNR_CAP)  # (n,)
+    p = np.atleast_1d(psnr(images, np.broadcast_to(original, images.shape)))  # (n,)
     return PrefixStrip(ks=list(ks), images=images, psnr=[float(v) for v in p],
                        nbytes=[bytes_for_tokens(k, V) for k in ks], original=original,
                        ids=np.asarray(ids_of(seq)), vocab_size=V)
@@ -443,7 +435,7 @@ RD_COUNT = "payload"  # codec bytes without headers a decoder could rebuild (tok
 @dataclass
 class RDPoint:
     nbytes: int  # tokens: ceil(k log2 V / 8); codecs: payload bytes
-    psnr: float  # dB against the prepared input (identical images: PSNR_CAP)
+    psnr: float  # dB against the prepared input (identical images: metrics.image.PSNR_CAP_DB)
     label: str  # "k=4" (tokens) or "q=30" (a codec's quality)
 
 
@@ -472,11 +464,10 @@ class ImageAnalysis:
 
     def rd_points(self) -> dict[str, list[RDPoint]]:
         """Bytes vs PSNR on this image: the tokenizer's prefixes, then each codec's qualities."""
-        cap = lambda p: min(float(p), PSNR_CAP)  # noqa: E731
-        out = {self.tokenizer: [RDPoint(int(b), cap(p), f"k={k}")
+        out = {self.tokenizer: [RDPoint(int(b), float(p), f"k={k}")
                                 for k, b, p in zip(self.strip.ks, self.strip.nbytes, self.strip.psnr)]}
         for codec, curve in self.codecs.items():
-            out[codec] = [RDPoint(int(b), cap(p), f"q={q}")
+            out[codec] = [RDPoint(int(b), float(p), f"q={q}")
                           for q, b, p in zip(curve.qualities, curve.nbytes[0], curve.psnr[0])]
         return out
 
@@ -491,7 +482,7 @@ class Reconstruction:
     vocab_size: int  # V
     nbytes: int  # ceil(k log2 V / 8)
     bits: float  # k log2 V
-    psnr: float  # dB against the prepared input; inf when identical
+    psnr: float  # dB against the prepared input (identical: metrics.image.PSNR_CAP_DB)
 
 
 def analyze(tok: ImageTokenizer, image: Any, refine: Any = None, *, codecs: dict[str, Sequence[int]] | None = None,

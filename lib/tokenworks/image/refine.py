@@ -43,6 +43,8 @@ import numpy as np
 import torch
 
 from ..errors import InvalidInput
+from ..metrics.image import psnr
+from ..metrics.rate import doubling_ks
 from ._nn import to_pixels, to_uint8
 
 MODES = ("budget", "strip", "grid")
@@ -78,10 +80,6 @@ class RefineResult:
     def gain_db(self) -> np.ndarray:
         """(len(ks),) mean PSNR gain at each k."""
         return (self.psnr_after - self.psnr_before).mean(0)
-
-
-def _strip(T: int) -> list[int]:
-    return sorted({2**i for i in range(int(math.log2(T)) + 1)} | {T})
 
 
 def check_config(cfg: RefineConfig, T: int, grid: bool) -> str:
@@ -128,7 +126,7 @@ def _objective(model, z: torch.Tensor, x: torch.Tensor, ks: list[int | None], mo
     log_mse = [torch.log(((r.clamp(-1, 1) - x) ** 2).flatten(1).mean(1) + 1e-8) for r in recons]  # each (B,)
     if mode != "strip":
         return log_mse[0], torch.ones_like(log_mse[0], dtype=torch.bool)
-    extra = set(cfg.extra_ks) - set(_strip(model.num_tokens))
+    extra = set(cfg.extra_ks) - set(doubling_ks(model.num_tokens))
     w = torch.tensor([cfg.extra_weight if k in extra else 1.0 for k in ks], device=x.device)  # (len(ks),)
     obj = (torch.stack(log_mse) * w[:, None]).sum(0)  # (B,)
     ok = torch.ones_like(obj, dtype=torch.bool)  # (B,)
@@ -175,17 +173,14 @@ def refine_encode(tok, images: np.ndarray, cfg: RefineConfig | None = None,
 
     ``progress(done, total)`` is called after each batch of images.
     """
-    from .tokenizer import GridTokenizer
-    from .train import psnr_per_image
-
     cfg = cfg or RefineConfig()
     tok._check_batch(images)
     model = tok.model
-    is_grid = isinstance(tok, GridTokenizer)
+    is_grid = not tok.ordered
     T = tok.num_tokens
     mode = check_config(cfg, T, is_grid)
     ks: list[int | None] = ([None] if mode == "grid" else [int(cfg.keep)] if mode == "budget"
-                            else sorted(set(_strip(T)) | {int(k) for k in cfg.extra_ks}))
+                            else sorted(set(doubling_ks(T)) | {int(k) for k in cfg.extra_ks}))
     was_training = model.training
     model.eval()
     t0 = time.perf_counter()
@@ -199,7 +194,7 @@ def refine_encode(tok, images: np.ndarray, cfg: RefineConfig | None = None,
                 with torch.no_grad():
                     for ids, acc in ((plain, before), (codes, after)):
                         q = model.quantizer.decode_codes(ids)  # (b, T, cd)
-                        acc.append(np.stack([psnr_per_image(to_uint8(_decode(model, q, k)), chunk) for k in ks], 1))
+                        acc.append(np.stack([psnr(to_uint8(_decode(model, q, k)), chunk) for k in ks], 1))  # (b, len(ks))
                 out_codes.append(codes.cpu())
                 out_plain.append(plain.cpu())
                 if progress is not None:

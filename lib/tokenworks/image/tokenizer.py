@@ -24,9 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..checkpoint import (  # noqa: F401 - round_to_half is re-exported for image.train
-    Checkpoint, config_from_dict, load_trained, model_tensors, round_to_half, save_checkpoint,
-)
+from ..checkpoint import Checkpoint, config_from_dict, load_trained, model_tensors, save_checkpoint
 from ..core import Span, TokenSeq, ids_of
 from ..errors import CorruptCheckpoint, InvalidIds, InvalidInput
 from ._io import to_rgb_array
@@ -35,7 +33,7 @@ from .flex1d import Flex1D, Flex1DConfig
 from .grid import Grid, GridConfig
 
 MODELS: dict[str, tuple[type[nn.Module], type]] = {"grid": (Grid, GridConfig), "flex1d": (Flex1D, Flex1DConfig)}
-KINDS = {"image/grid": "grid", "image/flex1d": "flex1d"}
+ARCHITECTURES = {"image/grid": "grid", "image/flex1d": "flex1d"}  # checkpoint kind -> model architecture (MODELS)
 
 
 def build_model(model: str, config: Any = None) -> nn.Module:
@@ -76,6 +74,7 @@ class ImageTokenizer:
 
     modality = "image"
     kind = ""  # the checkpoint kind, set by the subclasses
+    ordered = False  # True: an ordered 1D sequence whose every prefix decodes (flex1d); False: a grid
 
     def __init__(self, model: nn.Module | None = None, *, name: str | None = None,
                  checkpoint: str | os.PathLike | None = None, train_command: str | None = None,
@@ -88,7 +87,7 @@ class ImageTokenizer:
             raise InvalidInput("give an image model or a checkpoint, not both or neither")
         if checkpoint is not None:
             ckpt = load_trained(checkpoint, name, train_command)
-            if KINDS.get(ckpt.kind) != self._model_name():
+            if ARCHITECTURES.get(ckpt.kind) != self._model_name():
                 raise CorruptCheckpoint(f"{ckpt.folder} holds a {ckpt.kind!r} checkpoint, not {self.kind!r}")
             model = _model_from(ckpt)
             data_hash = ckpt.info.get("data_hash")
@@ -102,7 +101,7 @@ class ImageTokenizer:
 
     @classmethod
     def _model_name(cls) -> str:
-        return KINDS.get(cls.kind, "")
+        return ARCHITECTURES.get(cls.kind, "")
 
     # ---- construction ---------------------------------------------------------------------
     @staticmethod
@@ -114,9 +113,9 @@ class ImageTokenizer:
 
     @classmethod
     def from_checkpoint(cls, ckpt: Checkpoint) -> "ImageTokenizer":
-        if ckpt.kind not in KINDS:
-            raise CorruptCheckpoint(f"{ckpt.folder} has kind {ckpt.kind!r}; image tokenizers read {', '.join(KINDS)}")
-        sub = GridTokenizer if KINDS[ckpt.kind] == "grid" else Flex1DTokenizer
+        if ckpt.kind not in ARCHITECTURES:
+            raise CorruptCheckpoint(f"{ckpt.folder} has kind {ckpt.kind!r}; image tokenizers read {', '.join(ARCHITECTURES)}")
+        sub = GridTokenizer if ARCHITECTURES[ckpt.kind] == "grid" else Flex1DTokenizer
         return sub(_model_from(ckpt), name=str(ckpt.info.get("name") or ckpt.kind),
                    data_hash=ckpt.info.get("data_hash"), metrics=ckpt.info.get("metrics") or {})
 
@@ -284,6 +283,7 @@ class Flex1DTokenizer(ImageTokenizer):
     """An ordered 1D sequence of T tokens; any prefix of k tokens decodes to a whole image."""
 
     kind = "image/flex1d"
+    ordered = True
 
     def encode_prepared(self, prepared: Any, refine: Any = None) -> TokenSeq:
         """A ``PreparedImage`` (``prepare(x)``) -> its T ordered ids; ``refine`` (an
@@ -370,7 +370,7 @@ class Flex1DTokenizer(ImageTokenizer):
 
 
 def _model_from(ckpt: Checkpoint) -> nn.Module:
-    model_name = KINDS[ckpt.kind]
+    model_name = ARCHITECTURES[ckpt.kind]
     _, config_cls = MODELS[model_name]
     model = build_model(model_name, config_from_dict(config_cls, ckpt.config))
     try:

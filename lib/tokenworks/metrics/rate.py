@@ -3,6 +3,7 @@
 - ``token_bytes(k, V)``: k tokens from a vocabulary of V written with a fixed number of bits
   in total, ceil(k * log2(V) / 8) bytes (the tokens packed as one base-V number; with whole
   bits per token it would be ceil(k * ceil(log2 V) / 8), given as ``token_bytes_whole_bits``).
+- ``doubling_ks(T)``: the prefix lengths 1, 2, 4, ..., T at which ordered tokenizers are measured.
 - ``entropy_bytes(ids, probs)``: the size an ideal arithmetic coder reaches with a fixed
   unigram model: bits = sum over tokens of -log2 p(token). A real arithmetic coder adds at most
   about 2 bits per message (not included).
@@ -29,6 +30,18 @@ def _check_kv(k: int, V: int) -> None:
         raise InvalidInput(f"k (the number of tokens) must be an int >= 0, not {k!r}")
     if not isinstance(V, (int, np.integer)) or V < 1:
         raise InvalidInput(f"V (the vocabulary size) must be an int >= 1, not {V!r}")
+
+
+def doubling_ks(T: int) -> list[int]:
+    """The prefix lengths 1, 2, 4, ..., T (T included even when it is not a power of two): the grid
+    on which an ordered tokenizer's rate-quality curve is measured, each point twice the bytes."""
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise InvalidInput(f"T (the number of tokens) must be an int >= 1, not {T!r}")
+    ks, k = [], 1
+    while k < T:
+        ks.append(k)
+        k *= 2
+    return ks + [int(T)]
 
 
 def token_bits(k: int, V: int) -> float:

@@ -160,6 +160,26 @@ def duration_text(seconds: float | None) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
+def check_fields(config_cls: type, overrides: dict[str, Any], what: str) -> None:
+    """InvalidInput naming the keys of ``overrides`` that are no field of dataclass ``config_cls``
+    (``what`` names the model in the message, e.g. "flex1d" or "the codec")."""
+    import dataclasses
+
+    known = {f.name for f in dataclasses.fields(config_cls)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise InvalidInput(f"{what} has no config field {', '.join(unknown)}; its fields are {', '.join(sorted(known))}")
+
+
+def adamw(model: torch.nn.Module, lr: float, betas: tuple[float, float], weight_decay: float,
+          fused: bool | None = None) -> torch.optim.AdamW:
+    """AdamW with weight decay on the weight matrices and none on biases, norms and other 1-D parameters."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=betas, fused=fused)
+
+
 def warm_start_config(base: Any, overrides: dict[str, Any], allowed: Sequence[str], folder: Any) -> Any:
     """``base`` (a checkpoint's model config dataclass) with ``overrides`` applied, for ``--init``.
 

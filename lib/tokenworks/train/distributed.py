@@ -14,7 +14,8 @@ averages the gradients, so with equal shards the step is the step one process ta
 global batch. ``gather_shards`` puts the shards back together in global order.
 
 With nccl a second, gloo group carries the few numbers the ranks must agree on every step (the
-stop flag, rank 0's clock: ``agree``) without waiting for the GPU.
+stop flag, rank 0's clock: ``agree``) without waiting for the GPU. ``Agreement`` is the trainers'
+stop flag under DDP: the minutes budget and a stop request agreed on by every rank each step.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import contextlib
 import gc
 import inspect
 import os
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
@@ -32,6 +34,7 @@ import torch.distributed as dist
 
 from ..errors import InvalidInput
 from .common import pick_device
+from .loop import StepContext, StopFlag, stop_requested
 
 BACKENDS = ("gloo", "nccl")
 
@@ -240,6 +243,39 @@ def same_on_all_ranks(t: torch.Tensor) -> bool:
     return all(torch.equal(p, parts[0]) for p in parts)
 
 
+def fingerprint(model: torch.nn.Module) -> torch.Tensor:
+    """(2 * tensors,) float64: the sum and the sum of squares of every weight and buffer, to compare
+    the ranks' models cheaply (``same_on_all_ranks(fingerprint(model))``)."""
+    ts = [t.detach().double() for t in model.state_dict().values()]
+    return torch.stack([v for t in ts for v in (t.sum(), t.pow(2).sum())])  # (2 * tensors,)
+
+
+class Agreement:
+    """What every rank must see alike at each step: rank 0's clock (the minutes budget and the LR
+    schedule follow it) and the stop flag (set on any rank, e.g. rank 0's job runner). One small
+    all-reduce on the CPU per step (``agree``); the run then ends on every rank after the same step.
+    It is the loop's stop flag: ``run_steps(..., stop=agreement)``, with ``agreement.progress(ctx)``
+    called at the start of every step."""
+
+    def __init__(self, stop: StopFlag, minutes: float | None, elapsed: float, is_main_rank: bool) -> None:
+        self.stop, self.budget, self.is_main = stop, (minutes * 60.0 if minutes else None), is_main_rank
+        self.elapsed0, self.t0 = elapsed, time.perf_counter()  # seconds trained before this process
+        self.stopping, self.reason = False, "stopped"
+
+    def progress(self, ctx: StepContext) -> float:
+        """Agree before step ``ctx.step``; the larger of steps done and rank 0's budget used."""
+        asked = stop_requested(self.stop)  # as run_steps: None means a job runner's signal or STOP file
+        mine = self.elapsed0 + time.perf_counter() - self.t0 if self.is_main else 0.0
+        votes, elapsed = agree([float(asked), mine])  # (any rank's stop, rank 0's seconds)
+        out_of_time = self.budget is not None and elapsed >= self.budget
+        self.stopping = votes > 0 or out_of_time
+        self.reason = "stopped" if votes > 0 else "minutes"
+        return min(1.0, max(ctx.step / ctx.steps, elapsed / self.budget if self.budget else 0.0))
+
+    def __call__(self) -> bool:
+        return self.stopping
+
+
 def barrier() -> None:
     """Wait until every rank gets here (on the CPU group; nothing in a single process)."""
     if _active():
@@ -269,4 +305,4 @@ def cleanup() -> None:
 
 __all__ = ["DistInfo", "BACKENDS", "init_distributed", "world", "rank", "is_main", "broadcast_object",
            "all_reduce_sum", "all_reduce_mean", "broadcast_tensor", "wrap_ddp", "local_batch_size", "shard", "gather_shards",
-           "agree", "same_on_all_ranks", "barrier", "main_first", "cleanup"]
+           "agree", "same_on_all_ranks", "fingerprint", "Agreement", "barrier", "main_first", "cleanup"]

@@ -429,11 +429,20 @@ def load_last(run_dir: str | Path, slot: str = "last") -> SavedState:
                       tensors=load_file(str(folder / STATE_FILE)))
 
 
+# Trainers whose module was renamed: a run checkpoint records the module that wrote it (``trainer``),
+# and runs written under the old name resume with the module of the new one. Do not remove an entry
+# while such runs may exist (data/checkpoints, users' runs/ folders).
+TRAINER_ALIASES = {
+    "tokenworks.audio.codec_train": "tokenworks.audio.train",  # renamed in issue 19 (trainers named <modality>/train.py)
+    "tokenworks.text.train_text": "tokenworks.text.train",
+}
+
+
 def load_for_resume(run_dir: str | Path, trainer: str, config_cls: type, overrides: dict[str, Any],
                     allowed: tuple[str, ...]) -> tuple[Any, SavedState]:
     """A trainer's saved config (with ``overrides`` of the ``allowed`` fields) and its last state.
 
-    Refuses a run written by another trainer, and a change of any other field (the saved config
+    Refuses a run written by another trainer (``TRAINER_ALIASES`` name the same trainer), and a change of any other field (the saved config
     is what the run was, so that it continues as it was)."""
     from ..checkpoint import config_from_dict
 
@@ -443,7 +452,7 @@ def load_for_resume(run_dir: str | Path, trainer: str, config_cls: type, overrid
                            f"Allowed with --resume: {', '.join(allowed)}")
     saved = load_last(run_dir)
     wrote = saved.info.get("trainer")
-    if wrote != trainer:
+    if TRAINER_ALIASES.get(wrote, wrote) != trainer:
         raise InvalidInput(f"{saved.folder} was written by {wrote or 'an unknown trainer'}, not {trainer}; "
                            "resume it with the trainer that wrote it")
     cfg = config_from_dict(config_cls, saved.config)

@@ -1,4 +1,4 @@
-"""Follow a training generator (``image.train.iter_train_image``, ``text.train_text.iter_train_text``,
+"""Follow a training generator (``image.train.iter_train_image``, ``text.train.iter_train_text``,
 anything yielding ``tokenworks.train.loop`` events) in a notebook.
 
     result = drain(iter_train_image(cfg), on_event=print)      # plain: run it, get its result

@@ -12,7 +12,7 @@ notebooks share it::
 
 As a job whose stdout is a run log (one JSON line per event, like the image trainer)::
 
-    PYTHONPATH=lib python -m tokenworks.text.train_text --algo bytebpe --vocab 4000 --corpus stdlib \
+    PYTHONPATH=lib python -m tokenworks.text.train --algo bytebpe --vocab 4000 --corpus stdlib \
         --limit-mb 1 --out runs/text/stdlib-bytebpe-4000
 
 Presets name the domain and granularity recipes (``PRESETS``): code, executables shown as hex,
@@ -243,10 +243,10 @@ def _in_thread(work: Callable[[Callable[[Any], None], Callable[[], bool]], _Trai
     threading.Thread(target=target, name="tokenworks-text-train", daemon=True).start()
     try:
         while True:
-            kind, value = q.get()
-            if kind == "item":
+            tag, value = q.get()  # ("item" | "result" | "error", what the thread put)
+            if tag == "item":
                 yield value
-            elif kind == "result":
+            elif tag == "result":
                 return value
             else:
                 raise value
@@ -340,7 +340,7 @@ def train_text(req: TextTrainRequest, progress: Callable[[str], None] | None = N
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The options of ``tokenworks train text`` and ``python -m tokenworks.text.train_text``."""
+    """The options of ``tokenworks train text`` and ``python -m tokenworks.text.train``."""
     ap.epilog = "presets: " + "; ".join(f"{p.name} ({p.description}: {p.algo}, {p.vocab_size}, {p.corpus})"
                                         for p in PRESETS.values())
     ap.add_argument("--preset", choices=sorted(PRESETS), help="a named recipe (flags below override it)")
@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     """Train as a job whose stdout is a run log: one JSON line per event (see ``iter_train_text``).
     Bad options: a message on stderr and exit status 2."""
     ap = add_arguments(argparse.ArgumentParser(
-        prog="python -m tokenworks.text.train_text",
+        prog="python -m tokenworks.text.train",
         description="Train a text tokenizer on an offline corpus; print the run as JSON lines."))
     try:
         args = ap.parse_args(argv)
