@@ -30,7 +30,7 @@ import numpy as np
 
 from ..core import TokenSeq
 from ..errors import InvalidInput
-from ._common import spans_from_lengths
+from .spans import spans_from_lengths
 from .bpe import GPT4_PATTERN, ByteBPE, ChunkTrace
 
 MAX_TRAIN_CHARS = 20_000  # longest corpus a training replay accepts (a classroom example, not a dataset)

@@ -18,7 +18,8 @@ import numpy as np
 from ..checkpoint import Checkpoint, config_from_dict, save_checkpoint
 from ..core import Span, TokenSeq, check_ids, ids_of, keep_first
 from ..errors import CorruptCheckpoint, InvalidIds
-from ._common import SURROGATE_NOTE, as_output, as_text_input, bytes_label, printable_piece, spans_from_lengths, utf8_offsets
+from ._common import SURROGATE_NOTE, as_output, as_text_input, bytes_label, printable_piece, utf8_offsets
+from .spans import spans_from_lengths
 
 
 KIND = "text/hf"  # checkpoint kind of tokenizers saved from this class

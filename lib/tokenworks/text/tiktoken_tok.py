@@ -12,8 +12,9 @@ import numpy as np
 
 from ..core import LazySpans, SpanTable, TokenSeq, check_ids, ids_of, keep_first
 from ..errors import InvalidIds
-from ._common import SURROGATE_NOTE, as_output, as_text_input, bytes_label, spans_from_lengths
+from ._common import SURROGATE_NOTE, as_output, as_text_input, bytes_label
 from .openai_vocab import load_openai_vocab
+from .spans import spans_from_lengths
 
 
 class TiktokenTokenizer:
@@ -63,7 +64,7 @@ class TiktokenTokenizer:
             else:
                 ids = self._encode_ids(x)  # (T,)
                 token_len = self.token_len
-                return TokenSeq(ids, LazySpans(lambda: spans_from_lengths(x, token_len[ids]), len(ids)),
+                return TokenSeq(ids, LazySpans(lambda: spans_from_lengths(x, token_len[ids], nonempty=True), len(ids)),
                                 "text", self.name, {"input_type": "str", "lossless": True})
         inp = as_text_input(x, self.name)
         meta: dict[str, Any] = {"input_type": inp.input_type, "lossless": not inp.replaced}
@@ -78,7 +79,7 @@ class TiktokenTokenizer:
         else:
             ids = np.asarray(self.encoding.encode_ordinary(inp.text), dtype=np.int64)  # (T,)
             text, token_len = inp.text, self.token_len
-            spans = LazySpans(lambda: spans_from_lengths(text, token_len[ids]), len(ids))
+            spans = LazySpans(lambda: spans_from_lengths(text, token_len[ids], nonempty=True), len(ids))
         return TokenSeq(ids=ids, spans=spans, modality="text", tokenizer=self.name, meta=meta)
 
     def _check(self, ids: np.ndarray) -> None:
