@@ -237,6 +237,16 @@ def test_spans_from_lengths_equal_the_naive_reference(text, seed):
         assert table.partial is not None and table.partial.dtype == bool
 
 
+@pytest.mark.parametrize("zeros", [False, True])
+def test_spans_of_a_long_text_equal_the_naive_reference(zeros):
+    """Over 4096 bytes the character count runs in int32: the same spans."""
+    rng = random.Random(7)
+    text = "".join(rng.choice("ab \n1é世😀\u0301") for _ in range(6000)) + "\ud800x"
+    lengths = _random_tiling(len(text.encode("utf-8", "surrogatepass")), rng, zeros)
+    table = spans_from_lengths(text, np.asarray(lengths, dtype=np.int64), nonempty=not zeros)
+    assert list(table) == naive_spans(text, lengths)
+
+
 @given(text=st.text(min_size=1, max_size=40))
 def test_spans_refuse_lengths_that_do_not_tile(text):
     n = len(text.encode("utf-8"))
