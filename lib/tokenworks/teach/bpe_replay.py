@@ -30,8 +30,8 @@ import numpy as np
 
 from ..core import TokenSeq
 from ..errors import InvalidInput
-from ..text._common import spans_from_lengths
 from ..text.bpe import GPT4_PATTERN, ByteBPE, ChunkTrace
+from ..text.spans import spans_from_lengths
 
 MAX_TRAIN_CHARS = 20_000  # longest corpus a training replay accepts (a classroom example, not a dataset)
 MAX_MERGES = 500  # most merges a training replay records

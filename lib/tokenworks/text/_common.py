@@ -3,14 +3,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InvalidInput
-
-if TYPE_CHECKING:
-    from ..core import SpanTable
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -96,25 +92,3 @@ def printable_piece(s: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
-
-
-def spans_from_lengths(text: str, lengths: np.ndarray) -> "SpanTable":
-    """Exact spans for tokens that tile the UTF-8 bytes of ``text`` in order.
-
-    ``lengths`` (T,) are the byte lengths of the tokens (their sum must be the byte length of
-    ``text``). Byte spans follow from the running sum; a token's characters are those its bytes
-    touch, and it is ``partial`` when either end falls inside a character.
-    """
-    from ..core import SpanTable
-
-    off = utf8_offsets(text)  # (N + 1,) byte offset of each character boundary
-    lengths = np.asarray(lengths, dtype=np.int64)  # (T,)
-    bend = np.cumsum(lengths)  # (T,)
-    bstart = bend - lengths  # (T,)
-    if len(bend) and bend[-1] != off[-1]:
-        raise ValueError(f"token bytes ({int(bend[-1])}) do not tile the text ({int(off[-1])} bytes)")
-    cstart = np.searchsorted(off, bstart, side="right") - 1  # (T,) character holding the first byte
-    cend = np.searchsorted(off, bend, side="left")  # (T,) first boundary at or after the last byte
-    partial = (off[cstart] != bstart) | (off[np.minimum(cend, len(off) - 1)] != bend)
-    cend = np.maximum(cend, cstart + 1)
-    return SpanTable(cstart, cend, bstart, bend, partial=partial)

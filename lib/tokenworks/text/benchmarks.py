@@ -34,28 +34,12 @@ def bench_text_baselines(ctx: BenchContext) -> None:
         ctx.rows.append(Row("text", f"{name} decode", mb / t_dec, "MB/s", anchor_name, mb / t_anchor, t_anchor / t_dec))
 
 
-def bench_tiktoken_fast_path(ctx: BenchContext) -> None:
-    """tw.load("text/cl100k_base") (ids + exact spans) against raw tiktoken, single thread."""
-    from .. import registry
+def bench_hot_path(ctx: BenchContext) -> None:
+    """tw.load("text/cl100k_base") and o200k_base against raw tiktoken on held-out text: ids only
+    and with spans read, long and 100-byte documents (rows named "hot path: ...")."""
+    from .hot_path_bench import hot_path_rows
 
-    text = text_corpus(ctx.quick)
-    docs = {
-        "short docs (one line each)": text.splitlines(),
-        "one long document": [text],
-    }
-    for vocab in ("cl100k_base", "o200k_base"):
-        tok = registry.load_shared(f"text/{vocab}")
-        raw = tok.encoding  # the same tiktoken Encoding, called directly
-        for label, items in docs.items():
-            mb = sum(len(d.encode("utf-8")) for d in items) / 1e6
-            t_raw = timeit(lambda: [raw.encode_ordinary(d) for d in items], ctx.repeats)
-            t_tw = timeit(lambda: [tok.encode(d) for d in items], ctx.repeats)
-            ctx.rows.append(Row("text", f"text/{vocab} encode, {label}", mb / t_tw, "MB/s",
-                                "tiktoken encode_ordinary", mb / t_raw, t_raw / t_tw, "target >= 0.8 (cl100k)"))
-            # the same, reading the ids array too (a TokenSeq from a short text makes it on first use)
-            t_ids = timeit(lambda: [tok.encode(d).ids for d in items], ctx.repeats)
-            ctx.rows.append(Row("text", f"text/{vocab} encode + read .ids, {label}", mb / t_ids, "MB/s",
-                                "tiktoken encode_ordinary", mb / t_raw, t_raw / t_ids, "ids as an int64 numpy array"))
+    ctx.rows.extend(hot_path_rows(ctx.quick, ctx.repeats))
 
 
 def bench_large_input(ctx: BenchContext) -> None:
@@ -262,7 +246,7 @@ def bench_udhr_metrics(ctx: BenchContext) -> None:
                         "after the once-per-tokenizer unreachable-token scan (cached)"))
 
 
-BENCHES = [bench_text_baselines, bench_tiktoken_fast_path, bench_worst_case_runs, bench_large_input,
+BENCHES = [bench_text_baselines, bench_hot_path, bench_worst_case_runs, bench_large_input,
            bench_reference_libraries, bench_teaching_bpe, bench_hf_training, bench_superbpe, bench_text_tab,
            bench_udhr_metrics]
 

@@ -36,9 +36,10 @@ import regex
 from ..checkpoint import Checkpoint, config_from_dict, save_checkpoint
 from ..core import SpanTable, TokenSeq, check_ids, ids_of, keep_first
 from ..errors import CorruptCheckpoint, InvalidIds, InvalidInput, UnknownTokenizer
-from ._common import SURROGATE_NOTE, TextInput, as_output, as_text_input, printable_piece, spans_from_lengths
+from ._common import SURROGATE_NOTE, TextInput, as_output, as_text_input, printable_piece
 from .bpe_rule import MergeStep, bpe_merge, merge_table
 from .bpe_train import train_bpe
+from .spans import spans_from_lengths
 
 KIND = "text/bpe"  # the checkpoint kind that save() writes
 

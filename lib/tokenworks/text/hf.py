@@ -16,9 +16,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..checkpoint import Checkpoint, config_from_dict, save_checkpoint
-from ..core import Span, TokenSeq, check_ids, ids_of, keep_first
+from ..core import Span, SpanTable, TokenSeq, check_ids, ids_of, keep_first
 from ..errors import CorruptCheckpoint, InvalidIds
-from ._common import SURROGATE_NOTE, as_output, as_text_input, bytes_label, printable_piece, spans_from_lengths, utf8_offsets
+from ._common import SURROGATE_NOTE, as_output, as_text_input, bytes_label, printable_piece, utf8_offsets
+from .spans import spans_from_lengths
 
 
 KIND = "text/hf"  # checkpoint kind of tokenizers saved from this class
@@ -111,14 +112,15 @@ class HFTokenizer:
             notes.append("input bytes are not valid UTF-8; invalid bytes were read as U+FFFD")
         spans: Any = None
         exact = self.byte_level and bool((self.token_len[ids] >= 0).all()) and (
-            b"".join(self._bytes[i] for i in ids.tolist()) == text.encode("utf-8")  # type: ignore[misc]
+            b"".join(map(self._bytes.__getitem__, ids.tolist())) == text.encode("utf-8")  # type: ignore[arg-type]
         )
         if exact:  # the token bytes tile the input: exact byte spans
             spans = spans_from_lengths(text, self.token_len[ids])
             decoded = text
         else:
             off = utf8_offsets(text)  # (N + 1,)
-            spans = [Span(int(a), int(b), int(off[a]), int(off[b])) for a, b in enc.offsets]
+            chars = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)  # (T, 2) HF's character offsets
+            spans = SpanTable(chars[:, 0], chars[:, 1], off[chars[:, 0]], off[chars[:, 1]])
             decoded = self.decode(ids)
             meta["spans_tile"] = False  # spans are HF's character offsets; text between tokens (whitespace) has none
         lossless = decoded == text and not notes

@@ -1,8 +1,10 @@
-"""OpenAI's byte-level BPE vocabularies through tiktoken (the fast path), with exact spans.
+"""OpenAI's byte-level BPE vocabularies (the fast path), with exact spans.
 
 Ids are exactly tiktoken's ``encode_ordinary`` (special-token text is encoded as ordinary
-text, as ``disallowed_special=()`` does). Spans come from the byte length of each token: the
-tokens tile the UTF-8 input, so byte spans are a running sum and character spans follow.
+text, as ``disallowed_special=()`` does), made by the fastest exact engine installed
+(``ids_engine``: bpe-openai for cl100k_base and o200k_base, tiktoken otherwise; bytes input
+always goes through tiktoken). Spans are built when first read, from the byte length of each
+token (``spans.spans_from_lengths``): the tokens tile the UTF-8 input.
 """
 from __future__ import annotations
 
@@ -12,16 +14,21 @@ import numpy as np
 
 from ..core import LazySpans, SpanTable, TokenSeq, check_ids, ids_of, keep_first
 from ..errors import InvalidIds
-from ._common import SURROGATE_NOTE, as_output, as_text_input, bytes_label, spans_from_lengths
+from ._common import SURROGATE_NOTE, as_output, as_text_input, bytes_label
+from .ids_engine import ids_engine
 from .openai_vocab import load_openai_vocab
+from .spans import spans_from_lengths
 
 
 class TiktokenTokenizer:
-    """``text/r50k_base`` (alias ``text/gpt2``), ``text/cl100k_base``, ``text/o200k_base``."""
+    """``text/r50k_base`` (alias ``text/gpt2``), ``text/cl100k_base``, ``text/o200k_base``.
+
+    ``engine``: "auto" (default), "bpe-openai" or "tiktoken" (see ``ids_engine``); the ids are
+    the same, ``engine_name`` and ``engine_reason`` say which one runs and why."""
 
     modality = "text"
 
-    def __init__(self, vocab: str = "cl100k_base"):
+    def __init__(self, vocab: str = "cl100k_base", engine: str = "auto"):
         import tiktoken
 
         v = load_openai_vocab(vocab)
@@ -36,34 +43,23 @@ class TiktokenTokenizer:
             self._bytes[i] = text.encode("utf-8")
         self.token_len = np.array([len(b) if b is not None else 0 for b in self._bytes], dtype=np.int64)  # (V,)
         self.special_ids = frozenset(v.special_tokens.values())
-        core = getattr(self.encoding, "_core_bpe", None)
-        if hasattr(core, "encode_to_tiktoken_buffer") and hasattr(core, "encode_ordinary"):
-            no_specials: set[str] = set()  # special-token text is ordinary text, as in encode_ordinary
-
-            def encode_numpy(text: str) -> np.ndarray | list[int]:
-                # short texts: a small list is cheapest; long ones: tiktoken's buffer, no list at all
-                if len(text) < 512:
-                    return core.encode_ordinary(text)  # a list; TokenSeq makes the array when asked
-                return np.frombuffer(core.encode_to_tiktoken_buffer(text, no_specials), dtype=np.uint32).astype(np.int64)
-        else:  # another tiktoken version: its public API
-            def encode_numpy(text: str) -> list[int]:
-                return self.encoding.encode_ordinary(text)
-        self._encode_ids = encode_numpy  # valid UTF-8 text -> (T,) ids: int64 array or list
+        engine = ids_engine(vocab, self.encoding, engine)
+        self.engine_name, self.engine_reason = engine.name, engine.reason  # which engine makes the ids, and why
+        self._encode_ids = engine.encode  # text without lone surrogates -> (T,) int64 ids
 
     @property
     def vocab_size(self) -> int:
         return self.encoding.n_vocab
 
     def encode(self, x: str | bytes) -> TokenSeq:
-        if type(x) is str:  # the fast path: valid text straight into tiktoken's numpy buffer
+        if type(x) is str:  # the fast path: text straight into the ids engine, spans when first read
             try:
-                x.encode("utf-8")  # lone surrogates take the careful path below
-            except UnicodeEncodeError:
+                ids = self._encode_ids(x)  # (T,)
+            except UnicodeEncodeError:  # lone surrogates take the careful path below
                 pass
             else:
-                ids = self._encode_ids(x)  # (T,)
                 token_len = self.token_len
-                return TokenSeq(ids, LazySpans(lambda: spans_from_lengths(x, token_len[ids]), len(ids)),
+                return TokenSeq(ids, LazySpans(lambda: spans_from_lengths(x, token_len[ids], nonempty=True), len(ids)),
                                 "text", self.name, {"input_type": "str", "lossless": True})
         inp = as_text_input(x, self.name)
         meta: dict[str, Any] = {"input_type": inp.input_type, "lossless": not inp.replaced}
@@ -76,9 +72,9 @@ class TiktokenTokenizer:
             bstart = bend - self.token_len[ids]
             spans: Any = SpanTable(bstart, bend, bstart, bend)
         else:
-            ids = np.asarray(self.encoding.encode_ordinary(inp.text), dtype=np.int64)  # (T,)
+            ids = self._encode_ids(inp.text)  # (T,) surrogates joined or replaced: valid UTF-8
             text, token_len = inp.text, self.token_len
-            spans = LazySpans(lambda: spans_from_lengths(text, token_len[ids]), len(ids))
+            spans = LazySpans(lambda: spans_from_lengths(text, token_len[ids], nonempty=True), len(ids))
         return TokenSeq(ids=ids, spans=spans, modality="text", tokenizer=self.name, meta=meta)
 
     def _check(self, ids: np.ndarray) -> None:
