@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from ..bench import Row
+from ..bench.harness import Row
 from ..errors import AssetMissing, InvalidInput
 
 HOT_PATH_BYTES = 1_250_000
