@@ -162,12 +162,13 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(env: dict[str, str], timeout_s: float, log: Path) -> Iterator[tuple[str, int]]:
-    """Launch ``python -m app.main`` on 127.0.0.1 and a free port; yield its URL and pid; stop it afterwards."""
+def serve_app(env: dict[str, str], timeout_s: float, log: Path, root: Path = ROOT) -> Iterator[tuple[str, int]]:
+    """Launch ``python -m app.main`` of checkout ``root`` on 127.0.0.1 and a free port; yield its URL
+    and pid; stop it afterwards."""
     port = _free_port()
     with open(log, "wb") as fh:
         proc = subprocess.Popen([sys.executable, "-m", "app.main", "--host", "127.0.0.1", "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                cwd=root, env=env, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + timeout_s
@@ -413,9 +414,11 @@ def _drive(url: str, cfg: LoadConfig) -> tuple[list[_Result], float, int, float]
 
 def run_load(url: str | None = None, clients: int = 30, requests_per_client: int = 10, *,
              with_training: bool = True, timeout_s: float = 300.0, request_timeout_s: float = 60.0,
-             startup_timeout_s: float = 180.0, warmup: bool = True, think_s: float = LoadConfig.think_s) -> LoadReport:
-    """Run the load test; ``url=None`` launches the app on 127.0.0.1 (and a training run beside it
-    when ``with_training``) and stops both afterwards. A given ``url`` must be loopback; with it the
+             startup_timeout_s: float = 180.0, warmup: bool = True, think_s: float = LoadConfig.think_s,
+             checkout: Path = ROOT) -> LoadReport:
+    """Run the load test; ``url=None`` launches the app of ``checkout`` (this one by default; another
+    gives a before/after pair on the same machine) on 127.0.0.1, and a training run beside it when
+    ``with_training``, and stops both afterwards. A given ``url`` must be loopback; with it the
     training run goes into a temporary registry the app does not see."""
     cfg = LoadConfig(clients=clients, requests_per_client=requests_per_client, request_timeout_s=request_timeout_s,
                      timeout_s=timeout_s, with_training=with_training, startup_timeout_s=startup_timeout_s,
@@ -429,13 +432,14 @@ def run_load(url: str | None = None, clients: int = 30, requests_per_client: int
     tmp = Path(tempfile.mkdtemp(prefix="tokenworks-load-"))
     registry = tmp / "runs" / "train"
     env = {**os.environ, "TOKENWORKS_RUNS": str(tmp / "runs"), "GRADIO_ANALYTICS_ENABLED": "False",
-           "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT / "lib") + (
+           "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(Path(checkout) / "lib") + (
                os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else "")}
     run_id, app_pid = None, None
     try:
         with contextlib.ExitStack() as stack:
             if url is None:
-                url, app_pid = stack.enter_context(serve_app(env, cfg.startup_timeout_s, tmp / "app.log"))
+                url, app_pid = stack.enter_context(serve_app(env, cfg.startup_timeout_s, tmp / "app.log",
+                                                             Path(checkout).resolve()))
             if cfg.warmup:
                 _warm_up(url, cfg)
             training = None
@@ -484,18 +488,39 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"{LOAD_CLIENTS_QUICK[0]} clients x {LOAD_CLIENTS_QUICK[1]} requests "
                          f"(default {LOAD_CLIENTS[0]} x {LOAD_CLIENTS[1]})")
     ap.add_argument("--url", help="a running app on a loopback address (default: launch one)")
+    ap.add_argument("--before", type=Path, metavar="CHECKOUT",
+                    help="first run the same load on another checkout's app (e.g. a worktree of an older commit), "
+                         "then this one's: the report shows both")
     args = ap.parse_args(argv)
     clients, per_client = LOAD_CLIENTS_QUICK if args.quick else LOAD_CLIENTS
+    before = None
     try:
+        if args.before is not None:
+            if not (args.before / "app" / "main.py").is_file():
+                ap.error(f"--before must be a checkout with app/main.py; {args.before} has none")
+            before = run_load(clients=clients, requests_per_client=per_client, checkout=args.before)
+            print(f"before ({args.before}):\n{to_markdown(before)}")
         report = run_load(args.url, clients=clients, requests_per_client=per_client)
     except TokenworksError as e:
         print(f"loadtest: {e}", file=sys.stderr)
         return 1
     if args.bench is not None:
-        bench_report.add_load(args.bench, asdict(report), quick=args.quick)
+        bench_report.add_load(args.bench, asdict(report), quick=args.quick,
+                              before=None if before is None else {"checkout": _describe(args.before),
+                                                                  "report": asdict(before)})
         print(f"wrote the load section into {args.bench / 'bench.json'} and {args.bench / 'bench.md'}")
     print(to_markdown(report))
     return 0
+
+
+def _describe(checkout: Path) -> str:
+    """A checkout as the report names it: its commit when git can say, else its path."""
+    try:
+        out = subprocess.run(["git", "-C", str(checkout), "log", "-1", "--format=%h %s"], capture_output=True,
+                             text=True, timeout=10)
+        return out.stdout.strip()[:100] or str(checkout)
+    except (OSError, subprocess.SubprocessError):
+        return str(checkout)
 
 
 __all__ = ["PLAN", "Step", "LoadConfig", "EndpointStats", "TrainingState", "LoadReport", "Verdict", "run_load",

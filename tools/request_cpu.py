@@ -2,7 +2,7 @@
 
     python -m tools.request_cpu                      # this checkout's app, 8 of each heavy request
     python -m tools.request_cpu --checkout ../old    # another checkout's app (a before/after pair)
-    python -m tools.request_cpu --bench reports      # and add the numbers to reports/bench.{json,md}
+    python -m tools.request_cpu --before ../old --bench reports   # both, into reports/bench.{json,md}
 
 The app is launched on loopback (``tools.loadtest.serve_app``), one ``gradio_client`` client warms
 every request up once, then sends each heavy request of the load test's plan ``repeats`` times in
@@ -14,7 +14,6 @@ CPU seconds are steadier than wall time on a shared machine, so they are the fig
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -23,9 +22,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from tokenworks.bench import report as bench_report
 from tokenworks.errors import TokenworksError
 
-from .loadtest import PLAN, ROOT, Step, _cpu_s, serve_app
+from .loadtest import PLAN, ROOT, _cpu_s, _describe, serve_app
 
 HEAVY = tuple(s for s in PLAN if s.modality in ("image", "audio"))  # image_sample, image_k, audio_sample, audio_k
 
@@ -71,7 +71,7 @@ def run(checkout: Path = ROOT, repeats: int = 8) -> list[RequestCost]:
     tmp = Path(tempfile.mkdtemp(prefix="tokenworks-cpu-"))
     env = {**os.environ, "TOKENWORKS_RUNS": str(tmp / "runs"), "GRADIO_ANALYTICS_ENABLED": "False",
            "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(checkout / "lib")}
-    with serve_app(env, 240, tmp / "app.log", root=checkout) as (url, pid):
+    with serve_app(env, 240, tmp / "app.log", checkout) as (url, pid):
         return measure(url, pid, repeats)
 
 
@@ -95,17 +95,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--before", type=Path, default=None,
                     help="another checkout measured first, in the same run, for a before/after table")
     ap.add_argument("--repeats", type=int, default=8, help="requests of each kind (default 8)")
-    ap.add_argument("--json", type=Path, default=None, help="also write the numbers to this JSON file")
+    ap.add_argument("--bench", type=Path, metavar="DIR",
+                    help="add the numbers to DIR/bench.json and DIR/bench.md (a new report if there is none)")
     a = ap.parse_args(argv)
     if a.repeats < 1:
         ap.error(f"--repeats must be at least 1, not {a.repeats}")
-    before = run(a.before, a.repeats) if a.before else None
-    after = run(a.checkout, a.repeats)
+    try:
+        before = run(a.before, a.repeats) if a.before else None
+        after = run(a.checkout, a.repeats)
+    except TokenworksError as e:
+        print(f"request_cpu: {e}", file=sys.stderr)
+        return 1
     print(to_markdown(after, before))
-    if a.json:
-        a.json.write_text(json.dumps({"after": [asdict(c) for c in after],
-                                      "before": [asdict(c) for c in before] if before else None,
-                                      "before_checkout": str(a.before) if a.before else None}, indent=1))
+    if a.bench is not None:
+        report = bench_report.read(a.bench) if (a.bench / "bench.json").is_file() else bench_report.new_report(False)
+        report["request_cpu"] = {"repeats": a.repeats, "after": [asdict(c) for c in after],
+                                 "before": [asdict(c) for c in before] if before else None,
+                                 "before_checkout": _describe(a.before) if a.before else None}
+        bench_report.write(report, a.bench)
+        print(f"wrote the request costs into {a.bench / 'bench.json'} and {a.bench / 'bench.md'}")
     return 0
 
 

@@ -42,12 +42,16 @@ def read(out: Path) -> dict[str, Any]:
     return json.loads((out / "bench.json").read_text())
 
 
-def add_load(out: Path, load: Mapping[str, Any], quick: bool = False) -> dict[str, Any]:
+def add_load(out: Path, load: Mapping[str, Any], quick: bool = False,
+             before: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Put the load section into ``out/bench.json`` (a new report when there is none) with its
-    targets judged, and rewrite bench.md; returns the report."""
+    targets judged, and rewrite bench.md; returns the report. ``before``: {"checkout": what it
+    was, "report": its load report}, the same load on another checkout in the same run."""
     report = read(out) if (out / "bench.json").is_file() else new_report(quick)
     judged = load_targets(load)
     report["load"] = {"report": dict(load), "verdict": asdict(verdict(judged))}
+    if before is not None:
+        report["load"]["before"] = dict(before)
     report["targets"] = [t for t in report.get("targets", []) if t["group"] != "load"] + [asdict(t) for t in judged]
     write(report, out)
     return report
@@ -78,6 +82,35 @@ def load_markdown(load: Mapping[str, Any]) -> str:
     lines += ["", cpu + f", in {wall:.1f} s wall on {os.cpu_count()} cores."]
     lines += ["", f"Target: {v.target}. **{'PASS' if v.passed else 'FAIL'}**" + (
         "" if v.passed else ": " + "; ".join(v.failures))]
+    return "\n".join(lines) + "\n"
+
+
+def before_after_markdown(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    """p50 and p95 per endpoint under the same load, another checkout (before) against this one."""
+    old = {e["endpoint"]: e for e in before["report"]["endpoints"]}
+    fmt = lambda x: "–" if x is None else f"{x:.0f}"  # noqa: E731
+    lines = [f"The same load on {before['checkout']} (before), in the same run:", "",
+             "| endpoint | p50 ms before | p50 ms after | p95 ms before | p95 ms after |", "|---|---:|---:|---:|---:|"]
+    for e in after["endpoints"]:
+        b = old.get(e["endpoint"], {})
+        lines.append(f"| {e['endpoint']} | {fmt(b.get('p50_ms'))} | {fmt(e['p50_ms'])} | {fmt(b.get('p95_ms'))} | "
+                     f"{fmt(e['p95_ms'])} |")
+    cpu_b, cpu_a = before["report"].get("app_cpu_s"), after.get("app_cpu_s")
+    if cpu_b is not None and cpu_a is not None:
+        lines += ["", f"The app's CPU during the load: {cpu_b:.1f} s before, {cpu_a:.1f} s after."]
+    return "\n".join(lines) + "\n"
+
+
+def request_cpu_markdown(costs: Mapping[str, Any]) -> str:
+    """What one heavy request costs the app, one at a time (tools/request_cpu.py), after and before."""
+    old = {c["endpoint"]: c for c in costs.get("before") or []}
+    lines = ["| request | app CPU s, before | app CPU s, after | after / before | wall ms before | wall ms after |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for c in costs["after"]:
+        b = old.get(c["endpoint"])
+        ratio = f"{c['cpu_s'] / b['cpu_s']:.2f}" if b and b["cpu_s"] else "–"
+        lines.append(f"| {c['endpoint']} | {b['cpu_s'] if b else '–'} | {c['cpu_s']} | {ratio} | "
+                     f"{b['wall_ms'] if b else '–'} | {c['wall_ms']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -121,6 +154,13 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         )
     if "load" in report:
         lines += ["", "## Load: the app under concurrent clients", "", load_markdown(report["load"]["report"]).rstrip("\n")]
+        if report["load"].get("before"):
+            lines += ["", before_after_markdown(report["load"]["before"], report["load"]["report"]).rstrip("\n")]
+    if report.get("request_cpu"):
+        lines += ["", "## What one heavy request costs the app", "",
+                  "App CPU seconds per request (user + system, every thread), requests one at a time "
+                  f"({report['request_cpu'].get('repeats', '?')} of each; tools/request_cpu.py).", "",
+                  request_cpu_markdown(report["request_cpu"]).rstrip("\n")]
     if report.get("targets"):
         lines += ["", "## Targets", "", "Each acceptance target (bench/targets.py) on the numbers above.", "",
                   targets_markdown(report["targets"]).rstrip("\n")]

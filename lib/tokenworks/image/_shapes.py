@@ -35,3 +35,18 @@ def synthetic_shapes(n: int, size: int = 64, seed: int = 0) -> np.ndarray:
                 draw.polygon(pts, fill=colour)
         out[i] = np.asarray(im)
     return out
+
+
+def smooth_gradients(n: int, size: int = 16, seed: int = 0) -> np.ndarray:
+    """(n, size, size, 3) uint8: a colour gradient with one flat-coloured disc each, the easiest
+    pictures to learn: a model trains on them in seconds (smoke tests, the trainers' own tests)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / (size - 1)  # (S, S) each, 0..1
+    out = np.empty((n, size, size, 3), dtype=np.uint8)  # (n, S, S, 3)
+    for i in range(n):
+        a, b, c = rng.uniform(0, 1, (3, 3))
+        img = a * xx[..., None] + b * yy[..., None] + c * (1 - xx[..., None]) * 0.5  # (S, S, 3)
+        cx, cy, r = rng.uniform(0.3, 0.7, 3) * [1, 1, 0.5]
+        img[(xx - cx) ** 2 + (yy - cy) ** 2 < r**2] = rng.uniform(0, 1, 3)
+        out[i] = np.clip(img * 255, 0, 255).astype(np.uint8)
+    return out
