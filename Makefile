@@ -80,9 +80,14 @@ test: assets-minimal browser-deps audio-deps
 
 # the library's benches (text, image, audio), then the load test of this checkout's app adds its
 # section to the same report
+# the library's benches, then what drives this checkout's app: the Text tab's rows, the cost of one
+# heavy request, the load test (BEFORE=<a checkout of an older commit> adds its numbers beside)
+BEFORE ?=
 bench: assets-minimal audio-deps
 	$(PY) -m tokenworks.cli bench --out reports
-	$(PY) -m tools.loadtest --bench reports
+	$(PY) -m tools.app_bench --bench reports
+	$(PY) -m tools.request_cpu --bench reports $(if $(BEFORE),--before $(BEFORE))
+	$(PY) -m tools.loadtest --bench reports $(if $(BEFORE),--before $(BEFORE))
 
 notebooks: setup
 	$(PY) -m jupytext --to ipynb notebooks/[0-9][0-9]_*.py

@@ -1,6 +1,7 @@
 """Shared fixtures: an isolated runs folder, the app served on a free loopback port, tiny untrained
-image tokenizers, and the checkpoints the security tests must never reach or unpickle. (The sample
-texts are in text_samples.py: a test module must not import from conftest, as tests/app/ has its own.)"""
+image tokenizers, synthetic images to train tiny image models on, a trainer killed at its first
+checkpoint, and the checkpoints the security tests must never reach or unpickle. (The sample texts,
+used to parametrize tests at collection, are data in tests/text_samples.py.)"""
 from __future__ import annotations
 
 import os
@@ -158,3 +159,82 @@ def pickles():
     from types import SimpleNamespace
 
     return SimpleNamespace(Payload=_Payload, disguised=_disguised, torch_payload=_torch_payload)
+
+
+# ---- training tiny image models on synthetic images (tests/image/, tests/quantizers/) ----------------
+
+class SyntheticImages:
+    """The image data sets "synthetic16" and "synthetic32": smooth gradients with a disc
+    (``tokenworks.image._shapes.smooth_gradients``), what a tiny model learns in a few steps.
+    ``load_dataset`` stands in for ``tokenworks.image.data.load_dataset``; ``fields[model]`` are
+    the smallest config fields of that model that still train."""
+
+    fields = {
+        "flex1d": dict(patch_size=4, width=32, heads=2, encoder_layers=2, decoder_layers=1, tokens=8,
+                       tokens_per_slot=2, refine_channels=8, refine_features=4),
+        "grid": dict(channels=(8, 16), groups=4, code_dim=8, codebook_size=16, lookup_dim=4),
+    }
+
+    def __init__(self) -> None:
+        from tokenworks.image._shapes import smooth_gradients
+
+        self.sets = {size: {"train": smooth_gradients(64, size=size, seed=1),
+                            "test": smooth_gradients(8, size=size, seed=2)} for size in (16, 32)}
+
+    def load_dataset(self, name: str, split: str, limit: int | None = None):
+        from types import SimpleNamespace
+
+        images = self.sets[int(str(name).removeprefix("synthetic"))][split]
+        return SimpleNamespace(images=images, data_hash=f"{name}-{len(images)}")
+
+
+@pytest.fixture(scope="session")
+def synthetic_images() -> SyntheticImages:
+    return SyntheticImages()
+
+
+# ---- killing a trainer once it has a checkpoint (tests/train/, tests/audio/) ---------------------
+
+@pytest.fixture
+def kill_after_first_checkpoint():
+    """``kill(proc, run_dir, log, timeout=120)``: wait until ``run_dir/last`` exists, then SIGKILL
+    ``proc``; fail with the log's tail if the trainer exits first or writes no checkpoint in time."""
+    import signal
+    import time
+
+    def kill(proc, run_dir: Path, log: Path, timeout: float = 120) -> None:
+        last = Path(run_dir) / "last"
+        deadline = time.time() + timeout
+        while not last.exists():  # last/ appears by a rename, so once it exists it is complete
+            assert proc.poll() is None, Path(log).read_text()[-3000:]
+            assert time.time() < deadline, f"no checkpoint within {timeout:.0f} s"
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert proc.returncode == -signal.SIGKILL
+
+    return kill
+
+
+@pytest.fixture
+def read_events():
+    """``read(text)``: the JSON objects of a trainer's log, one a line; other lines are skipped."""
+    from tokenworks.train.common import json_events
+
+    return lambda text: list(json_events(text.splitlines()))
+
+
+# ---- MiniLM (the Attention tab, tokenworks.text.attention) ---------------------------------------------
+
+@pytest.fixture(scope="session")
+def minilm_model():
+    """Skips the test unless the minilm-model asset and transformers are here."""
+    from tokenworks.assets import status
+    from tokenworks.text import attention
+
+    try:
+        import transformers  # noqa: F401
+    except ImportError:
+        pytest.skip("needs transformers (pip install -e .[app])")
+    if status(attention.ASSET).state != "present":
+        pytest.skip("needs the minilm-model asset (tokenworks assets fetch minilm-model) and transformers")

@@ -229,3 +229,32 @@ def test_checker_finds_lazy_relative_and_reexport_cycles(tmp_path):
     assert imports("pkg.g", known["pkg.g"], known, tmp_path)[1] == ["pkg/g.py:1"]
     assert imports("pkg.e", known["pkg.e"], known, tmp_path)[1] == []
     assert "pkg.c -> pkg.d  (pkg/c.py:1)" in describe(g, ["pkg.c", "pkg.d"])
+
+
+# ---- tests share fixtures, not modules -----------------------------------------------------------
+
+def imports_of_test_modules(tests: Path, root: Path = ROOT) -> list[tuple[str, str]]:
+    """(file, imported name) for every import of a test module (``test_*``) or a conftest by a file
+    under ``tests``: what should be a fixture in a conftest.py instead."""
+    found = []
+    for path in sorted(tests.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                last = name.split(".")[-1]
+                if last.startswith("test_") or last == "conftest":
+                    found.append((str(path.relative_to(root)), name))
+    return found
+
+
+def test_no_test_module_imports_another():
+    assert imports_of_test_modules(ROOT / "tests") == [], "share these through fixtures in a conftest.py instead"
+
+
+def test_the_import_finder_sees_test_module_imports(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "test_x.py").write_text("from test_y import f\nimport tests.b.test_z\nfrom .conftest import g\n"
+                                              "import numpy\nfrom tests import text_samples\n")
+    assert imports_of_test_modules(tmp_path, tmp_path) == [("a/test_x.py", "test_y"), ("a/test_x.py", "tests.b.test_z"),
+                                                           ("a/test_x.py", "conftest")]

@@ -7,7 +7,7 @@ import pytest
 import tokenworks as tw
 from tokenworks.core import capabilities
 
-from text_samples import SAMPLES
+from tests.text_samples import SAMPLES
 
 TEXT = tw.available("text")
 

@@ -1,8 +1,6 @@
-"""Sample texts the protocol tests run every text tokenizer on (a helper module, not a test module:
-``from text_samples import SAMPLES``; tests/ is on sys.path through the rootdir conftest).
-
-Not in conftest.py: with tests/app/conftest.py beside it, ``from conftest import ...`` may find the
-other conftest (pytest imports both under the name ``conftest``)."""
+"""Sample texts the protocol tests run every text tokenizer on: data, not a test module
+(``from tests.text_samples import SAMPLES``). Not a fixture, because tests are parametrized over
+them when they are collected."""
 from __future__ import annotations
 
 SAMPLES = [

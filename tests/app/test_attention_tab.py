@@ -5,23 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tokenworks.assets import status
 from tokenworks.errors import AssetMissing
 from tokenworks.text import attention as attn
 
 
-def _have_model() -> bool:
-    try:
-        import transformers  # noqa: F401
-    except ImportError:
-        return False
-    return status(attn.ASSET).state == "present"
-
-
-needs_model = pytest.mark.skipif(
-    not _have_model(),
-    reason="needs the minilm-model asset (tokenworks assets fetch minilm-model) and transformers",
-)
+needs_model = pytest.mark.usefixtures("minilm_model")  # skips without the asset (tests/conftest.py)
 
 
 # ---- the tab's handler ----------------------------------------------------------------------

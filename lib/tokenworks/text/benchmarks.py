@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from ..bench.harness import BenchContext, Row, p95, timeit
+from ..bench.harness import BenchContext, Row, timeit
 from ..paths import data_dir
 from .corpora import code_corpus
 
@@ -168,58 +168,6 @@ def bench_teaching_bpe(ctx: BenchContext) -> None:
                         "HF tokenizers BpeTrainer, same corpus and vocab", t_hf, t_hf / t_train, "target: seconds, not minutes"))
 
 
-def _text_tab():
-    """The app's Text tab module (app/text_tab.py of this checkout), or None outside a checkout."""
-    import sys
-
-    from ..paths import project_root
-
-    root = project_root()
-    if root is None or not (root / "app" / "text_tab.py").is_file():
-        return None
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from app import text_tab
-
-    return text_tab
-
-
-def bench_text_tab(ctx: BenchContext) -> None:
-    """Re-tokenize and render 10,000 characters in the Text tab through its handler (no network):
-    one tokenizer (target p95 < 100 ms) and a 4-way Compare (target p95 < 250 ms), each against
-    the tokenizers' own encode of the same text (the part that is not view)."""
-    from .. import registry
-    from ..errors import AssetMissing
-
-    text = text_corpus(False)[:10_000]
-    nbytes = len(text.encode("utf-8"))
-    repeats = 10 if ctx.quick else 40
-    tab = _text_tab()
-    four = ["text/cl100k_base", "text/o200k_base", "text/llama2", "text/bytes"]
-    try:
-        registry.load_shared("text/llama2")
-    except AssetMissing:
-        four[2] = "text/r50k_base"
-    cases = [("Tokens", ["text/cl100k_base"], 0.100), ("Compare", four, 0.250)]
-    for mode, names, target in cases:
-        label = f"Text tab {'re-tokenize + render' if mode == 'Tokens' else '4-way Compare'}, 10,000 chars, p95"
-        if tab is None:
-            ctx.rows.append(Row("text", label, float("nan"), "ms", "encode", float("nan"), float("nan"),
-                                "app/ not found: run from a tokenworks checkout"))
-            continue
-        toks = [registry.load_shared(n) for n in names]
-        t_view = p95(lambda: tab.show(text, names, mode), repeats)
-        t_enc = p95(lambda: [t.encode(text).spans[0] for t in toks], repeats)
-        html_kb = len(tab.show(text, names, mode)[0]) / 1024
-        met = "met" if t_view < target else "NOT met"
-        ctx.rows.append(Row(
-            "text", f"{label} ({', '.join(names)})", t_view * 1000, "ms",
-            "tok.encode(text) with spans, same tokenizer(s), p95", t_enc * 1000, t_enc / t_view,
-            f"target < {target * 1000:.0f} ms: {met}; {nbytes:,} bytes of the multilingual sample, "
-            f"{repeats} repeats, {html_kb:,.0f} KiB of HTML; the browser's own rendering not included"))
-
-
-
 def bench_udhr_metrics(ctx: BenchContext) -> None:
     """The full metric table (tokenworks.metrics.text) of one tokenizer over every complete UDHR
     language, against encoding the same texts alone."""
@@ -247,6 +195,6 @@ def bench_udhr_metrics(ctx: BenchContext) -> None:
 
 
 BENCHES = [bench_text_baselines, bench_hot_path, bench_worst_case_runs, bench_large_input,
-           bench_reference_libraries, bench_teaching_bpe, bench_hf_training, bench_superbpe, bench_text_tab,
-           bench_udhr_metrics]
+           bench_reference_libraries, bench_teaching_bpe, bench_hf_training, bench_superbpe,
+           bench_udhr_metrics]  # the Text tab's own rows: tools/app_bench.py (it drives the checkout's app/)
 

@@ -7,33 +7,18 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from test_image_models import smooth_images  # gradients with a disc (tests/ is on PYTHONPATH)
 from tokenworks.errors import InvalidInput
 from tokenworks.image import train as T
 
-TINY = {
-    "flex1d": dict(patch_size=4, width=32, heads=2, encoder_layers=2, decoder_layers=1, tokens=8,
-                   tokens_per_slot=2, refine_channels=8, refine_features=4),
-    "grid": dict(channels=(8, 16), groups=4, code_dim=8, codebook_size=16, lookup_dim=4),
-}
-SETS = {size: {"train": smooth_images(64, size=size, seed=1), "test": smooth_images(8, size=size, seed=2)}
-        for size in (16, 32)}
-
-
-class _Data:
-    def __init__(self, images, name):
-        self.images, self.data_hash = images, f"{name}-{len(images)}"
-
-
-def _fake_dataset(name, split, limit=None):
-    """synthetic16 | synthetic32: smooth images of that size."""
-    return _Data(SETS[int(str(name).removeprefix("synthetic"))][split], name)
+TINY: dict = {}  # model -> the smallest config fields that train (conftest's SyntheticImages.fields)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def synthetic_data():
+def synthetic_data(synthetic_images):
+    """The trainer reads synthetic16 / synthetic32 from smooth synthetic images (tests/conftest.py)."""
+    TINY.update(synthetic_images.fields)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(T, "load_dataset", _fake_dataset)
+        mp.setattr(T, "load_dataset", synthetic_images.load_dataset)
         yield
 
 

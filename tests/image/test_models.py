@@ -17,6 +17,7 @@ from tokenworks.image import train as train_mod
 from tokenworks.image._nn import to_pixels
 from tokenworks.image.flex1d import Flex1DConfig, bytes_for_tokens, tokens_for_bytes
 from tokenworks.image.grid import GridConfig
+from tokenworks.image._shapes import smooth_gradients
 from tokenworks.image.tokenizer import Flex1DTokenizer, GridTokenizer, ImageTokenizer
 
 S = 16
@@ -27,16 +28,7 @@ GRID = GridConfig(image_size=S, channels=(8, 16, 16), code_dim=8, codebook_size=
 
 def smooth_images(n: int, size: int = S, seed: int = 0) -> np.ndarray:
     """(n, size, size, 3) uint8: colour gradients and a disc, easy to learn."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size] / (size - 1)
-    out = []
-    for _ in range(n):
-        a, b, c = rng.uniform(0, 1, (3, 3))
-        img = a * xx[..., None] + b * yy[..., None] + c * (1 - xx[..., None]) * 0.5
-        cx, cy, r = rng.uniform(0.3, 0.7, 3) * [1, 1, 0.5]
-        img[(xx - cx) ** 2 + (yy - cy) ** 2 < r**2] = rng.uniform(0, 1, 3)
-        out.append(np.clip(img * 255, 0, 255).astype(np.uint8))
-    return np.stack(out)
+    return smooth_gradients(n, size, seed)
 
 
 @pytest.fixture(scope="module")

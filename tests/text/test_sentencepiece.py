@@ -25,7 +25,7 @@ import tokenworks as tw
 from tokenworks.assets import asset_path
 from tokenworks.text.gguf_vocab import gguf_sentencepiece_proto, read_gguf_vocab, read_test_vectors
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["text/mistral-7b", "text/llama2", "text/xlm-roberta"]
 MODELS = "llama_cpp_python-0.3.36/vendor/llama.cpp/models/"
 

@@ -75,25 +75,23 @@ def test_refit_refuses_what_it_cannot_refit():
 
 
 @pytest.fixture()
-def synthetic(monkeypatch):
-    from test_image_init import _fake_dataset
+def synthetic(monkeypatch, synthetic_images):
+    """The image trainer, reading synthetic16 from smooth synthetic images (tests/conftest.py)."""
     from tokenworks.image import train as T
 
-    monkeypatch.setattr(T, "load_dataset", _fake_dataset)
-    return T
+    monkeypatch.setattr(T, "load_dataset", synthetic_images.load_dataset)
+    return T, synthetic_images.fields
 
 
-def _tiny(T, tmp_path, name, model="grid", **kw):
-    from test_image_init import TINY
-
+def _tiny(T, fields, tmp_path, name, model="grid", **kw):
     kw = {"data": "synthetic16", "steps": 30, "minutes": 0, "batch_size": 8, "device": "cpu", "threads": 1,
-          "log_every": 1, "eval_limit": 8, "out": str(tmp_path / name), "model_config": TINY[model], **kw}
+          "log_every": 1, "eval_limit": 8, "out": str(tmp_path / name), "model_config": fields[model], **kw}
     return T.train_image(T.preset_config(model, "cpu-tiny", **kw))
 
 
 def test_the_image_trainer_refits_a_warm_started_grid_and_records_it(tmp_path, synthetic):
-    T = synthetic
-    src = _tiny(T, tmp_path, "src", warmup_steps=5).folder
+    T, fields = synthetic
+    src = _tiny(T, fields, tmp_path, "src", warmup_steps=5).folder
     res = T.train_image(T.preset_config("grid", "cpu-tiny", init=str(src), data="synthetic16", steps=2, minutes=0,
                                         batch_size=8, device="cpu", threads=1, refit_codebook=3,
                                         out=str(tmp_path / "refit")))
@@ -105,8 +103,8 @@ def test_the_image_trainer_refits_a_warm_started_grid_and_records_it(tmp_path, s
 
 
 def test_the_image_trainer_refuses_a_refit_it_cannot_do(tmp_path, synthetic, capsys):
-    T = synthetic
-    flex = _tiny(T, tmp_path, "flex", model="flex1d", steps=2).folder
+    T, fields = synthetic
+    flex = _tiny(T, fields, tmp_path, "flex", model="flex1d", steps=2).folder
     assert T.main(["--init", str(flex), "--steps", "1", "--refit-codebook", "2", "--minutes", "0",
                    "--out", str(tmp_path / "x")]) == 2
     assert "needs a model with a VQ codebook" in capsys.readouterr().err

@@ -24,7 +24,7 @@ from tokenworks import assets
 from tokenworks.assets import Asset, AssetFile
 from tokenworks.errors import AssetMissing, TokenworksError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from tokenworks.metrics._text_vocab import unreachable_tokens
 from tokenworks.metrics.text import metrics_table, text_metrics, to_csv, to_rows, vocab_lengths
 from tokenworks.text.bpe import BPEConfig, ByteBPE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHARS_V = 0x110000
 
 

@@ -7,10 +7,16 @@ import torch
 
 from tokenworks.errors import InvalidInput
 from tokenworks.image._nn import to_pixels
+from tokenworks.image._shapes import smooth_gradients as smooth_images
+from tokenworks.image.flex1d import Flex1DConfig
+from tokenworks.image.grid import GridConfig
 from tokenworks.image.refine import RefineConfig, refine_encode
 from tokenworks.image.tokenizer import ImageTokenizer
 from tokenworks.metrics.image import psnr
-from test_image_models import FLEX, GRID, smooth_images
+
+FLEX = Flex1DConfig(image_size=16, patch_size=4, width=32, heads=2, encoder_layers=2, decoder_layers=1, tokens=8,
+                    tokens_per_slot=2)  # an untrained 8-token flex1d at 16x16
+GRID = GridConfig(image_size=16, channels=(8, 16, 16), code_dim=8, codebook_size=16, lookup_dim=4)
 
 
 @pytest.fixture(scope="module")

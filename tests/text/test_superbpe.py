@@ -121,7 +121,7 @@ def test_round_trip_on_corpus_and_same_ids_as_tiktoken():
 
 
 def test_untrained_is_bytes_and_keeps_the_contract(runs_dir):
-    from text_samples import SAMPLES
+    from tests.text_samples import SAMPLES
 
     tok = SuperBPE()  # what a registry entry builds: no merges yet
     assert tok.name == "text/superbpe" and tok.vocab_size == 256 and tok.transition_vocab_size == 256

@@ -28,7 +28,7 @@ from tokenworks.image.data import load_dataset
 from tokenworks.train import distributed as D
 from tokenworks.train.common import json_events
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_available()),
                                 reason="torch.distributed with the gloo backend is not available in this torch build")
 

@@ -5,31 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tokenworks.assets import status
 from tokenworks.errors import AssetMissing, InvalidInput
 from tokenworks.text import attention as attn
 
 SENTENCE = "The cat sat on the mat, and the cat was happy: héllo 世界!"
 
 
-def _have_model() -> bool:
-    try:
-        import transformers  # noqa: F401
-    except ImportError:
-        return False
-    return status(attn.ASSET).state == "present"
-
-
-needs_model = pytest.mark.skipif(
-    not _have_model(),
-    reason="needs the minilm-model asset (tokenworks assets fetch minilm-model) and transformers",
-)
+needs_model = pytest.mark.usefixtures("minilm_model")  # skips without the asset (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
-def res():
-    if not _have_model():
-        pytest.skip("needs the minilm-model asset (tokenworks assets fetch minilm-model) and transformers")
+def res(minilm_model):
     return attn.attention_map(SENTENCE)
 
 

@@ -15,7 +15,7 @@ from tokenworks.checkpoint import load_checkpoint
 from tokenworks.errors import InvalidIds, InvalidInput, UnknownTokenizer
 from tokenworks.text.bpe import _NEWER_RE, _NEWER_THAN_TIKTOKEN, GPT4_PATTERN, ByteBPE, ChunkTrace
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MULTILINGUAL = (ROOT / "data" / "samples" / "multilingual.txt").read_text(encoding="utf-8")
 VOCABS = ["r50k_base", "cl100k_base", "o200k_base"]
 GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""

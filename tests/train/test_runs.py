@@ -22,7 +22,7 @@ from tokenworks.train import jobs
 from tokenworks.train import runs as R
 from tokenworks.train.loop import LoopConfig, LoopState, StepOutput, find_last, load_last, run_steps
 
-LIB = str(Path(__file__).resolve().parent.parent / "lib")
+LIB = str(Path(__file__).resolve().parents[2] / "lib")
 # a tiny grid run: a few seconds, checkpoints every 10 steps
 TINY = ["--model", "grid", "--data", "shapes32", "--preset", "cpu-tiny", "--train-limit", "128", "--eval-limit", "8",
         "--threads", "1", "--log-every", "5", "--checkpoint-every", "10", "--batch-size", "8"]

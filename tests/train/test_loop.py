@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from kill_helpers import kill_after_first_checkpoint  # tests/ is on sys.path
 from safetensors.torch import load_file
 from torch import nn
 
@@ -26,7 +25,7 @@ from tokenworks.errors import CheckpointNotFound, InvalidInput
 from tokenworks.train.loop import (CheckpointEvent, DoneEvent, LoopConfig, LoopState, PreviewEvent, StepEvent,
                                    StepOutput, find_last, load_last, restore, run_steps)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def toy(seed: int = 0):
@@ -186,7 +185,7 @@ def test_resume_refuses_other_data(tmp_path):
 LAUNCHER = '''
 import sys
 from tokenworks.image import train as T
-from test_image_models import smooth_images  # gradients with a disc (tests/ is on PYTHONPATH)
+from tokenworks.image._shapes import smooth_gradients as smooth_images  # gradients with a disc
 
 
 class Data:
@@ -209,7 +208,7 @@ TINY = ["--model", "flex1d", "--preset", "cpu-tiny", "--data", "synthetic16", "-
 def _trainer(tmp_path: Path, args: list[str], log: str) -> subprocess.Popen:
     launcher = tmp_path / "launch.py"
     launcher.write_text(LAUNCHER)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "lib"), str(ROOT / "tests")]), "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1",
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "lib"), "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1",
            "TOKENWORKS_RUNS": str(tmp_path / "runs"), "PYTHONUNBUFFERED": "1"}
     fh = open(tmp_path / log, "wb")
     return subprocess.Popen([sys.executable, str(launcher), *args], env=env, stdout=fh, stderr=subprocess.STDOUT)
@@ -229,7 +228,7 @@ def _finish(proc: subprocess.Popen, log: Path) -> None:
     assert proc.wait(timeout=120) == 0, log.read_text()[-3000:]
 
 
-def test_kill_and_resume_matches_uninterrupted_run(tmp_path):
+def test_kill_and_resume_matches_uninterrupted_run(tmp_path, kill_after_first_checkpoint):
     ref_out, out = tmp_path / "ref", tmp_path / "killed"
     ref = _trainer(tmp_path, [*TINY, "--out", str(ref_out)], "ref.log")
     _finish(ref, tmp_path / "ref.log")  # one run at a time: two cores are shared
