@@ -49,18 +49,44 @@ METRIC_LABELS = {"si_sdr": "SI-SDR (dB)", "mel_distance": "mel distance", "pesq"
 DEFAULT_BASELINES = ("opus-6k", "opus-8k", "opus-12k", "mp3-8k", "mp3-16k", "codec2-700C", "codec2-3200", "mulaw-8")
 
 
-@dataclass
 class Quality:
-    """The metrics of one reconstruction against the original (NaN: undefined, see ``notes``)."""
+    """The metrics of one reconstruction against the original (NaN: undefined, see ``notes``).
 
-    si_sdr: float  # dB, higher is better (+inf: exact)
-    mel_distance: float  # multi-resolution log-mel L1, lower is better
-    pesq: float  # PESQ-WB MOS-LQO 1.04 .. 4.64, higher is better
-    stoi: float  # 0 .. 1, higher is better
-    notes: dict[str, str] = field(default_factory=dict)  # metric -> why it is NaN
+    Each metric is computed the first time it is read, and kept: a view that shows one metric of
+    every k and all four at one k (the Audio tab, the rate chart) pays for nothing else. ``notes``
+    (metric -> why it is NaN) and ``as_dict()`` compute all four."""
+
+    def __init__(self, ref: np.ndarray | None = None, est: np.ndarray | None = None, sr: int = SAMPLE_RATE,
+                 values: dict[str, float] | None = None, notes: dict[str, str] | None = None) -> None:
+        self._ref, self._est, self._sr = ref, est, sr  # (N,) each, views of arrays kept elsewhere
+        self._values: dict[str, float] = dict(values or {})
+        self._notes: dict[str, str] = dict(notes or {})
+
+    def value(self, name: str) -> float:
+        """Metric ``name`` (one of METRICS), computed now if it has not been."""
+        if name not in METRICS:
+            raise InvalidInput(f"metric must be one of {', '.join(METRICS)}, got {name!r}")
+        if name not in self._values:
+            self._values[name] = _score(name, self._ref, self._est, self._sr, self._notes)
+        return self._values[name]
+
+    si_sdr = property(lambda self: self.value("si_sdr"), doc="dB, higher is better (+inf: exact)")
+    mel_distance = property(lambda self: self.value("mel_distance"), doc="multi-resolution log-mel L1, lower is better")
+    pesq = property(lambda self: self.value("pesq"), doc="PESQ-WB MOS-LQO 1.04 .. 4.64, higher is better")
+    stoi = property(lambda self: self.value("stoi"), doc="0 .. 1, higher is better")
+
+    @property
+    def notes(self) -> dict[str, str]:
+        """metric -> why it is NaN (every metric computed first)."""
+        self.as_dict()
+        return self._notes
 
     def as_dict(self) -> dict[str, float]:
-        return {m: float(getattr(self, m)) for m in METRICS}
+        return {m: float(self.value(m)) for m in METRICS}
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{m}={v:.4g}" for m, v in self._values.items())
+        return f"Quality({shown or 'nothing computed yet'})"
 
 
 @dataclass
@@ -91,7 +117,7 @@ class AudioAnalysis:
     vocab_size: int  # V per codebook
     frame_rate: float  # frames (token columns) per second
     quality_seconds: float  # seconds of the clip the metrics looked at
-    timings: dict[str, float] = field(default_factory=dict)  # seconds: encode, decode, metrics
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: encode, decode (metrics: when read)
     notes: list[str] = field(default_factory=list)  # what was done, for people
     meta: dict = field(default_factory=dict)  # TokenSeq.meta
 
@@ -115,10 +141,10 @@ class AudioAnalysis:
     def level(self, k: int | None = None) -> LevelResult:
         return self.levels[self._index(self.ks[-1] if k is None else k)]
 
-    def rate_points(self) -> list[RatePoint]:
-        """The ladder as ``viz.audio.RatePoint`` (one line; label "k=..")."""
-        return [RatePoint(self.tokenizer, lv.bits_per_second, lv.quality.as_dict(), f"k={lv.k}", ladder=True)
-                for lv in self.levels]
+    def rate_points(self, metrics: Sequence[str] = METRICS) -> list[RatePoint]:
+        """The ladder as ``viz.audio.RatePoint`` (one line; label "k=..") with ``metrics`` scored."""
+        return [RatePoint(self.tokenizer, lv.bits_per_second, {m: lv.quality.value(m) for m in metrics}, f"k={lv.k}",
+                          ladder=True) for lv in self.levels]
 
 
 # ---- metrics ---------------------------------------------------------------------------------
@@ -139,26 +165,27 @@ def _metric(notes: dict[str, str], name: str, fn, *args) -> float:
     return value
 
 
-def quality(ref: np.ndarray, est: np.ndarray, sr: int = SAMPLE_RATE) -> Quality:
-    """SI-SDR, mel distance, PESQ-WB and STOI of ``est`` against ``ref`` (both (N,), no delay search:
-    tokenizer reconstructions are aligned by construction). Lengths are matched by trimming or
-    zero-padding est."""
+_SCORES = {"si_sdr": lambda r, e, sr: am.si_sdr(r, e), "mel_distance": am.mel_distance, "pesq": am.pesq_wb,
+           "stoi": am.stoi}
+
+
+def _score(name: str, ref: np.ndarray, est: np.ndarray, sr: int, notes: dict[str, str]) -> float:
+    """One metric of ``est`` against ``ref`` (lengths matched by trimming or zero-padding est)."""
     ref = np.asarray(ref, dtype=np.float64)
     est = np.asarray(est, dtype=np.float64)
     est = np.pad(est[: ref.size], (0, max(0, ref.size - est.size)))  # (N,)
-    notes: dict[str, str] = {}
-    q = Quality(si_sdr=_metric(notes, "si_sdr", am.si_sdr, ref, est),
-                mel_distance=_metric(notes, "mel_distance", am.mel_distance, ref, est, sr),
-                pesq=float("nan"), stoi=float("nan"), notes=notes)
     seconds = ref.size / sr
-    if seconds < MIN_QUALITY_SECONDS:
-        why = (f"left out: the clip is {seconds:.2f} s long; PESQ-WB and STOI need at least "
-               f"{MIN_QUALITY_SECONDS:g} s of speech")
-        notes["pesq"] = notes["stoi"] = why
-        return q
-    q.pesq = _metric(notes, "pesq", am.pesq_wb, ref, est, sr)
-    q.stoi = _metric(notes, "stoi", am.stoi, ref, est, sr)
-    return q
+    if name in ("pesq", "stoi") and seconds < MIN_QUALITY_SECONDS:
+        notes[name] = (f"left out: the clip is {seconds:.2f} s long; PESQ-WB and STOI need at least "
+                       f"{MIN_QUALITY_SECONDS:g} s of speech")
+        return float("nan")
+    return _metric(notes, name, _SCORES[name], ref, est, sr)
+
+
+def quality(ref: np.ndarray, est: np.ndarray, sr: int = SAMPLE_RATE) -> Quality:
+    """SI-SDR, mel distance, PESQ-WB and STOI of ``est`` against ``ref`` (both (N,), no delay search:
+    tokenizer reconstructions are aligned by construction), each computed when first read."""
+    return Quality(np.asarray(ref), np.asarray(est), sr)
 
 
 # ---- the ladder ------------------------------------------------------------------------------
@@ -243,17 +270,16 @@ def analyze(tok: Any, clip: Any, ks: Sequence[int] | None = None, *, metrics: bo
     levels = []
     for k, rec in zip(ks, recons):
         if metrics:
-            q = quality(clip.wave[:n_q], rec[:n_q])
+            q = quality(clip.wave[:n_q], rec[:n_q])  # views: scored when a view first reads them
         else:
-            nan = float("nan")
-            q = Quality(nan, nan, nan, nan, {m: "not computed (metrics=False)" for m in METRICS})
+            q = Quality(values={m: float("nan") for m in METRICS},
+                        notes={m: "not computed (metrics=False)" for m in METRICS})
         levels.append(LevelResult(k, bits_per_second(tok, k, K, fr, seq.meta), q))
-    t3 = time.perf_counter()
     return AudioAnalysis(
         tokenizer=str(getattr(tok, "name", type(tok).__name__)), clip=clip, ids=ids, ks=ks, recons=recons,
         levels=levels, usage=am.codebook_usage(ids, V), vocab_size=V, frame_rate=fr,
         quality_seconds=n_q / SAMPLE_RATE,
-        timings={"encode": t1 - t0, "decode": t2 - t1, "metrics": t3 - t2}, notes=notes, meta=dict(seq.meta))
+        timings={"encode": t1 - t0, "decode": t2 - t1}, notes=notes, meta=dict(seq.meta))
 
 
 # ---- the classical codecs --------------------------------------------------------------------
