@@ -81,10 +81,14 @@ test: assets-minimal browser-deps audio-deps
 # the library's benches (text, image, audio), then the load test of this checkout's app adds its
 # section to the same report
 # the library's benches, then what drives this checkout's app: the Text tab's rows, the cost of one
-# heavy request, the load test (BEFORE=<a checkout of an older commit> adds its numbers beside)
+# heavy request, the load test. BEFORE=<a checkout of an older commit> measures its app beside this
+# one's; TEXT_BEFORE=<an older checkout with text/hot_path_bench.py> adds its hot-path rows.
 BEFORE ?=
+TEXT_BEFORE ?=
+BENCH_ONLY ?= text,image,audio
 bench: assets-minimal audio-deps
-	$(PY) -m tokenworks.cli bench --out reports
+	$(PY) -m tokenworks.cli bench --out reports --only $(BENCH_ONLY)
+	$(if $(TEXT_BEFORE),$(PY) -m tools.hot_path_before $(TEXT_BEFORE) --bench reports)
 	$(PY) -m tools.app_bench --bench reports
 	$(PY) -m tools.request_cpu --bench reports $(if $(BEFORE),--before $(BEFORE))
 	$(PY) -m tools.loadtest --bench reports $(if $(BEFORE),--before $(BEFORE))
