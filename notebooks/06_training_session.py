@@ -147,7 +147,7 @@ print(metric_names(live.history))
 # step in progress, writes `last/` and ends with `DoneEvent(reason="stopped")`.
 # `resume(run_dir)` reads `last/` (weights, optimizer state, step, RNG states, the saved config)
 # and goes on to the end. Without a minutes budget, on the CPU, the resumed run ends with the same
-# weights as one never interrupted (`tests/test_train_loop.py` checks that).
+# weights as one never interrupted (`tests/train/test_loop.py` checks that).
 
 # %%
 steps = 40 if FAST else 600

@@ -514,11 +514,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _describe(checkout: Path) -> str:
-    """A checkout as the report names it: its commit when git can say, else its path."""
+    """A checkout as the report names it: its commit (short hash) when git can say, else its path."""
     try:
-        out = subprocess.run(["git", "-C", str(checkout), "log", "-1", "--format=%h %s"], capture_output=True,
+        out = subprocess.run(["git", "-C", str(checkout), "log", "-1", "--format=%h"], capture_output=True,
                              text=True, timeout=10)
-        return out.stdout.strip()[:100] or str(checkout)
+        return f"commit {out.stdout.strip()}" if out.stdout.strip() else str(checkout)
     except (OSError, subprocess.SubprocessError):
         return str(checkout)
 

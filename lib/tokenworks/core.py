@@ -58,7 +58,7 @@ def span_row(start: int, end: int, byte_start: int | None, byte_end: int | None,
     """``Span(start, end, byte_start, byte_end, partial)`` in half the time, for the rows a
     SpanTable hands out: a frozen dataclass sets each field through ``object.__setattr__``;
     filling the new instance's ``__dict__`` at once gives the same object (fields, equality,
-    hash, repr). tests/test_text_engine.py checks it against ``Span`` and its fields."""
+    hash, repr). tests/text/test_engine.py checks it against ``Span`` and its fields."""
     span = object.__new__(Span)
     span.__dict__.update(start=start, end=end, byte_start=byte_start, byte_end=byte_end, partial=partial, box=None)
     return span

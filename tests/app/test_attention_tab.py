@@ -1,6 +1,6 @@
 """The Attention tab's handler (app/attention_tab.py) over MiniLM's attention maps: figure and status,
 messages instead of tracebacks, and its endpoint in the running app (the library:
-tests/test_attention.py)."""
+tests/text/test_attention.py)."""
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,5 @@
 """Compare mode and merge trees through the Text tab's handlers (app/text_tab.py): the view and its
-JSON, and messages for bad choices (the library: tests/test_text_compare.py)."""
+JSON, and messages for bad choices (the library: tests/text/test_compare.py)."""
 from __future__ import annotations
 
 import gradio as gr

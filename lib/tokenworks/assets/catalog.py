@@ -10,7 +10,7 @@ from ..errors import TokenworksError
 
 SOURCES = ("pypi", "pypi-sdist", "npm", "debian")
 # The minimal set (fetched by `make app` / `make test`) must stay under this many bytes once
-# extracted; tests/test_assets.py enforces it.
+# extracted; tests/assets/test_assets.py enforces it.
 MINIMAL_BUDGET = 64 * 1024 * 1024
 
 # --------------------------------------------------------------------------------------------

@@ -159,7 +159,9 @@ def to_markdown(report: Mapping[str, Any]) -> str:
     if report.get("request_cpu"):
         lines += ["", "## What one heavy request costs the app", "",
                   "App CPU seconds per request (user + system, every thread), requests one at a time "
-                  f"({report['request_cpu'].get('repeats', '?')} of each; tools/request_cpu.py).", "",
+                  f"({report['request_cpu'].get('repeats', '?')} of each; tools/request_cpu.py)"
+                  + (f"; before: the app of {report['request_cpu']['before_checkout']}, in the same run"
+                     if report["request_cpu"].get("before_checkout") else "") + ".", "",
                   request_cpu_markdown(report["request_cpu"]).rstrip("\n")]
     if report.get("targets"):
         lines += ["", "## Targets", "", "Each acceptance target (bench/targets.py) on the numbers above.", "",

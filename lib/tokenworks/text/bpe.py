@@ -53,7 +53,7 @@ PRETRAINED = ("r50k_base", "cl100k_base", "o200k_base")
 # Code points that the installed ``regex`` module knows as letters, digits or marks (Unicode 17)
 # but tiktoken's Rust regex engine does not yet (Unicode 16: to it they are unassigned, "other").
 # pretokenize() matches a stand-in unassigned code point in their place, so chunks are cut where
-# tiktoken cuts them; tests/test_bpe.py re-derives the set by probing tiktoken.
+# tiktoken cuts them; tests/text/test_bpe.py re-derives the set by probing tiktoken.
 _NEWER_THAN_TIKTOKEN = (
     "\u0558\u058B-\u058C\u05C8-\u05C9\u088F\u0B53-\u0B54\u0C5C\u0CDC\u1ACF-\u1AF0\u208F"
     "\u209D-\u209F\uA7CE-\uA7CF\uA7D2\uA7D4\uA7DD\uA7E2\uA7F1\uAB6C-\uAB6D\U000107BB-\U000107BF"

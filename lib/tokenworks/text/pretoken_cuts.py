@@ -19,7 +19,7 @@ cl100k_base and o200k_base regexes:
   scans the same alone.
 
 r50k_base's ``\\s+(?!\\S)`` breaks the second point (before a letter ``"\\n\\n"`` is two pieces,
-at the end of a text one, with other ids), so it has no cuts here. tests/test_text_engine.py
+at the end of a text one, with other ids), so it has no cuts here. tests/text/test_engine.py
 checks both facts against tiktoken.
 """
 from __future__ import annotations
