@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -238,3 +239,42 @@ def minilm_model():
         pytest.skip("needs transformers (pip install -e .[app])")
     if status(attention.ASSET).state != "present":
         pytest.skip("needs the minilm-model asset (tokenworks assets fetch minilm-model) and transformers")
+
+
+# ---- a tiny codec and a tone (tests/audio/, tests/app/) ------------------------------------------------
+
+TINY_CODEC = dict(width=32, encoder_blocks=1, decoder_blocks=2, latent_dim=16, codebook_size=32, num_levels=4)
+SR = 16000
+
+
+def _tone(seconds: float, sr: int = SR, f: float = 220.0) -> np.ndarray:
+    """A tremolo sine (float32): speech-like enough for a codec's metrics."""
+    t = np.arange(int(seconds * sr)) / sr
+    return (0.4 * np.sin(2 * np.pi * f * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+
+
+def _tiny_codec(name: str = "audio/tiny-codec"):
+    """A 4-level codec with 32 codes a level, untrained except one k-means pass over tones."""
+    import torch
+
+    from tokenworks.audio.codec import Codec, CodecConfig
+    from tokenworks.audio.codec_tokenizer import CodecTokenizer
+
+    torch.manual_seed(0)
+    model = Codec(CodecConfig(**TINY_CODEC))
+    model.train()
+    with torch.no_grad():  # one training pass initialises every level's codebook
+        model(torch.from_numpy(np.stack([_tone(0.5, f=f) for f in (110, 220, 440, 880)])), keep=4)
+    return CodecTokenizer(model.eval(), name=name)
+
+
+@pytest.fixture(scope="session")
+def tiny_codec():
+    """``tiny_codec(name="audio/tiny-codec")``: a 4-codebook CodecTokenizer (save it as a run)."""
+    return _tiny_codec
+
+
+@pytest.fixture(scope="session")
+def tone():
+    """``tone(seconds, sr=16000, f=220.0)``: a float32 tremolo sine."""
+    return _tone

@@ -1,5 +1,5 @@
-"""Fixtures the app's tests share: tiny untrained image tokenizers (from tests/conftest.py) and
-audio codecs saved as runs, a tiny in-memory UDHR language, and the browser (Debian's chromium
+"""Fixtures the app's tests share: tiny untrained image tokenizers saved as runs (the tokenizers
+and the tiny codec and tone come from tests/conftest.py), a tiny in-memory UDHR language, and the browser (Debian's chromium
 through Playwright) with its helpers.
 
 Test modules never import each other: a helper used by more than one file is a fixture here (a
@@ -10,35 +10,9 @@ import contextlib
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 # ---- tiny models -----------------------------------------------------------------------------------
-
-TINY_CODEC = dict(width=32, encoder_blocks=1, decoder_blocks=2, latent_dim=16, codebook_size=32, num_levels=4)
-SR = 16000
-
-
-def _tone(seconds: float, sr: int = SR, f: float = 220.0) -> np.ndarray:
-    """A tremolo sine (float32): speech-like enough for a codec's metrics."""
-    t = np.arange(int(seconds * sr)) / sr
-    return (0.4 * np.sin(2 * np.pi * f * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
-
-
-def _tiny_codec(name: str = "audio/tiny-codec"):
-    """A 4-level codec with 32 codes a level, untrained except one k-means pass over tones."""
-    import torch
-
-    from tokenworks.audio.codec import Codec, CodecConfig
-    from tokenworks.audio.codec_tokenizer import CodecTokenizer
-
-    torch.manual_seed(0)
-    model = Codec(CodecConfig(**TINY_CODEC))
-    model.train()
-    with torch.no_grad():  # one training pass initialises every level's codebook
-        model(torch.from_numpy(np.stack([_tone(0.5, f=f) for f in (110, 220, 440, 880)])), keep=4)
-    return CodecTokenizer(model.eval(), name=name)
-
 
 @pytest.fixture(scope="session")
 def save_tiny_image_runs(tiny_image_tokenizer):
@@ -49,18 +23,6 @@ def save_tiny_image_runs(tiny_image_tokenizer):
         tiny_image_tokenizer("grid").save(runs / "image" / "tiny-grid")
 
     return save
-
-
-@pytest.fixture(scope="session")
-def tiny_codec():
-    """``tiny_codec(name="audio/tiny-codec")``: a 4-codebook CodecTokenizer (save it as a run)."""
-    return _tiny_codec
-
-
-@pytest.fixture(scope="session")
-def tone():
-    """``tone(seconds, sr=16000, f=220.0)``: a float32 tremolo sine."""
-    return _tone
 
 
 # ---- the Languages tab ---------------------------------------------------------------------------
@@ -124,33 +86,6 @@ def page(app_url, chromium):
         yield pg
 
 
-def _audio_tokenizer_for_the_browser(tmp_name: str):
-    """The shipped audio/rvq-speech16k when its checkpoint is here, else a tiny untrained 4-level
-    codec (one k-means pass over tones) saved as a run the app can list (its folder, to remove)."""
-    import torch
-
-    import tokenworks as tw
-    from tokenworks.audio.codec import Codec, CodecConfig
-    from tokenworks.audio.codec_tokenizer import CodecTokenizer
-    from tokenworks.paths import runs_dir
-
-    try:
-        tw.load_ref("audio/rvq-speech16k")
-        return "audio/rvq-speech16k", None
-    except tw.CheckpointNotFound:
-        pass
-    torch.manual_seed(0)
-    model = Codec(CodecConfig(**TINY_CODEC))
-    t = np.arange(8000) / 16000
-    tones = np.stack([0.4 * np.sin(2 * np.pi * f * t) for f in (110, 220, 440, 880)]).astype(np.float32)  # (4, N)
-    model.train()
-    with torch.no_grad():  # one training pass initialises every level's codebook
-        model(torch.from_numpy(tones), keep=4)
-    folder = runs_dir() / "audio" / tmp_name
-    CodecTokenizer(model.eval(), name=f"audio/{tmp_name}").save(folder)
-    return f"run:audio/{tmp_name}", folder
-
-
 @pytest.fixture(scope="session")
 def image_tokenizer_for_the_browser(tiny_image_tokenizer):
     """``image_tokenizer_for_the_browser(tmp_name) -> (ref, folder to remove or None)``: the shipped
@@ -173,6 +108,21 @@ def image_tokenizer_for_the_browser(tiny_image_tokenizer):
 
 
 @pytest.fixture(scope="session")
-def audio_tokenizer_for_the_browser():
-    """``audio_tokenizer_for_the_browser(tmp_name) -> (ref, folder to remove or None)``."""
-    return _audio_tokenizer_for_the_browser
+def audio_tokenizer_for_the_browser(tiny_codec):
+    """``audio_tokenizer_for_the_browser(tmp_name) -> (ref, folder to remove or None)``: the shipped
+    audio/rvq-speech16k when its checkpoint is here, else the tiny 4-level codec (one k-means pass
+    over tones, tests/conftest.py) saved as a run the app can list (its folder, to remove)."""
+    def make(tmp_name: str):
+        import tokenworks as tw
+        from tokenworks.paths import runs_dir
+
+        try:
+            tw.load_ref("audio/rvq-speech16k")
+            return "audio/rvq-speech16k", None
+        except tw.CheckpointNotFound:
+            pass
+        folder = runs_dir() / "audio" / tmp_name
+        tiny_codec(f"audio/{tmp_name}").save(folder)
+        return f"run:audio/{tmp_name}", folder
+
+    return make
