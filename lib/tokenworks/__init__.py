@@ -35,9 +35,17 @@ from .errors import (  # noqa: E402
 from .registry import available, describe, load, load_ref, load_shared, trained_runs  # noqa: E402
 from .registry import load_checkpoint_tokenizer as load_checkpoint  # noqa: E402
 
+
+def load_lm(ref: str = "lm/smollm2-135m"):
+    """A language model, loaded once per process and shared (see ``tokenworks.lm``)."""
+    from .lm import load_lm as _load_lm
+
+    return _load_lm(ref)
+
+
 __all__ = [
     "__version__", "MODALITIES", "Span", "Tokenizer", "TokenSeq", "capabilities",
     "AssetMissing", "CheckpointNotFound", "CorruptCheckpoint", "InvalidIds", "InvalidInput",
     "TokenworksError", "UnknownTokenizer", "UnsafePath",
-    "available", "describe", "load", "load_shared", "load_ref", "trained_runs", "load_checkpoint",
+    "available", "describe", "load", "load_shared", "load_ref", "trained_runs", "load_checkpoint", "load_lm",
 ]
