@@ -241,6 +241,25 @@ def minilm_model():
         pytest.skip("needs the minilm-model asset (tokenworks assets fetch minilm-model) and transformers")
 
 
+# ---- SmolLM2-135M (tokenworks.lm, the LM and Attention tabs) -------------------------------------------
+
+@pytest.fixture(scope="session")
+def smollm2():
+    """The shared SmolLM2-135M (``tw.load_lm``): loaded once for the whole run; skips without its asset."""
+    from tokenworks.assets import status
+    from tokenworks.text import smollm2 as smol
+
+    try:
+        import transformers  # noqa: F401
+    except ImportError:
+        pytest.skip("needs transformers (pip install -e .[app])")
+    if status(smol.ASSET).state != "present":
+        pytest.skip("needs the smollm2-135m asset (tokenworks assets fetch smollm2-135m)")
+    import tokenworks as tw
+
+    return tw.load_lm("lm/smollm2-135m")
+
+
 # ---- a tiny codec and a tone (tests/audio/, tests/app/) ------------------------------------------------
 
 TINY_CODEC = dict(width=32, encoder_blocks=1, decoder_blocks=2, latent_dim=16, codebook_size=32, num_levels=4)

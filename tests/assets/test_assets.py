@@ -152,7 +152,7 @@ def test_minimal_set_is_small_and_covers_the_text_tokenizers():
                 "text/xlm-roberta"):
         assert tok in uses, f"{tok} needs an asset in the minimal set"
     # the big ones stay out of `make test`
-    for big in ("kde-wallpapers", "minilm-model", "ggml-vocab-extra", "lenml-gemma3"):
+    for big in ("kde-wallpapers", "ggml-vocab-extra", "lenml-gemma3"):
         assert not assets.CATALOG[big].minimal
 
 
