@@ -35,6 +35,10 @@ AUDIO_CODEC = "audio/rvq-speech16k"
 AUDIO_SPEED = 30.0  # x real time, encode + decode on 2 CPU cores
 AUDIO_USAGE = 0.9  # share of each codebook's codes used on the held-out codes
 
+# lm: exact next-byte probabilities on 1,000-character prompts, on 2 CPU cores (seconds)
+LM_NEXT_BYTES_MEDIAN_S = 1.0
+LM_NEXT_BYTES_P95_S = 3.0
+
 # load: the load the targets are stated for, and the latencies
 LOAD_CLIENTS = 30  # concurrent clients ...
 LOAD_THINK_S = 1.0  # ... each pausing this long on average before a request
@@ -198,8 +202,35 @@ def audio_targets(results: Sequence[QualityResult], speed: SpeedResult | None, w
     return sorted(out, key=lambda t: t.key)
 
 
+# ---- lm -------------------------------------------------------------------------------------------
+
+
+def lm_targets(latency: tuple[float, float, int, str] | None, accuracy: Any | None) -> list[Target]:
+    """next_bytes(exact) latency (median, p95) and exact's accuracy against token healing's."""
+    out = []
+    if latency is None:
+        for key, claim in (("latency median", "next_bytes(exact) median < 1 s"), ("latency p95", "next_bytes(exact) p95 < 3 s")):
+            out.append(Target("lm", key, claim, "", None, float("nan"), "limit", float("nan"), "s", "not measured"))
+    else:
+        med, p95, n, where = latency
+        for key, value, limit, stat in (("latency median", med, LM_NEXT_BYTES_MEDIAN_S, "median"),
+                                        ("latency p95", p95, LM_NEXT_BYTES_P95_S, "p95")):
+            out.append(Target("lm", key, f"next_bytes(exact) {stat} < {limit:g} s on 1,000-character prompts", "",
+                              value < limit, value, "limit", limit, "s",
+                              f"{stat} {value:.2f} s over {n} prompts, {where}"))
+    if accuracy is None:
+        out.append(Target("lm", "accuracy", "exact top-1 >= token healing's", "", None, float("nan"), "healing",
+                          float("nan"), "share", "not measured"))
+    else:
+        ex, he = accuracy.top1["exact"], accuracy.top1["healing"]
+        out.append(Target("lm", "accuracy", "exact top-1 next-character accuracy >= token healing's", "held-out prose",
+                          ex >= he, ex, "token healing", he, "share",
+                          f"exact {ex:.1%}, healing {he:.1%}, naive {accuracy.top1['naive']:.1%} over {accuracy.cuts} cuts"))
+    return out
+
+
 def target_row(t: Target) -> Row:
-    """An audio target as a row of the audio table ("TARGET (a) ...", the verdict first in the notes)."""
+    """A target as a row of its group's table of the audio table ("TARGET (a) ...", the verdict first in the notes)."""
     where = f" [{SPLIT_TEXT.get(t.split, t.split)}]" if t.split else ""
     ratio = t.value / t.anchor_value if t.anchor_value and np.isfinite(t.anchor_value) else float("nan")
     return Row(t.group, f"TARGET ({t.key}) {t.claim}{where}", t.value, t.unit, t.anchor, t.anchor_value, ratio,
