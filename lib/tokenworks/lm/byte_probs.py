@@ -253,3 +253,24 @@ def next_bytes(model, prefix: str | bytes, method: str = "exact") -> NextBytes:
     if method not in METHODS:
         raise InvalidInput(f"method must be one of {', '.join(METHODS)} (got {method!r})")
     return {"naive": naive, "healing": healing, "exact": exact}[method](model, prefix)
+
+
+def mix(dists: list[NextBytes], weights: list[float] | None = None) -> NextBytes:
+    """A weighted mixture of next-byte distributions for the same prefix.
+
+    Models with different vocabularies agree on one thing: bytes. That makes their byte-level
+    distributions the place to ensemble them (Phan et al. 2024, section on model ensembles):
+    ``mix([lm_a.next_bytes(p), lm_b.next_bytes(p)], [0.5, 0.5])``.
+    """
+    if not dists:
+        raise InvalidInput("mix needs at least one distribution")
+    if len({d.prefix for d in dists}) != 1:
+        raise InvalidInput("mix combines distributions of the same prefix; these were computed for different prefixes")
+    w = np.full(len(dists), 1.0 / len(dists)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != (len(dists),) or (w < 0).any() or not w.sum() > 0:
+        raise InvalidInput(f"weights must be {len(dists)} non-negative numbers with a positive sum (got {weights!r})")
+    w = w / w.sum()
+    probs = np.sum([wi * d.probs for wi, d in zip(w, dists)], axis=0)  # (256,)
+    return NextBytes(dists[0].prefix, "mix(" + ", ".join(d.method for d in dists) + ")", probs / probs.sum(),
+                     float(np.dot(w, [d.end_prob for d in dists])), sum(d.encodings for d in dists),
+                     max(d.unchecked_mass for d in dists), seconds=sum(d.seconds for d in dists))

@@ -82,7 +82,7 @@ def load_lm(ref: str = "lm/smollm2-135m"):
         dev = device()
         module.to(dev)
         if tok_name == "text/smollm2":
-            from .. import load_shared
+            from ..registry import load_shared
 
             tok = load_shared("text/smollm2")
         else:
