@@ -19,7 +19,9 @@ How this module enumerates them (x has n bytes):
    ``i`` in ``[b, n]``, and one token ``t`` whose bytes start with ``x[i:]``. There are at most
    (n - b + 1) prefixes ``E_i``, run together in one batched pass after the cache.
 3. **Valid only.** ``E_i + [t]`` counts only if the tokenizer would produce it:
-   ``encode(x[b:i] + bytes(t)) == encode(x[b:i]) + [t]``.
+   ``encode(x[b:i] + bytes(t)) == encode(x[b:i]) + [t]``. Where the pre-tokenizer splits right
+   after ``x[b:i]`` this reduces to a per-vocabulary table (``lm/validity.py``); the rest are
+   re-encoded.
 4. **The next byte.** ``P(x + c) = sum over i, t`` of ``P(E_i) P(t | E_i)`` for every valid
    ``t`` whose bytes start with ``x[i:] + c``. ``P(F)`` is common to every term and cancels.
    Special tokens (end of document, chat markers) stand for no bytes: their mass is reported as
@@ -45,6 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InvalidInput
+from .validity import settled_by_split
 from .vocab import TokenVocab, index_of
 
 METHODS = ("naive", "healing", "exact")
@@ -230,12 +233,20 @@ def exact(model, prefix: str | bytes, tolerance: float = TOLERANCE) -> NextBytes
     if not pair_t:
         raise InvalidInput("no token can continue this prefix")
     J, T, Mass, B = (np.concatenate(a) for a in (pair_j, pair_t, pair_m, pair_b))
-    order = np.argsort(-Mass, kind="stable")
     total = Mass.sum()
     keep = np.ones(len(T), dtype=bool)
+    # most candidates are settled by where the pre-tokenizer splits (lm/validity.py) ...
+    settled = np.zeros(len(T), dtype=bool)
+    for j in range(len(tails)):
+        at = np.flatnonzero(J == j)
+        s_j, v_j = settled_by_split(vocab, tails[j], T[at])
+        settled[at], keep[at[s_j]] = s_j, v_j[s_j]
+    # ... the others are re-encoded, likeliest first, until what is left is below the tolerance
+    open_ = np.flatnonzero(~settled)
+    order = open_[np.argsort(-Mass[open_], kind="stable")]
     tail_bytes = [s.encode("utf-8") for s in tails]
     checked, chunk = 0, 256
-    remaining = total
+    remaining = float(Mass[open_].sum())
     while checked < len(order) and remaining > tolerance * total:
         sel = order[checked:checked + chunk]
         keep[sel] = _valid(vocab, tails, tail_ids, list(zip(J[sel].tolist(), T[sel].tolist())), tail_bytes)

@@ -64,7 +64,8 @@ class TokenNet:
         if new:
             x = torch.tensor([new], device=self.device)  # (1, N)
             pos = torch.arange(n, n + len(new), device=self.device)[None]  # (1, N)
-            out = self.module(x, past_key_values=self._cache, position_ids=pos, use_cache=True)
+            # only the last position's logits are needed: skip the (N, V) projection of the others
+            out = self.module(x, past_key_values=self._cache, position_ids=pos, use_cache=True, logits_to_keep=1)
             self._cache = out.past_key_values
             self._cache_ids = list(prefix)
             self._cache_last = torch.log_softmax(out.logits[0, -1].float(), dim=-1)  # (V,)

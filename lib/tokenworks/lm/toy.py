@@ -42,6 +42,9 @@ class ToyBPE:
         self.special = np.zeros(len(self.token_bytes), dtype=bool)  # (V,)
         self.special[EOS] = True
 
+    def pretoken_spans(self, text: str) -> list[tuple[int, int]]:
+        return self.pretokens(text)
+
     def pretokens(self, text: str) -> list[tuple[int, int]]:
         """(start, end) character offsets of the pre-tokens."""
         out, pos = [], 0

@@ -9,6 +9,7 @@ same on SmolLM2's 49k byte-level BPE and on the toy BPE the tests enumerate by b
                                 #   in the text are read as the special tokens, as HF does)
     vocab.encode_many(texts)    # the same for a batch
     vocab.last_pretoken(text)   # character offset where the text's last pre-token starts
+    vocab.pretoken_spans(text)  # (start, end) character offsets of the pre-tokens (no special tokens)
 
 ``HFVocab`` adapts any byte-level ``HFTokenizer`` (``text/smollm2``).
 """
@@ -31,6 +32,8 @@ class TokenVocab(Protocol):
     def encode_many(self, texts: Sequence[str]) -> list[list[int]]: ...
 
     def last_pretoken(self, text: str) -> int: ...
+
+    def pretoken_spans(self, text: str) -> list[tuple[int, int]]: ...
 
 
 class PrefixIndex:
@@ -89,6 +92,9 @@ class HFVocab:
 
     def encode_many(self, texts: Sequence[str]) -> list[list[int]]:
         return [e.ids for e in self.tok.hf.encode_batch(list(texts), add_special_tokens=False)]
+
+    def pretoken_spans(self, text: str) -> list[tuple[int, int]]:
+        return [span for _, span in self.tok.hf.pre_tokenizer.pre_tokenize_str(text)]
 
     def last_pretoken(self, text: str) -> int:
         start = 0
