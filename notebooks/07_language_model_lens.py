@@ -91,7 +91,8 @@ for k in np.argsort(-r.surprisal)[:4]:
 # text's UTF-8 length, which every tokenizer agrees on. Below, the same texts in SmolLM2's
 # tokens and in GPT-4's (`text/cl100k_base`): the token counts differ, the byte counts do not.
 # If a model with GPT-4's tokens gave each text the same probability as SmolLM2 does, its bits
-# per token would be the third column's, its bits per byte exactly the same.
+# per token would be the cl100k figure (the same bits over a different count), its bits per byte
+# exactly the same.
 
 # %%
 cl100k = tw.load("text/cl100k_base")
