@@ -77,11 +77,18 @@ def attention_of(sentence: Any, model: Any):
 
 # ---- the flow ----------------------------------------------------------------------------------
 
+def _top(values, labels, n: int = 3) -> str:
+    top = sorted(range(len(values)), key=lambda i: -values[i])[:n]
+    return ", ".join(f"{html.escape(labels[i])} (#{i}) {values[i]:.1%}" for i in top if values[i] >= 0.0005)
+
+
 def flow_status(f) -> str:
-    top = sorted(range(len(f.flow)), key=lambda i: -f.flow[i])[:3]
-    shares = ", ".join(f"{html.escape(f.labels[i])} (#{i}) {f.flow[i]:.1%}" for i in top)
-    return (f"**{FLOW_LABELS[f.method]}** from the last token, {html.escape(f.labels[-1])} (#{len(f.labels) - 1}), "
-            f"back to every token: {html.escape(f.description)}. Most of it comes from {shares}.")
+    out = (f"**{FLOW_LABELS[f.method]}** from the last token, {html.escape(f.labels[-1])} (#{len(f.labels) - 1}), "
+           f"back to every token: {html.escape(f.description)}. Most of it comes from {_top(f.flow, f.labels)}.")
+    if f.first_absorbs and len(f.labels) > 1:
+        out += (f" In a causal model the first position sees only itself, so rollout piles up on "
+                f"{html.escape(f.labels[0])}; the bars and the map share out the rest: {_top(f.rest, f.labels)}.")
+    return out
 
 
 def show_flow(sentence: Any, model: Any = DEFAULT_MODEL, method: Any = "rollout") -> tuple[Any, str]:

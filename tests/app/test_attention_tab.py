@@ -100,6 +100,8 @@ def test_smollm2_map_flow_and_model_switch(smollm2):
     for method in ("rollout", "value-norm"):
         fig, msg = attention_views.show_flow(SENTENCE, "smollm2", method)
         assert abs(sum(fig.data[0].y) - 1.0) < 1e-3 and fig.layout.meta["method"] == method
+        assert fig.data[0].y[0] == 0 and fig.layout.meta["first_absorbs"]  # the bars share out the rest
+        assert "share out the rest" in msg
         assert "tired" in fig.layout.meta["tokens"][-2]  # the flow runs from the last token ('.') back
 
 

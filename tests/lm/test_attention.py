@@ -120,7 +120,10 @@ def test_flow_from_the_last_token(res, method):
     assert np.allclose(f.rollout.sum(-1), 1.0, atol=1e-9)
     assert np.abs(np.triu(f.rollout, k=1)).max() == 0.0
     assert np.allclose(f.per_layer[-1], f.flow) and np.isclose(f.flow.sum(), 1.0)
-    assert f.query == T - 1 and f.labels == res.labels
+    assert f.query == T - 1 and f.labels == res.labels and f.first_absorbs
+    assert f.rest[0] == 0.0 and np.isclose(f.rest.sum(), 1.0)  # the rest, shared out
+    assert np.allclose(f.rest[1:], f.flow[1:] / f.flow[1:].sum())
+    assert np.allclose(f.rest_per_layer.sum(-1), 1.0)
 
 
 def test_flow_of_a_one_token_text_is_trivial(smollm2):

@@ -17,6 +17,12 @@ so R is too: nothing flows from a later token.
 of the vector each head moves, ``||sum_h alpha_hij f_h(x_j)||``, each row divided by its sum, then
 the same residual and product. A token that gets a big weight but moves a short vector (the
 attention sink, often) counts for less.
+
+In a causal model the first position sees only itself: its row is (1, 0, ..., 0) in every layer,
+so the product piles up there, and after SmolLM2's 30 layers nearly all the flow of any token
+ends on the document-start token. That is what rollout says, and ``f.flow`` keeps it;
+``f.rest`` / ``f.rest_per_layer`` share out what is left among the other tokens (position 0 set to
+0, the rest renormalised), which is where the view's bars look when ``f.first_absorbs``.
 """
 from __future__ import annotations
 
@@ -46,6 +52,7 @@ class FlowResult:
     rollout: np.ndarray  # (T, T) float64: row i, where position i's final state comes from; rows sum to 1
     per_layer: np.ndarray  # (L, T) float64: the last token's row after layers 0..l
     model: str = ""
+    first_absorbs: bool = False  # a causal model: position 0 sees only itself, and the flow piles up there
 
     @property
     def flow(self) -> np.ndarray:
@@ -55,6 +62,24 @@ class FlowResult:
     @property
     def query(self) -> int:
         return len(self.labels) - 1
+
+    @property
+    def rest(self) -> np.ndarray:
+        """(T,) the flow without position 0, renormalised (0 at position 0; all 0 for one token)."""
+        return without_first(self.flow)
+
+    @property
+    def rest_per_layer(self) -> np.ndarray:
+        """(L, T) the same for each layer's row."""
+        return without_first(self.per_layer)
+
+
+def without_first(x: np.ndarray) -> np.ndarray:
+    """(..., T) position 0 set to 0 and each row renormalised to sum to 1 (rows of zeros stay zero)."""
+    x = np.array(x, dtype=np.float64)
+    x[..., 0] = 0.0
+    s = x.sum(-1, keepdims=True)
+    return np.divide(x, s, out=np.zeros_like(x), where=s > 0)
 
 
 def _with_residual(maps: np.ndarray, residual: float) -> np.ndarray:
@@ -103,4 +128,5 @@ def information_flow(res, method: str = "rollout", residual: float = RESIDUAL) -
         maps = res.attentions  # (L, H, T, T)
     rolled = attention_rollout(maps, residual)  # (L, T, T)
     return FlowResult(labels=list(res.labels), method=method, description=DESCRIPTIONS[method],
-                      rollout=rolled[-1], per_layer=rolled[:, -1, :], model=res.model)
+                      rollout=rolled[-1], per_layer=rolled[:, -1, :], model=res.model,
+                      first_absorbs=bool(getattr(res, "causal", False)))

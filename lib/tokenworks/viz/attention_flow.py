@@ -10,6 +10,8 @@ figure), ``"merges"`` (merge figure), one trace per method label (curve figure).
 """
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -31,35 +33,46 @@ def _ticks(labels: list[str]) -> dict:
                 tickfont=dict(size=10 if T <= 40 else 8), tickangle=-60)
 
 
+def _sub(text: str, width: int = 95) -> str:
+    """A subtitle, wrapped so that a narrow figure does not cut it."""
+    return "<br>".join(f"<sup>{line}</sup>" for line in textwrap.wrap(text, width))
+
+
 def flow_figure(f: FlowResult, special: list[bool] | None = None) -> go.Figure:
     """Bars: how much of the last token's final state traces back to each token; heatmap: the
-    same after each layer (rows), so you see where the flow settles. ``special`` greys tokens
-    such as the document start."""
+    same after each layer (rows), so you see where the flow settles. In a causal model the first
+    position absorbs the rollout (``FlowResult.first_absorbs``): its share is in the title, and
+    bars and heatmap share out the rest. ``special`` greys tokens such as the document start."""
     T, L = len(f.labels), f.per_layer.shape[0]
     special = special or [False] * T
+    bars, rows = (f.rest, f.rest_per_layer) if f.first_absorbs else (f.flow, f.per_layer)
+    what = "share of the rest" if f.first_absorbs else "share"
     xs = list(range(T))
     tagged = np.array([f"{lab} (#{i})" for i, lab in enumerate(f.labels)], dtype=object)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.35, 0.65], vertical_spacing=0.05)
-    fig.add_trace(go.Bar(x=xs, y=np.round(f.flow, 5), name="flow", customdata=tagged,
+    fig.add_trace(go.Bar(x=xs, y=np.round(bars, 5), name="flow", customdata=tagged,
                          marker=dict(color=[SPECIAL if s else WORD for s in special]),
-                         hovertemplate="%{customdata}: %{y:.4f} of the last token's state<extra></extra>",
+                         hovertemplate="%{customdata}: %{y:.4f} (" + what + ")<extra></extra>",
                          showlegend=False), row=1, col=1)
-    fig.add_trace(go.Heatmap(z=np.round(f.per_layer, 5), x=xs, y=list(range(L)), name="layers", colorscale="Blues",
-                             zmin=0.0, zmax=float(max(f.per_layer.max(), 1e-6)),
+    fig.add_trace(go.Heatmap(z=np.round(rows, 5), x=xs, y=list(range(L)), name="layers", colorscale="Blues",
+                             zmin=0.0, zmax=float(max(rows.max(), 1e-6)),
                              customdata=np.broadcast_to(tagged, (L, T)),
-                             colorbar=dict(title=dict(text="share", side="right"), thickness=12, len=0.6, y=0.0,
+                             colorbar=dict(title=dict(text=what, side="right"), thickness=12, len=0.6, y=0.0,
                                            yanchor="bottom"),
                              hovertemplate="after layer %{y}: %{customdata} %{z:.4f}<extra></extra>"), row=2, col=1)
     fig.update_xaxes(row=2, col=1, title_text="token (the input)", **_ticks(f.labels))
     fig.update_xaxes(row=1, col=1, showticklabels=False)
-    fig.update_yaxes(row=1, col=1, title_text="share", rangemode="tozero")
+    fig.update_yaxes(row=1, col=1, title_text=what, rangemode="tozero")
     fig.update_yaxes(row=2, col=1, title_text="after layer", autorange="reversed")
-    title = (f"{f.model}: flow from the last token ({f.labels[-1]}, #{T - 1}) back · {f.method}"
-             f"<br><sup>{f.description}</sup>")
+    sub = f.description
+    if f.first_absorbs:
+        sub = (f"{f.labels[0]} (#0) holds {f.flow[0]:.1%}: a causal model's first position sees only itself, so "
+               "rollout piles up there; bars and map share out the rest")
+    title = f"{f.model}: flow from the last token ({f.labels[-1]}, #{T - 1}) back · {f.method}<br>{_sub(sub)}"
     fig.update_layout(title=dict(text=title, font=dict(size=14), yref="container", y=1.0, yanchor="top",
-                                 pad=dict(t=34)), height=560, width=int(min(1100, max(560, 200 + 16 * T))),
-                      template="plotly_white", margin=dict(l=70, r=30, t=110, b=120), bargap=0.15)
-    fig.layout.meta = {"tokens": f.labels, "method": f.method}
+                                 pad=dict(t=34)), height=580, width=int(min(1100, max(720, 200 + 16 * T))),
+                      template="plotly_white", margin=dict(l=70, r=30, t=130, b=120), bargap=0.15)
+    fig.layout.meta = {"tokens": f.labels, "method": f.method, "first_absorbs": f.first_absorbs}
     return fig
 
 
@@ -99,11 +112,11 @@ def merge_figure(m: MergeResult) -> go.Figure:
         hovertemplate="%{y}: %{customdata}<extra></extra>"))
     fig.update_xaxes(title_text="input token", **_ticks(m.labels))
     fig.update_yaxes(autorange="reversed")
-    title = (f"MiniLM with {m.label}, {m.r} per layer: {m.removed} of {T} tokens removed · cosine to the unmerged "
-             f"embedding {m.cosine:.4f}")
+    title = (f"MiniLM with {m.label}, {m.r} per layer<br>"
+             + _sub(f"{m.removed} of {T} tokens removed · cosine to the unmerged embedding {m.cosine:.4f}"))
     fig.update_layout(title=dict(text=title, font=dict(size=14), yref="container", y=1.0, yanchor="top",
-                                 pad=dict(t=34)), height=420, width=int(min(1100, max(560, 220 + 18 * T))),
-                      template="plotly_white", margin=dict(l=140, r=30, t=90, b=120))
+                                 pad=dict(t=34)), height=440, width=int(min(1100, max(640, 220 + 18 * T))),
+                      template="plotly_white", margin=dict(l=140, r=30, t=100, b=120))
     return fig
 
 
@@ -119,7 +132,7 @@ def merge_curve_figure(c: MergeCurve) -> go.Figure:
     fig.update_xaxes(title_text=f"tokens removed (mean of {c.tokens:.1f} per sentence)", rangemode="tozero")
     fig.update_yaxes(title_text="cosine to the unmerged embedding")
     title = (f"MiniLM: token merging vs random dropping · {c.sentences} held-out sentences<br>"
-             f"<sup>{c.source}; random seed {c.seed}</sup>")
+             + _sub(f"{c.source}; random seed {c.seed}"))
     fig.update_layout(title=dict(text=title, font=dict(size=14)), height=440, width=720, template="plotly_white",
                       margin=dict(l=70, r=30, t=80, b=60), legend=dict(x=0.02, y=0.02))
     return fig
