@@ -33,7 +33,7 @@ from urllib.parse import quote
 
 TAB = "tab"  # the parameter naming the open tab; left out: the Text tab
 TAB_IDS = ("text", "learn", "languages", "metrics", "image", "audio", "train", "library", "attention")  # gr.Tab ids
-PLAIN_TABS = ("train", "library", "attention")  # tabs a link can open, with no settings to restore
+PLAIN_TABS = ("train", "library")  # tabs a link can open, with no settings to restore
 MAX_QUERY_CHARS = 8_000  # longest query a link carries with its texts (request lines over ~16 KB are refused)
 MAX_SHOWN = 40  # characters of a bad value quoted back in a note
 MAX_LISTED = 12  # allowed values named in a note before "..."
@@ -310,6 +310,17 @@ class LearnLink:
     order: str | None = None  # "chunk" or "rank"
 
 
+@dataclass
+class AttentionLink:  # layer, head: "average" or an index (the tab checks it against the model)
+    model: str | None
+    text: str | None = None
+    layer: str | None = None
+    head: str | None = None
+    flow: str | None = None  # "rollout" or "value-norm"
+    merge: str | None = None  # "tome", "pitome" or "random"; r: merges per layer
+    r: int | None = None
+
+
 def _compare_rule(least: int, most: int) -> Callable[[TextLink, list[str]], TextLink]:
     """Compare shows ``least`` to ``most`` tokenizers: fewer shows the tokens, more keeps the first."""
     def check(s: TextLink, notes: list[str]) -> TextLink:
@@ -370,9 +381,19 @@ def learn_spec(corpus: str, max_corpus: int, merges: int, max_merges: int, text:
                              Choice("order", tuple(orders), orders[0])), LearnLink)
 
 
+def attention_spec(models: Sequence[str] = (), flows: Sequence[str] = (), merges: Sequence[str] = (), text: str = "",
+                   max_chars: int = 1, max_r: int = 64, r: int = 2, check: Callable | None = None) -> TabSpec:
+    at = ("average",) + tuple(str(i) for i in range(64))  # the tab's check keeps them within the model
+    return TabSpec("attention", (Choice("model", tuple(models), models[0] if models else None),
+                                 Text("text", max_chars, text), Choice("layer", at, "average"), Choice("head", at, "average"),
+                                 Choice("flow", tuple(flows), flows[0] if flows else None),
+                                 Choice("merge", tuple(merges), merges[0] if merges else None, "merging method"),
+                                 Int("r", 0, max_r, r)), AttentionLink, check)
+
+
 def all_keys() -> list[str]:
     """Every parameter a link of any tab may set (what the address bar replaces; the allowed values
     do not matter here)."""
     specs = [text_spec(()), image_spec((), ()), audio_spec((), (), ()), languages_spec((), (), 1),
-             metrics_spec((), (), 1, (), (), "", "", "", 1), learn_spec("", 1, 1, 1, "", 1, ("",), ("",))]
+             metrics_spec((), (), 1, (), (), "", "", "", 1), learn_spec("", 1, 1, 1, "", 1, ("",), ("",)), attention_spec()]
     return list(dict.fromkeys([TAB] + [p.name for s in specs for p in s.params]))

@@ -455,3 +455,48 @@ def test_attention_tab_draws_the_map_or_says_what_to_fetch(page):
     settle(page)
     page.screenshot(path=str(SHOTS / "attention_tab.png"), full_page=True)
     page.get_by_role("tab", name="Text").click()
+
+
+def test_attention_tab_smollm2_flow_and_token_merging(page):
+    """The Attention tab with SmolLM2 (asset smollm2-135m): its causal map, the rollout from the last
+    token back, PiToMe merging in MiniLM and the merging curve; without an asset the status names its
+    fetch command."""
+    from tokenworks.assets import status as asset_status
+    from tokenworks.text import attention as attn
+    from tokenworks.text import smollm2 as smol
+
+    page.get_by_role("tab", name="Attention").click()
+    status = page.locator("#tw-attn-status")
+    try:
+        if asset_status(attn.ASSET).state != "present":
+            status.get_by_text("tokenworks assets fetch minilm-model", exact=False).first.wait_for(timeout=60_000)
+            return
+        page.wait_for_selector("#tw-attn-plot .js-plotly-plot .heatmaplayer", timeout=180_000)
+        page.locator("#tw-attn-model").get_by_text("SmolLM2-135M", exact=False).click()
+        if asset_status(smol.ASSET).state != "present":
+            status.get_by_text("tokenworks assets fetch smollm2-135m", exact=False).first.wait_for(timeout=60_000)
+            return
+        status.get_by_text("SmolLM2-135M, ", exact=False).first.wait_for(timeout=180_000)  # the model loads once
+        assert "Causal" in status.inner_text() and "⚠️" not in status.inner_text()
+        page.wait_for_function(  # the flow redrawn for SmolLM2: its title names the model
+            "() => [...document.querySelectorAll('#tw-attn-flow .gtitle')].some(t => t.textContent.includes('SmolLM2'))",
+            timeout=120_000)
+        assert "attention rollout" in page.locator("#tw-attn-flow-status").inner_text()
+        page.locator("#tw-attn-merge-method").get_by_text("PiToMe", exact=True).click()
+        merges = page.locator("#tw-attn-merge-status")
+        merges.get_by_text("PiToMe, 2 per layer", exact=False).first.wait_for(timeout=60_000)
+        assert "Cosine" in merges.inner_text() and "⚠️" not in merges.inner_text()
+        page.wait_for_selector("#tw-attn-merges .js-plotly-plot .heatmaplayer", timeout=30_000)
+        page.locator("#tw-attn-curve-run").click()  # the curve on the held-out sentences (asset janeaustenr)
+        page.locator("#tw-attn-curve-status").get_by_text("held-out sentences", exact=False).first.wait_for(
+            timeout=180_000)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        settle(page)
+        page.wait_for_function(  # plotly has drawn the pictures: the map's and the flow's bars and heatmaps
+            "() => ['#tw-attn-plot', '#tw-attn-flow'].every(p =>"
+            " document.querySelectorAll(p + ' .barlayer .point path').length > 0"
+            " && document.querySelector(p + ' .heatmaplayer image')?.getAttribute('href'))", timeout=60_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(SHOTS / "attention_flow.png"), full_page=True)
+    finally:
+        page.get_by_role("tab", name="Text").click()
