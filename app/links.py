@@ -6,6 +6,7 @@
     ?tab=languages&tokenizers=text/o200k_base,text/r50k_base&script=Cyrl&family=Uralic&map=text/r50k_base
     ?tab=metrics&tokenizers=text/o200k_base&corpus=udhr&languages=eng,fra&split=whole&limit=200000
     ?tab=learn&corpus=aaabdaaabac&merges=3&text=aaab&vocab=trained&order=chunk
+    ?tab=lm&text=The%20cat%20sat.&chat=on&token=2&prefix=Once%20upon%20a%20ti&length=24
 
 ``tab`` names the open tab; a link without it is a Text tab link (so the first links ever shared
 stay valid), and Text links are written without it. A tab's link is a ``TabSpec``: its id, its
@@ -32,7 +33,8 @@ from typing import Any, Callable, Mapping, Sequence, Union
 from urllib.parse import quote
 
 TAB = "tab"  # the parameter naming the open tab; left out: the Text tab
-TAB_IDS = ("text", "learn", "languages", "metrics", "image", "audio", "train", "library", "attention")  # gr.Tab ids
+TAB_IDS = ("text", "learn", "languages", "metrics", "image", "audio", "train", "library", "attention",
+           "lm")  # gr.Tab ids
 PLAIN_TABS = ("train", "library", "attention")  # tabs a link can open, with no settings to restore
 MAX_QUERY_CHARS = 8_000  # longest query a link carries with its texts (request lines over ~16 KB are refused)
 MAX_SHOWN = 40  # characters of a bad value quoted back in a note
@@ -310,6 +312,15 @@ class LearnLink:
     order: str | None = None  # "chunk" or "rank"
 
 
+@dataclass
+class LMLink:
+    text: str | None  # the text scored (left out of a link when too long)
+    chat: str | None = None  # "on": scored inside the model's chat template; None or "off": as it is
+    token: int | None = None  # the token whose next tokens are shown; None: the last
+    prefix: str | None = None  # the mid-word panel's prefix (given: the panel is computed too)
+    length: int | None = None  # bytes the mid-word panel's continuations add
+
+
 def _compare_rule(least: int, most: int) -> Callable[[TextLink, list[str]], TextLink]:
     """Compare shows ``least`` to ``most`` tokenizers: fewer shows the tokens, more keeps the first."""
     def check(s: TextLink, notes: list[str]) -> TextLink:
@@ -370,9 +381,16 @@ def learn_spec(corpus: str, max_corpus: int, merges: int, max_merges: int, text:
                              Choice("order", tuple(orders), orders[0])), LearnLink)
 
 
+def lm_spec(text: str | None, max_text: int, prefix: str | None, max_prefix: int, max_length: int) -> TabSpec:
+    return TabSpec("lm", (Text("text", max_text, text), Choice("chat", ("on", "off"), None),
+                          Int("token", 0, 10 * max_text, None), Text("prefix", max_prefix, prefix),
+                          Int("length", 1, max_length, None)), LMLink)
+
+
 def all_keys() -> list[str]:
     """Every parameter a link of any tab may set (what the address bar replaces; the allowed values
     do not matter here)."""
     specs = [text_spec(()), image_spec((), ()), audio_spec((), (), ()), languages_spec((), (), 1),
-             metrics_spec((), (), 1, (), (), "", "", "", 1), learn_spec("", 1, 1, 1, "", 1, ("",), ("",))]
+             metrics_spec((), (), 1, (), (), "", "", "", 1), learn_spec("", 1, 1, 1, "", 1, ("",), ("",)),
+             lm_spec("", 1, "", 1, 1)]
     return list(dict.fromkeys([TAB] + [p.name for s in specs for p in s.params]))
