@@ -226,7 +226,7 @@ def build(tab: Any = None) -> None:
             text = gr.Textbox(value=DEFAULT_TEXT, label="Text", lines=4, max_length=MAX_TEXT_CHARS,
                               info=f"Up to {MAX_TEXT_CHARS:,} characters. Press Score.", elem_id="tw-lm-text")
             upload = gr.File(label=f"…or upload a .txt file (UTF-8, up to {MAX_TEXT_CHARS:,} characters)",
-                             file_types=[".txt"], type="filepath", height=90, elem_id="tw-lm-upload")
+                             file_types=[".txt"], type="filepath", height=140, elem_id="tw-lm-upload")
         with gr.Column(scale=2):
             chat = gr.Checkbox(False, label="Chat mode: apply the model's chat template",
                                info="Scores the text as a user turn, and counts the special tokens and text the "

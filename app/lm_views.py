@@ -89,8 +89,13 @@ def shown(s: str) -> str:
     return html.escape(s, quote=False).replace("\n", "↵")
 
 
-def code(s: str) -> str:
-    return f"<code>{shown(s)}</code>"
+def code(s: str, cell: bool = False) -> str:
+    """``s`` as inline code (``cell``: inside a Markdown table, whose cells a | would end)."""
+    return f"<code>{shown(s).replace('|', '&#124;') if cell else shown(s)}</code>"
+
+
+def percent(p: float) -> str:
+    return f"{p:.1%}" if p >= 0.001 else "<0.1%"
 
 
 def _timings(t: dict[str, float]) -> str:
@@ -154,16 +159,17 @@ def midword_markdown(m) -> str:
     for method, d in m.next.items():
         top = d.char_probs(TOP_K)
         best, p = top[0]
-        three = ", ".join(f"{code(b)} {q:.1%}" for b, q in top[:3])
-        rows.append(f"| **{method}** | {code(best)} | {p:.1%} | {three} | {METHOD_HOW.get(method, '')} |")
+        three = ", ".join(f"{code(b, cell=True)} {percent(q)}" for b, q in top[:3])
+        rows.append(f"| **{method}** | {code(best, cell=True)} | {percent(p)} | {three} | {METHOD_HOW.get(method, '')} |")
     g_tok, g_byte = m.by_tokens, m.by_bytes
+    head = ("…" if len(m.prefix) > 30 else "") + code(m.prefix[-30:])
     lines = [f"The prefix is {len(m.prefix_tokens)} tokens: {toks}. When a prompt ends inside a word, its last "
              "token is one the tokenizer would not have chosen had the word gone on, and the model, trained on whole "
              "tokenizations, is out of distribution.", "\n".join(rows),
              f"**Greedy continuations** ({len(g_tok.data)} and {len(g_byte.data)} bytes):",
-             f"- token by token (`generate(method=\"tokens\")`): …{code(m.prefix[-30:])}**{shown(g_tok.text)}** "
+             f"- token by token (`generate(method=\"tokens\")`): {head}<b>{shown(g_tok.text)}</b> "
              f"<small>({g_tok.steps} tokens, {g_tok.seconds:.1f} s, stopped: {g_tok.stopped})</small>",
-             f"- byte by byte, exact (`generate(method=\"exact\")`): …{code(m.prefix[-30:])}**{shown(g_byte.text)}** "
+             f"- byte by byte, exact (`generate(method=\"exact\")`): {head}<b>{shown(g_byte.text)}</b> "
              f"<small>({g_byte.steps} bytes, {g_byte.seconds:.1f} s, stopped: {g_byte.stopped})</small>"]
     lines += [f"⚠️ {html.escape(n, quote=False)}" for n in m.notes]
     lines.append(f"<small>{_timings(m.timings)}</small>")
