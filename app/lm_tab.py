@@ -38,7 +38,8 @@ MIDWORD_INTRO = (
     "word gone on, so a tokenized model predicts badly after it. Three next-byte distributions side by side: "
     "**naive** (tokenize the prefix, read each next token's first byte), **healing** (back up one token) and "
     "**exact** (Phan et al. 2024: sum over every tokenization that could continue the prefix), then the greedy "
-    "continuation token by token and byte by byte. The byte-level one takes about a third of a second per byte."
+    "continuation token by token and byte by byte. The byte-level one runs the exact method once per byte: "
+    "a fraction of a second each on a CPU."
 )
 # a click on a chip sends its position; the chip is outlined at once
 CLICK_JS = """

@@ -17,6 +17,7 @@ import numpy as np
 from tokenworks.errors import InvalidInput
 
 from .session_cache import CACHE
+from .widgets import warnings_markdown
 
 MODEL = "lm/smollm2-135m"
 DEFAULT_TEXT = ("The capital of France is Paris. A language model pays for every token in bits: the tokens it "
@@ -76,12 +77,8 @@ def analysis_of(state: Any):
 # ---- formatting ------------------------------------------------------------------------------------
 
 def problem(e: Exception) -> str:
-    """A library error as Markdown: its first line after a warning sign, command lines as code."""
-    first, _, rest = str(e).partition("\n")
-    out = f"⚠️ {html.escape(first, quote=False)}"
-    for line in rest.splitlines():
-        out += f"\n\n    {line.strip()}" if line.startswith("  ") else f"\n\n{html.escape(line, quote=False)}"
-    return out
+    """A library error as Markdown, after a warning sign."""
+    return warnings_markdown([str(e)])
 
 
 def shown(s: str) -> str:
