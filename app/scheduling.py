@@ -47,6 +47,8 @@ QUICK_EVENTS = frozenset({
     "image_tokenizers", "audio_tokenizers", "image_edit_position", "on_modality", "asset_status", "runs_table",
     # Train tab: stop/delete a run, the dashboard refresh (reads a few files)
     "train_stop", "train_delete", "stop_run", "delete_run", "refresh",
+    # LM tab: choosing a token reads the scored text's cached top-10 (scoring and the mid-word panel compute)
+    "lm_token", "lm_token_clicked",
 })
 # "show" is the Text tab's view handler, but also the Languages and Metrics tabs' (their api names
 # differ and are listed here as compute).

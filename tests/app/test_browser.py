@@ -500,3 +500,39 @@ def test_attention_tab_smollm2_flow_and_token_merging(page):
         page.screenshot(path=str(SHOTS / "attention_flow.png"), full_page=True)
     finally:
         page.get_by_role("tab", name="Text").click()
+
+def test_lm_tab_scores_text_shows_next_tokens_and_the_midword_panel(page):
+    """Opening the LM tab scores the default text with SmolLM2 (asset smollm2-135m); clicking a token
+    shows the tokens the model expected after it; the mid-word panel puts naive, healing and exact
+    next bytes side by side. Without the asset the status names the command that fetches it."""
+    from tokenworks.assets import status as asset_status
+    from tokenworks.text import smollm2
+
+    page.get_by_role("tab", name="LM").click()
+    status = page.locator("#tw-lm-status")
+    try:
+        if asset_status(smollm2.ASSET).state != "present":
+            status.get_by_text("tokenworks assets fetch smollm2-135m", exact=False).first.wait_for(timeout=60_000)
+            return
+        page.wait_for_selector("#tw-lm-tokens .tw-ltok", timeout=180_000)  # the model loads once (~10 s)
+        assert "bits per byte" in status.inner_text() and "⚠️" not in status.inner_text()
+        n = page.locator("#tw-lm-tokens .tw-ltok").count()
+        assert n > 10 and "bits" in page.locator("#tw-lm-tok-3").get_attribute("title")
+        page.locator("#tw-lm-tok-3").click()
+        page.wait_for_function(  # the click reaches the server: the next-token chart is redrawn for token 3
+            "() => { const t = document.querySelector('#tw-lm-next .gtitle');"
+            " return t && t.textContent.includes('After token #3'); }", timeout=60_000)
+        page.wait_for_function("() => document.querySelector('#tw-lm-token input').value === '3'", timeout=30_000)
+        assert "tw-selected" in page.locator("#tw-lm-tok-3").get_attribute("class")
+        assert page.locator("#tw-lm-next .barlayer .point").count() == 10
+        page.locator("#tw-lm-midword-run").click()
+        page.locator("#tw-lm-midword").get_by_text("Greedy continuations", exact=False).wait_for(timeout=180_000)
+        mid = page.locator("#tw-lm-midword").inner_text()
+        assert "naive" in mid and "healing" in mid and "exact" in mid
+        page.wait_for_function("() => document.querySelectorAll('#tw-lm-bytes .barlayer .trace').length === 3",
+                               timeout=30_000)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        settle(page)
+        page.screenshot(path=str(SHOTS / "lm_tab.png"), full_page=True)
+    finally:
+        page.get_by_role("tab", name="Text").click()
