@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 from ..bench.harness import BenchContext, Row, timeit
+from ..lm.undertrained_bench import bench_undertrained
 from ..paths import data_dir
 from .corpora import code_corpus
 
@@ -196,5 +197,5 @@ def bench_udhr_metrics(ctx: BenchContext) -> None:
 
 BENCHES = [bench_text_baselines, bench_hot_path, bench_worst_case_runs, bench_large_input,
            bench_reference_libraries, bench_teaching_bpe, bench_hf_training, bench_superbpe,
-           bench_udhr_metrics]  # the Text tab's own rows: tools/app_bench.py (it drives the checkout's app/)
+           bench_udhr_metrics, bench_undertrained]  # the Text tab's own rows: tools/app_bench.py (it drives the checkout's app/)
 
