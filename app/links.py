@@ -32,8 +32,9 @@ from typing import Any, Callable, Mapping, Sequence, Union
 from urllib.parse import quote
 
 TAB = "tab"  # the parameter naming the open tab; left out: the Text tab
-TAB_IDS = ("text", "learn", "languages", "metrics", "image", "audio", "train", "library", "attention")  # gr.Tab ids
-PLAIN_TABS = ("train", "library", "attention")  # tabs a link can open, with no settings to restore
+TAB_IDS = ("text", "learn", "languages", "metrics", "image", "audio", "train", "library", "attention",
+           "undertrained")  # gr.Tab ids
+PLAIN_TABS = ("train", "library", "attention", "undertrained")  # tabs a link can open, with no settings to restore
 MAX_QUERY_CHARS = 8_000  # longest query a link carries with its texts (request lines over ~16 KB are refused)
 MAX_SHOWN = 40  # characters of a bad value quoted back in a note
 MAX_LISTED = 12  # allowed values named in a note before "..."
