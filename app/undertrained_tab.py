@@ -146,7 +146,9 @@ def build(tab: Any = None) -> None:
     run.click(friendly(ranked_table), inputs=None, outputs=[table, state], api_name="undertrained")
 
     gr.Markdown(f"### Find them in a text\nAt most {MAX_CORPUS_CHARS:,} characters; an upload (UTF-8, or UTF-16/32 "
-                f"with a BOM; at most {MAX_UPLOAD_BYTES // 2**20} MB) is used instead of the box.")
+                f"with a BOM; at most {MAX_UPLOAD_BYTES // 2**20} MB) is used instead of the box. Looks for the "
+                "verified tokens and the reference tokens (a control token's text, such as `<jupyter_text>`, "
+                "counts). The first search also ranks the vocabulary.")
     with gr.Row():
         corpus = gr.Textbox(label="Text", lines=5, max_lines=12, scale=3, elem_id="tw-undertrained-corpus",
                             placeholder="Paste text, e.g. code or logs: ... InstancePreprocess ...")
