@@ -36,8 +36,8 @@ from .link_params import (  # noqa: F401  (the machinery, re-exported: tabs use 
 )
 
 TAB_IDS = ("text", "learn", "languages", "metrics", "image", "audio", "train", "library", "attention",
-           "lm")  # gr.Tab ids
-PLAIN_TABS = ("train", "library")  # tabs a link can open, with no settings to restore
+           "lm", "undertrained")  # gr.Tab ids
+PLAIN_TABS = ("train", "library", "undertrained")  # tabs a link can open, with no settings to restore
 MAX_K = 4096  # largest k an image link may ask for (the tab then keeps it within the tokenizer's own range)
 
 

@@ -52,7 +52,8 @@ QUICK_EVENTS = frozenset({
 })
 # "show" is the Text tab's view handler, but also the Languages and Metrics tabs' (their api names
 # differ and are listed here as compute).
-COMPUTE_EVENTS = frozenset({"languages", "metrics"})
+COMPUTE_EVENTS = frozenset({"languages", "metrics",
+                            "undertrained", "undertrained_find"})  # the Under-trained tab: verification runs SmolLM2
 
 
 def queue_of(api_name: Any, fn_name: str | None) -> str:

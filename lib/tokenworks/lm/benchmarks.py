@@ -15,10 +15,11 @@ import statistics
 import time
 from dataclasses import dataclass
 
-import numpy as np
 
 from ..bench.harness import BenchContext, Row, percentile
 from ..paths import data_dir
+from ..text import token_merging_bench
+from .undertrained_bench import bench_undertrained
 
 HELDOUT = "samples/lm_heldout_en.txt"
 PROMPT_CHARS = 1000  # the latency target is stated for prompts of this length
@@ -182,4 +183,5 @@ def bench_lm_targets(ctx: BenchContext) -> None:
     ctx.rows.extend(target_row(t) for t in ts)
 
 
-BENCHES = [bench_lm_scoring, bench_lm_next_bytes_latency, bench_lm_accuracy, bench_lm_targets]
+BENCHES = [bench_lm_scoring, bench_lm_next_bytes_latency, bench_lm_accuracy, bench_lm_targets,
+           bench_undertrained, token_merging_bench.bench_token_merging]

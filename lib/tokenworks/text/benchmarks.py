@@ -5,7 +5,6 @@ import time
 
 from ..bench.harness import BenchContext, Row, timeit
 from ..paths import data_dir
-from . import token_merging_bench
 from .corpora import code_corpus
 
 
@@ -197,5 +196,5 @@ def bench_udhr_metrics(ctx: BenchContext) -> None:
 
 BENCHES = [bench_text_baselines, bench_hot_path, bench_worst_case_runs, bench_large_input,
            bench_reference_libraries, bench_teaching_bpe, bench_hf_training, bench_superbpe,
-           bench_udhr_metrics, token_merging_bench.bench_token_merging]  # the Text tab's own rows: tools/app_bench.py (it drives the checkout's app/)
+           bench_udhr_metrics]  # the Text tab's own rows: tools/app_bench.py (it drives the checkout's app/)
 

@@ -97,7 +97,7 @@ def token_merging_rows(quick: bool) -> list[Row]:
     try:
         sentences = held_out_sentences(FAST_SENTENCES if small else FULL_SENTENCES)
     except AssetMissing as e:
-        return [Row("text", "token merging in MiniLM", float("nan"), "cosine", "random dropping", float("nan"),
+        return [Row("lm", "token merging in MiniLM", float("nan"), "cosine", "random dropping", float("nan"),
                     float("nan"), str(e))]
     c = merge_curve(sentences, FAST_RS if small else FULL_RS)
     rows = []
@@ -107,7 +107,7 @@ def token_merging_rows(quick: bool) -> list[Row]:
         for method in c.methods:
             value = c.at(method, r)
             anchor, anchor_value = ("unmerged model", 1.0) if method == "random" else ("random dropping, same r", base)
-            rows.append(Row("text", f"MiniLM {LABELS[method]}, r={r} per layer: cosine to the unmerged embedding",
+            rows.append(Row("lm", f"MiniLM {LABELS[method]}, r={r} per layer: cosine to the unmerged embedding",
                             value, "cosine", anchor, anchor_value, value / anchor_value,
                             f"{share}; {c.sentences} held-out sentences of {c.source}; seed {c.seed}"))
     return rows
