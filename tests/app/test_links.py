@@ -347,7 +347,8 @@ def test_build_of_parse_is_stable_on_any_query(tab, params):
 def test_every_parameter_of_every_tab_is_replaced_in_the_address_bar():
     keys = U.all_keys()
     assert {"tab", "tokenizers", "text", "mode", "model", "sample", "k", "metric", "script", "family", "map",
-            "corpus", "languages", "split", "limit", "merges", "vocab", "order"} == set(keys)
+            "corpus", "languages", "split", "limit", "merges", "vocab", "order", "layer", "head", "flow", "merge", "r",
+            "chat", "token", "prefix", "length"} == set(keys)
     from app import widgets
 
     assert widgets.KEYS == keys
