@@ -140,6 +140,6 @@ def test_held_out_sentences_and_the_bench_rows(austen, monkeypatch):
     monkeypatch.setattr(tb, "FAST_RS", (2,))
     rows = tb.token_merging_rows(quick=True)
     assert [r.name.split(",")[0] for r in rows] == ["MiniLM ToMe", "MiniLM PiToMe", "MiniLM random dropping"]
-    assert all(isinstance(r, Row) and r.group == "text" and r.unit == "cosine" for r in rows)
+    assert all(isinstance(r, Row) and r.group == "lm" and r.unit == "cosine" for r in rows)
     assert rows[0].anchor_value == rows[2].value and rows[2].anchor_value == 1.0
     assert rows[0].ratio == pytest.approx(rows[0].value / rows[2].value)
