@@ -380,7 +380,7 @@ def test_train_tab_runs_watches_stops_and_lists_a_cpu_tiny_run(page):
 
     from tokenworks.train import runs as R
 
-    page.get_by_role("tab", name="Train").click()
+    page.get_by_role("tab", name="Train", exact=True).click()
     page.locator("#tw-train-start").wait_for(timeout=30_000)
     assert page.locator("#tw-train-preset input").input_value() == "cpu-tiny"
     page.locator("#tw-train-start").click()
