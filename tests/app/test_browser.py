@@ -497,7 +497,12 @@ def test_attention_tab_smollm2_flow_and_token_merging(page):
             " document.querySelectorAll(p + ' .barlayer .point path').length > 0"
             " && document.querySelector(p + ' .heatmaplayer image')?.getAttribute('href'))", timeout=60_000)
         page.wait_for_timeout(1500)
+        # the whole page in the viewport: a full-page capture that resizes it catches plotly mid-redraw
+        size = page.viewport_size
+        page.set_viewport_size({"width": size["width"], "height": page.evaluate("document.body.scrollHeight")})
+        page.wait_for_timeout(1500)
         page.screenshot(path=str(SHOTS / "attention_flow.png"), full_page=True)
+        page.set_viewport_size(size)
     finally:
         page.get_by_role("tab", name="Text").click()
 
