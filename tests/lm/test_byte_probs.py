@@ -139,3 +139,11 @@ def test_mix_is_the_seam_for_ensembles():
         byte_probs.mix([a, exact(toy_b, "a")])
     with pytest.raises(InvalidInput, match="non-negative"):
         byte_probs.mix([a, b], [1, -1])
+
+
+def test_healing_counts_the_removed_token_itself():
+    """After "ab" (one token, nothing in the toy extends "ab" but "aba"), healing sums the tokens
+    that extend it and the token itself followed by whatever comes next."""
+    toy = ToyLM()
+    d = byte_probs.healing(toy, "ab")
+    assert abs(d.probs.sum() - 1) < 1e-12 and d.probs[ord(" ")] > 0 and d.probs[ord("a")] > 0

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 
 
-from ..bench.harness import BenchContext, Row, percentile
+from ..bench.harness import BenchContext, Row, percentile, timeit
 from ..paths import data_dir
 from ..text import token_merging_bench
 from .undertrained_bench import bench_undertrained
@@ -88,8 +88,8 @@ def bench_lm_scoring(ctx: BenchContext) -> None:
         return lm.score(text)
 
     reps = 2 if ctx.quick else 5
-    bare_s = statistics.median(_times(bare, reps))
-    score_s = statistics.median(_times(full, reps))
+    bare_s = timeit(bare, reps)
+    score_s = timeit(full, reps)
     r = lm.score(text)
     where = _device_label(lm)
     ctx.rows.append(Row("lm", f"score() tokens/s, {n_tok} tokens of held-out prose, {where}", n_tok / score_s,
@@ -99,16 +99,6 @@ def bench_lm_scoring(ctx: BenchContext) -> None:
                         "bytes/s", "one bare forward pass of the network", n_bytes / bare_s, bare_s / score_s,
                         f"bits/byte {r.bits_per_byte:.3f} on {HELDOUT}"))
     _log(f"scoring: {n_tok / score_s:.0f} tokens/s ({where}), bits/byte {r.bits_per_byte:.3f}")
-
-
-def _times(fn, reps: int) -> list[float]:
-    fn()  # warm-up
-    out = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
 
 
 def bench_lm_next_bytes_latency(ctx: BenchContext) -> None:

@@ -37,7 +37,8 @@ Two bounded shortcuts, both reported in the result:
 The naive and healing methods are the two common shortcuts the exact method corrects:
 - naive: encode the prefix as it is and read the first byte of each next token;
 - healing (token healing, as in guidance): drop the prefix's last token and require the next
-  token to start with its bytes.
+  token to start with its bytes; where that token is the dropped one itself, the byte after it
+  comes from the naive distribution.
 """
 from __future__ import annotations
 
@@ -134,13 +135,19 @@ def _normalised(mass: np.ndarray, method: str) -> np.ndarray:
     return mass / total
 
 
-def naive(model, prefix: str | bytes) -> NextBytes:
-    """Encode the prefix as is; each next token votes for its first byte."""
-    t0 = time.perf_counter()
+def _whole_characters(prefix: str | bytes) -> tuple[bytes, str]:
+    """The prefix as (bytes, text); naive and healing tokenize it, so it must end a character."""
     x = _as_bytes(prefix)
     text, partial = split_utf8(x)
     if partial:
         raise InvalidInput("naive and healing need a prefix of whole characters; the exact method takes any bytes")
+    return x, text
+
+
+def naive(model, prefix: str | bytes) -> NextBytes:
+    """Encode the prefix as is; each next token votes for its first byte."""
+    t0 = time.perf_counter()
+    x, text = _whole_characters(prefix)
     ids = model.context_ids(model.vocab.encode(text))
     br = model.net.branches(ids, [[]])
     mass, special = first_byte_probs(model.vocab, br.next_logprobs[0])
@@ -151,10 +158,7 @@ def naive(model, prefix: str | bytes) -> NextBytes:
 def healing(model, prefix: str | bytes) -> NextBytes:
     """Token healing: back up one token and let the next token re-cover its bytes."""
     t0 = time.perf_counter()
-    x = _as_bytes(prefix)
-    text, partial = split_utf8(x)
-    if partial:
-        raise InvalidInput("naive and healing need a prefix of whole characters; the exact method takes any bytes")
+    x, text = _whole_characters(prefix)
     enc = model.vocab.encode(text)
     if not enc or model.vocab.special[enc[-1]]:
         res = naive(model, prefix)
@@ -162,11 +166,16 @@ def healing(model, prefix: str | bytes) -> NextBytes:
         res.notes.append("nothing to heal: the prefix ends with no text token, so healing equals naive")
         return res
     last = model.vocab.token_bytes[enc[-1]]
-    br = model.net.branches(model.context_ids(enc[:-1]), [[]])
-    cands = index_of(model.vocab).starting_with(last)
+    # one pass after the backed-up prefix, with two branches: nothing, and the removed token again
+    br = model.net.branches(model.context_ids(enc[:-1]), [[], [enc[-1]]])
+    cands = index_of(model.vocab).starting_with(last)  # the removed token and every token extending it
     mass, _ = first_byte_probs(model.vocab, br.next_logprobs[0], cands, offset=len(last))
-    return NextBytes(x, "healing", _normalised(mass, "healing"), 0.0, encodings=len(cands),
-                     fixed_tokens=len(enc) - 1, seconds=time.perf_counter() - t0)
+    # choosing the removed token itself leaves the prompt as it was: its next byte is the naive one
+    again, special = first_byte_probs(model.vocab, br.next_logprobs[1])
+    p_again = float(np.exp(br.tail_logprob[1]))
+    mass = mass + p_again * again
+    return NextBytes(x, "healing", _normalised(mass, "healing"), p_again * special / (p_again * special + mass.sum()),
+                     encodings=len(cands), fixed_tokens=len(enc) - 1, seconds=time.perf_counter() - t0)
 
 
 def _valid(vocab: TokenVocab, tails: list[str], tail_ids: list[list[int]], pairs: list[tuple[int, int]],
