@@ -28,7 +28,7 @@
 #    (Land & Bartolo 2024).
 #
 # Every number comes from `tokenworks.lm` (the LM tab calls the same functions) or from the
-# teaching helpers in `tokenworks.teach.next_byte_exercise` and `tokenworks.teach.lm_lens`.
+# teaching helpers in `tokenworks.teach.next_byte_exercise`.
 # `TOKENWORKS_FAST=1` (used in CI) scores fewer texts and generates shorter continuations.
 
 # %%
@@ -325,26 +325,32 @@ assert not naive_result.passed
 # shares), and rank every token by the cosine of its vector to the unused tokens' mean.
 #
 # SmolLM2's tokenizer can produce every ordinary token from some text, so its known-unused set is
-# its control tokens other than the document start and the chat markers (`<filename>`,
-# `<gh_stars>`, `<jupyter_code>` ...). `tokenworks.teach.lm_lens.embedding_outliers` is that one
-# indicator, notebook-sized: a list of candidates, not a verdict. The full analysis (several
-# indicators, every candidate verified by prompting the model to repeat it, the tokens found in
-# your own corpus, and how they relate to the workbench's "unreachable tokens" metric) lives in
-# `tokenworks.lm.undertrained` and the app's **Under-trained** tab.
+# its control tokens other than the document start and the chat markers (`<gh_stars>`,
+# `<jupyter_code>` ...). `tokenworks.lm.undertrained` scores every token that way, then verifies the
+# top candidates by asking the model to repeat each one: a token the model never gives more than
+# 1% probability, even when asked to copy it, is under-trained. Frequent English tokens are the
+# controls. The app's **Under-trained** tab shows the same analysis and finds the tokens in a text.
 
 # %%
-from tokenworks.teach.lm_lens import embedding_outliers
+from tokenworks.lm import undertrained
 
-out = embedding_outliers(lm, k=20)
-print(f"reference: {len(out.reference_ids)} unused tokens ({len(out.control_ids)} control tokens, "
-      f"{len(out.no_utf8_ids)} whose bytes no UTF-8 text contains, {len(out.round_trip_ids)} whose text "
-      f"encodes to other ids); the removed first component held {out.pc1_share:.1%} of the variance\n")
-print(f"{'rank':>4} {'id':>6} {'cosine':>7}  token")
-for k, t in enumerate(out.top, 1):
-    print(f"{k:4} {t.id:6} {t.cosine:7.3f}  {t.label!r}{'  (never produced)' if t.reference else ''}")
-cos = out.cosine[np.isfinite(out.cosine)]
+report = undertrained.analyze(lm, n_verify=8 if FAST else 40)
+scan = report.scan
+print(f"reference: {len(scan.reference.ids)} unused tokens ({scan.reference.rule}); "
+      f"scored {len(scan.indicator):,} tokens in {scan.seconds:.1f} s\n")
+print(f"{'rank':>4} {'id':>6} {'cosine':>7} {'verified':>9} {'max p':>8}  token")
+for row in report.table():
+    print(f"{row.rank:4} {row.id:6} {row.indicator:7.3f} {'yes' if row.verified else 'no':>9} "
+          f"{row.max_prob:8.1e}  {row.label!r}")
+ctrl = report.control_rows()
+print(f"\ncontrols flagged: {sum(bool(r.verified) for r in ctrl)} of {len(ctrl)} frequent tokens "
+      f"(lowest max p {min(r.max_prob for r in ctrl):.3f})")
+rel = report.relation()
+print(f"verified under-trained: {rel.verified}, of which the tokenizer can produce {rel.verified_reachable} "
+      f"(unreachable tokens in the whole vocabulary: {rel.vocab_unreachable})")
+cos = scan.indicator[np.isfinite(scan.indicator)]
 fig = go.Figure(go.Histogram(x=cos, nbinsx=120))
-fig.update_layout(title="cosine to the unused tokens' mean, every ordinary token", yaxis_type="log",
+fig.update_layout(title="cosine to the unused tokens' mean, every token", yaxis_type="log",
                   xaxis_title="cosine (first principal component removed)", yaxis_title="tokens", height=300,
                   margin=dict(t=40))
 display(fig)
@@ -352,9 +358,9 @@ display(fig)
 # %% [markdown]
 # Compound identifiers from code (`ManagementPlaneProtection`, `swigfaiss`, `kinesisfirehose`)
 # lead the list: names frequent enough in the tokenizer's training text to become tokens, and
-# candidates for having been rare in the model's. Most ordinary tokens sit near cosine 0, far
-# from the unused direction. Whether a candidate really is under-trained is what the verification
-# in `tokenworks.lm.undertrained` tests.
+# rare in the model's. Most ordinary tokens sit near cosine 0, far from the unused direction. None
+# of SmolLM2's tokens is unreachable, so every verified one can be typed, and a user who does so
+# hands the model a vector it never learned.
 
 # %%
 print(f"exercise: {'passed' if result.passed else 'not yet passed'}; "
