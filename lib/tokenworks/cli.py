@@ -9,6 +9,7 @@
     tokenworks train image|audio [options]        a registered training run (python -m tokenworks.train)
     tokenworks train list|show|stop|resume|delete the run registry
     tokenworks eval parity --tokenizers A,B --out parity.csv   token premium across UDHR languages
+    tokenworks lm score TEXT | lm transplant --tokenizer T --method M --out DIR   language models
 
 Errors print one clear line on stderr and exit 1 (2 for usage errors); never a traceback.
 """
@@ -32,6 +33,12 @@ def _cmd_app(argv: list[str]) -> int:
     from app.main import main as app_main
 
     return app_main(argv)
+
+
+def _cmd_lm(argv: list[str]) -> int:
+    from .lm.cli import main as lm_main
+
+    return lm_main(argv)
 
 
 def _cmd_assets(argv: list[str]) -> int:
@@ -202,6 +209,7 @@ COMMANDS = {
     "bench": _cmd_bench,
     "train": _cmd_train,
     "eval": _cmd_eval,
+    "lm": _cmd_lm,
 }
 
 

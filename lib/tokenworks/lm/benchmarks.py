@@ -10,45 +10,22 @@ method for latency, token healing for accuracy.
 from __future__ import annotations
 
 import os
-import random
 import statistics
 import time
 from dataclasses import dataclass
 
 
 from ..bench.harness import BenchContext, Row, percentile, timeit
-from ..paths import data_dir
 from ..text import token_merging_bench
+from .heldout import HELDOUT, Cut, heldout_paragraphs, mid_word_cuts  # noqa: F401
+from .load import load_lm
 from .undertrained_bench import bench_undertrained
 
-HELDOUT = "samples/lm_heldout_en.txt"
 PROMPT_CHARS = 1000  # the latency target is stated for prompts of this length
 
 
 def _log(msg: str) -> None:
     print(f"[bench lm] {msg}", flush=True)
-
-
-def heldout_paragraphs() -> list[str]:
-    return [p for p in (data_dir() / HELDOUT).read_text(encoding="utf-8").splitlines() if p.strip()]
-
-
-@dataclass(frozen=True)
-class Cut:
-    prefix: str  # the text up to a point inside a word
-    target: str  # the character that follows
-
-
-def mid_word_cuts(n: int, context: int, seed: int = 0) -> list[Cut]:
-    """``n`` cuts of the held-out text inside words (a letter on each side of the cut, the word at
-    least 2 letters before it), each prefix the ``context`` characters before the cut (fewer only
-    at the start of the text)."""
-    text = " ".join(heldout_paragraphs())
-    spots = [i for i in range(2, len(text)) if text[i - 2].isalpha() and text[i - 1].isalpha() and text[i].isalpha()
-             and text[i].isascii()]
-    rng = random.Random(seed)
-    picks = sorted(rng.sample(spots, n)) if n < len(spots) else spots
-    return [Cut(text[max(0, i - context):i], text[i]) for i in picks]
 
 
 def _fast() -> bool:
@@ -71,9 +48,7 @@ def torch_threads() -> int:
 
 def bench_lm_scoring(ctx: BenchContext) -> None:
     """Scoring throughput (tokens/s and bytes/s) of LanguageModel.score against the bare network."""
-    import tokenworks as tw
-
-    lm = tw.load_lm()
+    lm = load_lm()
     text = " ".join(heldout_paragraphs())[: 1000 if ctx.quick else 4000]
     ids = lm.context_ids(lm.tokenizer.encode(text).ids.tolist())
     n_tok, n_bytes = len(ids) - 1, len(text.encode())
@@ -103,9 +78,7 @@ def bench_lm_scoring(ctx: BenchContext) -> None:
 
 def bench_lm_next_bytes_latency(ctx: BenchContext) -> None:
     """next_bytes(exact) on 1,000-character prompts cut inside words: median and p95 latency."""
-    import tokenworks as tw
-
-    lm = tw.load_lm()
+    lm = load_lm()
     n = 6 if (ctx.quick or _fast()) else 40
     cuts = mid_word_cuts(n + 1, PROMPT_CHARS, seed=1)
     lm.next_bytes(cuts[-1].prefix, "exact")  # warm-up
@@ -150,9 +123,7 @@ def next_char_accuracy(lm, cuts: list[Cut]) -> Accuracy:
 
 def bench_lm_accuracy(ctx: BenchContext) -> None:
     """Top-1 next-character accuracy of naive, healing and exact on held-out text cut inside words."""
-    import tokenworks as tw
-
-    lm = tw.load_lm()
+    lm = load_lm()
     n = 20 if (ctx.quick or _fast()) else 160
     acc = next_char_accuracy(lm, mid_word_cuts(n, 200, seed=0))
     for m in ("naive", "exact"):

@@ -3,6 +3,8 @@
     tw.load_lm("lm/smollm2-135m")          # the offline SmolLM2-135M-Instruct (asset smollm2-135m)
     tw.load_lm("path/to/model.gguf")       # any LLaMA-architecture GGUF with a byte-level BPE vocab
     tw.load_lm("path/to/folder")           # a folder holding one such .gguf
+    tw.load_lm("lm/smollm2-cl100k-fvt")    # a transplanted model's checkpoint (tokenworks.lm.transplant),
+                                           #   by name in runs/ or data/checkpoints/, or by path
 
 The network runs on ``cuda`` when torch sees a GPU, else on the CPU: the same code either way.
 """
@@ -20,6 +22,7 @@ MODELS = {  # name -> (asset, member inside the asset, description)
                         "SmolLM2-135M-Instruct (LLaMA, 30 layers, 9 heads / 3 KV heads, 49k byte-level BPE), Q4_1 GGUF"),
 }
 _LOCK = threading.Lock()
+_T_LOCK = threading.Lock()
 _LOADED: dict[str, object] = {}
 
 
@@ -52,10 +55,37 @@ def device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def _transplant_folder(ref: str) -> Path | None:
+    """The folder of a transplanted model's checkpoint named by ``ref``, if it is one."""
+    if ref in MODELS or ref.endswith(".gguf"):
+        return None
+    from ..checkpoint import CONFIG, resolve_checkpoint
+    from ..errors import CheckpointNotFound, UnsafePath
+
+    name = ref[len("lm/"):] if ref.startswith("lm/") else ref
+    for cand in (ref, name, f"lm/{name}"):
+        try:
+            folder = resolve_checkpoint(cand, allow_outside=True)
+        except (CheckpointNotFound, UnsafePath):
+            continue
+        if (folder / CONFIG).is_file() and not list(folder.glob("*.gguf")):
+            return folder
+    return None
+
+
 def load_lm(ref: str = "lm/smollm2-135m"):
     """The shared ``LanguageModel`` for ``ref`` (loaded on first use; later calls return it)."""
     if not isinstance(ref, str):
         raise InvalidInput(f"a language model is named by a string such as 'lm/smollm2-135m', not {type(ref).__name__}")
+    folder = _transplant_folder(ref)
+    if folder is not None:
+        key = f"transplant:{folder}:{(folder / 'config.json').stat().st_mtime_ns}"
+        with _T_LOCK:  # not _LOCK: loading a transplant loads its base model, which takes _LOCK
+            if key not in _LOADED:
+                from .transplant import load
+
+                _LOADED[key] = load(folder, load_lm)
+            return _LOADED[key]
     path, name, tok_name = _gguf_of(ref)
     key = str(path.resolve())
     with _LOCK:

@@ -11,7 +11,10 @@ same on SmolLM2's 49k byte-level BPE and on the toy BPE the tests enumerate by b
     vocab.last_pretoken(text)   # character offset where the text's last pre-token starts
     vocab.pretoken_spans(text)  # (start, end) character offsets of the pre-tokens (no special tokens)
 
-``HFVocab`` adapts any byte-level ``HFTokenizer`` (``text/smollm2``).
+``HFVocab`` adapts any byte-level ``HFTokenizer`` (``text/smollm2``, ``text/llama3``, a trained
+tokenizer.json); ``TiktokenVocab`` the OpenAI vocabularies (``text/cl100k_base`` ...);
+``vocab_for(tok)`` picks one and refuses a tokenizer whose bytes are not exact (WordPiece,
+Unigram with an unknown token), because such a model has no exact bits per byte.
 """
 from __future__ import annotations
 
@@ -103,3 +106,51 @@ class HFVocab:
                 start = m.end()
         pieces = self.tok.hf.pre_tokenizer.pre_tokenize_str(text[start:])
         return start + pieces[-1][1][0] if pieces else start
+
+
+class TiktokenVocab:
+    """``TokenVocab`` over a ``tokenworks.text.tiktoken_tok.TiktokenTokenizer`` (special-token strings
+    in text are read as text, as ``encode_ordinary`` does)."""
+
+    def __init__(self, tok):
+        import regex
+
+        from ..text.openai_vocab import load_openai_vocab
+
+        self.tok = tok
+        n = tok.vocab_size
+        self.special = np.array([b is None or i in tok.special_ids for i, b in enumerate(tok._bytes)], dtype=bool)  # (V,)
+        self.token_bytes = [b"" if self.special[i] else tok._bytes[i] for i in range(n)]
+        self._pattern = regex.compile(load_openai_vocab(tok.vocab).pattern)
+        self.special_names = {int(i): tok._bytes[i].decode() for i in tok.special_ids}
+
+    def encode(self, text: str) -> list[int]:
+        return self.tok.encode(text).ids.tolist() if text else []
+
+    def encode_many(self, texts: Sequence[str]) -> list[list[int]]:
+        return [self.encode(t) for t in texts]
+
+    def pretoken_spans(self, text: str) -> list[tuple[int, int]]:
+        return [m.span() for m in self._pattern.finditer(text)]
+
+    def last_pretoken(self, text: str) -> int:
+        spans = self.pretoken_spans(text)
+        return spans[-1][0] if spans else 0
+
+
+def vocab_for(tok):
+    """The ``TokenVocab`` of a text tokenizer; ``InvalidInput`` for one whose tokens are not exact bytes."""
+    from ..errors import InvalidInput
+    from ..text.hf import HFTokenizer
+    from ..text.tiktoken_tok import TiktokenTokenizer
+
+    if isinstance(tok, TiktokenTokenizer):
+        return TiktokenVocab(tok)
+    if isinstance(tok, HFTokenizer) and tok.byte_level:
+        return HFVocab(tok)
+    kind = getattr(tok, "model_type", None) or type(tok).__name__
+    raise InvalidInput(
+        f"{tok.name} is not a byte-level vocabulary ({kind}): its tokens are not exact bytes (it normalises text or "
+        "has an unknown token), so a model on it has no exact bits per byte. Byte-level BPE vocabularies work: "
+        "text/cl100k_base, text/o200k_base, text/r50k_base, text/llama3, text/qwen3, text/smollm2, or a trained "
+        "byte-level BPE run")

@@ -1,0 +1,134 @@
+"""Giving SmolLM2 a new tokenizer (tokenworks.lm.transplant, lm.new_embeddings): shared tokens keep
+their vectors, new ones get the method's, the model loads, scores and generates on the new
+tokens, checkpoints are whole or absent, lossy vocabularies are refused with the reason."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tokenworks as tw
+from tokenworks.errors import CorruptCheckpoint, InvalidInput, UnknownTokenizer
+from tokenworks.lm import new_embeddings, transplant as tp
+from tokenworks.lm.vocab import vocab_for
+
+TEXTS = ["The lighthouse keeper climbed the stairs every evening.", "In 2024 the town had 1,500 people."]
+
+
+@pytest.fixture(scope="module")
+def fvt(smollm2):
+    return tp.transplant(smollm2, "text/cl100k_base", "fvt", texts=TEXTS)
+
+
+def base_matrix(lm) -> np.ndarray:
+    return lm.net.module.get_input_embeddings().weight.detach().float().numpy()  # (V, D)
+
+
+def test_shared_tokens_keep_their_vectors_and_new_ones_are_fvt(smollm2, fvt):
+    E, p = base_matrix(smollm2), fvt.plan
+    shared = np.flatnonzero(p.shared >= 0)
+    assert len(shared) == fvt.preflight.shared > 30_000
+    np.testing.assert_array_equal(fvt.matrix[shared], E[p.shared[shared]])
+    nv = vocab_for(tw.load_shared("text/cl100k_base"))
+    new = [i for i in np.flatnonzero(p.shared < 0) if not nv.special[i]]
+    lone = [i for i in new if len(nv.token_bytes[i]) == 1]  # bytes SmolLM2 has no token for
+    assert lone and all(p.pieces[i] == [] for i in lone) and p.unrepresented >= len(lone)
+    for i in [i for i in new if len(nv.token_bytes[i]) >= 3][:50]:
+        assert p.pieces[i] and b"".join(smollm2.vocab.token_bytes[j] for j in p.pieces[i]) == nv.token_bytes[i]
+        np.testing.assert_allclose(fvt.matrix[i], E[p.pieces[i]].mean(axis=0), rtol=1e-6)
+    doc = tp._doc_start(nv)
+    np.testing.assert_array_equal(fvt.matrix[doc], E[smollm2.bos_id])
+    assert fvt.lm.bos_id == doc == 100257
+
+
+def test_preflight_report(smollm2, fvt):
+    pre = fvt.preflight
+    assert pre.base_vocab == 49152 and pre.new_vocab == 100277 and pre.out_of_range == 0
+    assert pre.shared + pre.new + int(vocab_for(tw.load_shared("text/cl100k_base")).special.sum()) == pre.new_vocab
+    assert 0 < pre.heldout_new_share < 1 and pre.heldout_tokens_new < pre.heldout_tokens_base
+    assert pre.special["<|endoftext|>"] == "the base document-start vector"
+    assert "mean vector" in pre.special["<|fim_prefix|>"]
+    cuts = dict((n, (a, b)) for n, a, b in pre.numbers)
+    assert cuts["2024"] == (["2", "0", "2", "4"], ["202", "4"])  # digits one by one against three at a time
+
+
+def test_the_transplanted_model_scores_and_generates(smollm2, fvt):
+    text = TEXTS[0]
+    r = fvt.lm.score(text)
+    assert r.tokens.tokenizer == "text/cl100k_base"
+    assert fvt.lm.tokenizer.decode(r.tokens) == text  # text -> ids -> text is exact
+    base = smollm2.score(text).bits_per_byte
+    assert base < r.bits_per_byte < 4 * base  # zero-shot costs bits, but the model still reads the text
+    g = fvt.lm.generate("The capital of France is", max_bytes=8, method="tokens")
+    assert g.data and fvt.lm.next_bytes("The capital of France is Par", "exact").probs.sum() == pytest.approx(1)
+
+
+@pytest.mark.parametrize("method", ["zero", "mean", "random"])
+def test_baselines(smollm2, method):
+    E = base_matrix(smollm2)
+    nv = vocab_for(tw.load_shared("text/cl100k_base"))
+    p = new_embeddings.plan(smollm2.vocab, smollm2.tokenizer, nv, method)
+    M = new_embeddings.build(E, p, nv.special, seed=3)
+    i = int(np.flatnonzero((p.shared < 0) & ~nv.special)[0])
+    if method == "zero":
+        assert not M[i].any()
+    elif method == "mean":
+        np.testing.assert_allclose(M[i], E.mean(axis=0), rtol=1e-6)
+    else:
+        again = new_embeddings.build(E, p, nv.special, seed=3)
+        np.testing.assert_array_equal(M, again)
+        assert not np.allclose(M[i], E.mean(axis=0))
+
+
+def test_checkpoint_round_trip(fvt, tmp_path, monkeypatch):
+    monkeypatch.setenv("TOKENWORKS_RUNS", str(tmp_path))
+    folder = tp.save(fvt, tmp_path / "lm" / "smollm2-cl100k-fvt")
+    lm2 = tw.load_lm("lm/smollm2-cl100k-fvt")
+    assert lm2.info.tokenizer == "text/cl100k_base"
+    assert lm2.score(TEXTS[1]).bits_per_byte == pytest.approx(fvt.lm.score(TEXTS[1]).bits_per_byte, rel=1e-5)
+    assert tw.load_lm(str(folder)) is lm2  # loaded once, shared
+
+
+def test_a_failed_save_leaves_nothing(fvt, tmp_path, monkeypatch):
+    import safetensors.torch
+
+    def full(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", full)
+    with pytest.raises(OSError):
+        tp.save(fvt, tmp_path / "half")
+    assert not (tmp_path / "half").exists() and not list(tmp_path.iterdir())
+
+
+def test_old_or_foreign_checkpoints_are_refused(fvt, tmp_path):
+    import json
+
+    folder = tp.save(fvt, tmp_path / "old")
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["config"]["donor"] = "some-model"  # a field this version does not know
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CorruptCheckpoint, match="another version"):
+        tp.load(folder, tw.load_lm)
+
+
+def test_bad_targets_are_refused(smollm2):
+    with pytest.raises(InvalidInput, match="not a byte-level vocabulary.*no exact bits per byte"):
+        tp.transplant(smollm2, "text/bert-base-uncased", "fvt", texts=TEXTS)
+    with pytest.raises(UnknownTokenizer):
+        tp.transplant(smollm2, "text/nope", "fvt", texts=TEXTS)
+    with pytest.raises(InvalidInput, match="zero, mean, random, fvt"):
+        tp.transplant(smollm2, "text/cl100k_base", "omp-magic", texts=TEXTS)
+
+
+def test_cli_transplant_writes_a_loadable_checkpoint(smollm2, tmp_path, monkeypatch, capsys):
+    from tokenworks.cli import main
+
+    monkeypatch.setenv("TOKENWORKS_RUNS", str(tmp_path))
+    assert main(["lm", "transplant", "--tokenizer", "text/r50k_base", "--method", "mean",
+                 "--out", str(tmp_path / "lm" / "smollm2-r50k-mean")]) == 0
+    out = capsys.readouterr().out
+    assert "pre-flight" in out and "ids out of range: 0" in out and "wrote" in out
+    assert main(["lm", "score", "--model", "lm/smollm2-r50k-mean", "Hello there."]) == 0
+    assert "bits per byte" in capsys.readouterr().out
+    assert main(["lm", "transplant", "--tokenizer", "text/bert-base-uncased", "--out", str(tmp_path / "x")]) == 1
+    assert "no exact bits per byte" in capsys.readouterr().err and not (tmp_path / "x").exists()
