@@ -116,7 +116,7 @@ def test_bad_targets_are_refused(smollm2):
         tp.transplant(smollm2, "text/bert-base-uncased", "fvt", texts=TEXTS)
     with pytest.raises(UnknownTokenizer):
         tp.transplant(smollm2, "text/nope", "fvt", texts=TEXTS)
-    with pytest.raises(InvalidInput, match="zero, mean, random, fvt"):
+    with pytest.raises(InvalidInput, match="zero, mean, random, fvt, omp, tokenadapt"):
         tp.transplant(smollm2, "text/cl100k_base", "omp-magic", texts=TEXTS)
 
 
@@ -132,3 +132,52 @@ def test_cli_transplant_writes_a_loadable_checkpoint(smollm2, tmp_path, monkeypa
     assert "bits per byte" in capsys.readouterr().out
     assert main(["lm", "transplant", "--tokenizer", "text/bert-base-uncased", "--out", str(tmp_path / "x")]) == 1
     assert "no exact bits per byte" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+# ---- OMP and TokenAdapt ------------------------------------------------------------------------
+
+def test_omp_recovers_exact_sparse_combinations():
+    from tokenworks.lm.omp import omp
+
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(400, 48))  # (M, d) atoms
+    true_idx = np.stack([rng.choice(400, 3, replace=False) for _ in range(60)])  # (N, 3)
+    true_c = rng.normal(size=(60, 3)) * 2
+    Y = (true_c[..., None] * A[true_idx]).sum(1)  # (N, d)
+    idx, coef = omp(Y, A, 5)
+    for n in range(60):
+        got = {int(a): c for a, c in zip(idx[n], coef[n]) if abs(c) > 1e-9}
+        assert set(got) == set(true_idx[n].tolist())
+        for a, c in zip(true_idx[n], true_c[n]):
+            assert got[int(a)] == pytest.approx(c, abs=1e-8)
+    with pytest.raises(ValueError, match="k must be"):
+        omp(Y, A, 0)
+
+
+def _toy_plan(method):
+    """Base vocabulary: 4 tokens; new vocabulary: the same 4 and 2 new ones (pieces 0+1 and 2+3)."""
+    p = new_embeddings.EmbeddingPlan(method, np.array([0, 1, 2, 3, -1, -1]), [[], [], [], [], [0, 1], [2, 3]], {}, 0)
+    return p, np.zeros(6, dtype=bool), [b"ab", b"cd", b"ef", b"gh", b"abcd", b"efgh"]
+
+
+def test_omp_and_tokenadapt_use_the_shared_space(monkeypatch):
+    from tokenworks.lm import donor_space
+
+    E = np.arange(4 * 3, dtype=np.float32).reshape(4, 3) + 1  # (V, D) base vectors
+    D = np.eye(4, 5, dtype=np.float32)  # anchors' shared-space vectors: 4 orthogonal directions
+    space = {b"ab": D[0], b"cd": D[1], b"ef": D[2], b"gh": D[3],
+             b"abcd": 0.25 * D[0] + 0.75 * D[1], b"efgh": 2 * D[2] - D[3]}
+    monkeypatch.setattr(donor_space, "donor_vectors",
+                        lambda bs: donor_space.DonorVectors(np.stack([space[b] for b in bs]), np.ones(len(bs), bool)))
+    p, special, nb = _toy_plan("omp")
+    M = new_embeddings.build(E, p, special, new_bytes=nb, base_bytes=nb[:4])
+    np.testing.assert_allclose(M[4], 0.25 * E[0] + 0.75 * E[1], rtol=1e-5)  # the same weights, in base space
+    np.testing.assert_allclose(M[5], 2 * E[2] - E[3], rtol=1e-5)
+    np.testing.assert_array_equal(M[:4], E)
+    p, special, nb = _toy_plan("tokenadapt")
+    M = new_embeddings.build(E, p, special, new_bytes=nb, base_bytes=nb[:4])
+    local = E[[0, 1]].mean(axis=0)  # equal piece lengths: the plain mean
+    assert not np.allclose(M[4], local) and np.all(np.isfinite(M))
+    # the global half is a convex combination of base rows: the hybrid lies between local and the rows
+    glob = (M[4] - new_embeddings.ADAPT_LOCAL * local) / (1 - new_embeddings.ADAPT_LOCAL)
+    assert (glob >= E.min(axis=0) - 1e-4).all() and (glob <= E.max(axis=0) + 1e-4).all()

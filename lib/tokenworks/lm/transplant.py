@@ -6,7 +6,9 @@
     save(t, "runs/lm/smollm2-cl100k-fvt");  tw.load_lm("lm/smollm2-cl100k-fvt")   # a checkpoint
 
 Tokens whose bytes are a base token keep that token's vector; the others get one from
-``new_embeddings`` (zero, mean, random, fvt). Input and output embeddings are built the same way
+``new_embeddings`` (zero, mean, random, fvt, omp, tokenadapt; omp and tokenadapt place tokens in
+MiniLM's word-embedding space, ``donor_space``, because no donor model of the new vocabulary exists
+offline). Input and output embeddings are built the same way
 (SmolLM2 ties them, so they are one matrix). Special tokens are matched by name; the new
 vocabulary's document-start token (``<|endoftext|>``, ``<|begin_of_text|>``, ``<s>``) always gets
 the base model's document-start vector, because bits per byte is conditioned on it. Everything but
@@ -36,7 +38,7 @@ NUMBERS = ("7", "42", "2024", "3.14159", "1,000,000", "0.001")
 class TransplantConfig:
     model: str = "lm/smollm2-135m"  # the base model (a name tw.load_lm knows)
     tokenizer: str = "text/cl100k_base"  # the new tokenizer: a registry name or run:<folder>
-    method: str = "fvt"  # how tokens new to the model get vectors: zero, mean, random, fvt
+    method: str = "fvt"  # how tokens new to the model get vectors: zero, mean, random, fvt, omp, tokenadapt
     seed: int = 0  # the random method's seed
 
 
@@ -174,7 +176,8 @@ def transplant(lm, tokenizer: str, method: str = "fvt", seed: int = 0, texts: li
                            f"{pre.base_vocab} rows; nothing was written")
     with lm.net.lock:
         E = lm.net.module.get_input_embeddings().weight.detach().float().cpu().numpy()  # (V, D)
-    E_new = new_embeddings.build(E, p, nv.special, seed)  # (V_new, D)
+    E_new = new_embeddings.build(E, p, nv.special, seed, new_bytes=nv.token_bytes,
+                                 base_bytes=lm.vocab.token_bytes)  # (V_new, D)
     name = f"{lm.name}+{tok.name.split('/')[-1]}-{method}"
     return Transplanted(cfg, _assemble(lm, tok, E_new, name, method, t0), p, pre, E_new, time.perf_counter() - t0)
 
