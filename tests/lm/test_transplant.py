@@ -181,3 +181,17 @@ def test_omp_and_tokenadapt_use_the_shared_space(monkeypatch):
     # the global half is a convex combination of base rows: the hybrid lies between local and the rows
     glob = (M[4] - new_embeddings.ADAPT_LOCAL * local) / (1 - new_embeddings.ADAPT_LOCAL)
     assert (glob >= E.min(axis=0) - 1e-4).all() and (glob <= E.max(axis=0) + 1e-4).all()
+
+
+def test_domains_and_the_transplant_targets():
+    from tokenworks.bench.targets import transplant_targets
+    from tokenworks.lm.domains import DOMAINS, domain
+
+    assert {"english", "python", "udhr-deu_1996", "udhr-fra", "udhr-cmn_hans"} <= set(DOMAINS)
+    d = domain("udhr-fra", 300)
+    assert d.label == "UDHR, French" and 150 <= len(d.text) <= 300 and d.text.startswith("Tous les")
+    with pytest.raises(InvalidInput, match="english, python"):
+        domain("klingon")
+    t = {x.key: x for x in transplant_targets({"text/cl100k_base": {"fvt": 1.34, "tokenadapt": 1.16}})}
+    assert t["transplant text/cl100k_base"].passed and "best tokenadapt 1.160x" in t["transplant text/cl100k_base"].detail
+    assert t["transplant text/o200k_base"].passed is None
