@@ -19,6 +19,7 @@ from ..bench.harness import BenchContext, Row, percentile, timeit
 from ..text import token_merging_bench
 from .heldout import HELDOUT, Cut, heldout_paragraphs, mid_word_cuts  # noqa: F401
 from .load import load_lm
+from .dynamic_bench import bench_dynamic
 from .transplant_bench import bench_transplant
 from .undertrained_bench import bench_undertrained
 
@@ -146,4 +147,5 @@ def bench_lm_targets(ctx: BenchContext) -> None:
 
 
 BENCHES = [bench_lm_scoring, bench_lm_next_bytes_latency, bench_lm_accuracy, bench_lm_targets,
-           bench_undertrained, token_merging_bench.bench_token_merging, bench_transplant]
+           bench_undertrained, token_merging_bench.bench_token_merging, bench_transplant,
+           bench_dynamic]
