@@ -195,3 +195,26 @@ def test_domains_and_the_transplant_targets():
     t = {x.key: x for x in transplant_targets({"text/cl100k_base": {"fvt": 1.34, "tokenadapt": 1.16}})}
     assert t["transplant text/cl100k_base"].passed and "best tokenadapt 1.160x" in t["transplant text/cl100k_base"].detail
     assert t["transplant text/o200k_base"].passed is None
+
+
+def test_a_workbench_superbpe_run_gets_a_document_start_token(smollm2):
+    """SuperBPE trains without special tokens: the vocabulary gets one more id for the document start."""
+    from tokenworks.text.superbpe import SuperBPE
+
+    corpus = ["The lighthouse keeper climbed the stairs of the lighthouse every evening of the year. "] * 40
+    sb = SuperBPE.train(corpus, vocab_size=300)
+    nv = vocab_for(sb)
+    assert nv.appended_doc_start and len(nv.token_bytes) == sb.vocab_size + 1 and nv.special[-1]
+    assert nv.encode("the lighthouse") == sb.encode("the lighthouse").ids.tolist()
+    assert tp._doc_start(nv) == sb.vocab_size
+
+
+def test_transplant_onto_a_trained_run(smollm2, monkeypatch):
+    from tokenworks.text.superbpe import SuperBPE
+
+    sb = SuperBPE.train(["of the sea and of the land, " * 30], vocab_size=300)
+    monkeypatch.setattr(tp, "_load_tokenizer", lambda ref: sb)
+    t = tp.transplant(smollm2, "run:superbpe-test", "fvt", texts=TEXTS)
+    assert t.lm.bos_id == sb.vocab_size and t.matrix.shape[0] == sb.vocab_size + 1
+    r = t.lm.score("of the sea and of the land")
+    assert np.isfinite(r.bits_per_byte) and sb.decode(r.tokens) == "of the sea and of the land"

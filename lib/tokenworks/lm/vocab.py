@@ -12,7 +12,8 @@ same on SmolLM2's 49k byte-level BPE and on the toy BPE the tests enumerate by b
     vocab.pretoken_spans(text)  # (start, end) character offsets of the pre-tokens (no special tokens)
 
 ``HFVocab`` adapts any byte-level ``HFTokenizer`` (``text/smollm2``, ``text/llama3``, a trained
-tokenizer.json); ``TiktokenVocab`` the OpenAI vocabularies (``text/cl100k_base`` ...);
+tokenizer.json); ``TiktokenVocab`` the OpenAI vocabularies (``text/cl100k_base`` ...); ``ByteBPEVocab`` the
+workbench's own byte-level BPE and SuperBPE runs;
 ``vocab_for(tok)`` picks one and refuses a tokenizer whose bytes are not exact (WordPiece,
 Unigram with an unknown token), because such a model has no exact bits per byte.
 """
@@ -138,14 +139,52 @@ class TiktokenVocab:
         return spans[-1][0] if spans else 0
 
 
+class ByteBPEVocab:
+    """``TokenVocab`` over the workbench's own byte-level BPE (``ByteBPE``, ``SuperBPE`` runs).
+
+    A vocabulary trained without a document-start token (SuperBPE takes no special tokens) gets
+    one more id, ``V``, named ``<|endoftext|>``: the tokenizer never produces it, a model reads
+    it first and may predict it as the end of the document.
+    """
+
+    def __init__(self, tok):
+        self.tok = tok
+        n = tok.vocab_size
+        specials = {i: s for s, i in tok.special_tokens.items()}
+        self.appended_doc_start = "<|endoftext|>" not in tok.special_tokens
+        if self.appended_doc_start:
+            specials[n] = "<|endoftext|>"
+            n += 1
+        self.special = np.array([i in specials for i in range(n)], dtype=bool)  # (V,)
+        self.token_bytes = [b"" if i in specials else tok.token_bytes(i) for i in range(n)]
+        self.special_names = specials
+
+    def encode(self, text: str) -> list[int]:
+        return self.tok.encode(text).ids.tolist() if text else []
+
+    def encode_many(self, texts: Sequence[str]) -> list[list[int]]:
+        return [self.encode(t) for t in texts]
+
+    def pretoken_spans(self, text: str) -> list[tuple[int, int]]:
+        pat = self.tok._pat
+        return [m.span() for m in pat.finditer(text)] if pat is not None else ([(0, len(text))] if text else [])
+
+    def last_pretoken(self, text: str) -> int:
+        spans = self.pretoken_spans(text)
+        return spans[-1][0] if spans else 0
+
+
 def vocab_for(tok):
     """The ``TokenVocab`` of a text tokenizer; ``InvalidInput`` for one whose tokens are not exact bytes."""
     from ..errors import InvalidInput
+    from ..text.bpe import ByteBPE
     from ..text.hf import HFTokenizer
     from ..text.tiktoken_tok import TiktokenTokenizer
 
     if isinstance(tok, TiktokenTokenizer):
         return TiktokenVocab(tok)
+    if isinstance(tok, ByteBPE):
+        return ByteBPEVocab(tok)
     if isinstance(tok, HFTokenizer) and tok.byte_level:
         return HFVocab(tok)
     kind = getattr(tok, "model_type", None) or type(tok).__name__
