@@ -218,3 +218,17 @@ def test_transplant_onto_a_trained_run(smollm2, monkeypatch):
     assert t.lm.bos_id == sb.vocab_size and t.matrix.shape[0] == sb.vocab_size + 1
     r = t.lm.score("of the sea and of the land")
     assert np.isfinite(r.bits_per_byte) and sb.decode(r.tokens) == "of the sea and of the land"
+
+
+def test_omp_keeps_the_weights_of_targets_that_finish_early():
+    """A target rebuilt exactly by one atom stops there, while the others in its batch go on."""
+    from tokenworks.lm.omp import omp
+
+    rng = np.random.default_rng(1)
+    A = rng.normal(size=(50, 64))
+    Y = np.stack([3 * A[7], A[1] + 2 * A[2] - A[3], -A[40]])  # (3, d): 1, 3 and 1 atoms
+    for pool in (None, 40):
+        idx, coef = omp(Y, A, 6, pool=pool)
+        rebuilt = (coef[..., None] * A[idx]).sum(1)
+        np.testing.assert_allclose(rebuilt, Y, atol=1e-8)
+        assert coef[0, 0] == pytest.approx(3) and idx[0, 0] == 7 and not coef[0, 1:].any()

@@ -64,15 +64,15 @@ def _omp_batch(Yb: np.ndarray, A: np.ndarray, An: np.ndarray, k: int, tol: float
             for j in range(step):
                 corr[cand == chosen[:, j:j + 1]] = -1.0
             pick = cand[rows, corr.argmax(axis=1)]  # (B,)
-        chosen[:, step] = np.where(live, pick, 0)
-        S = A[chosen[:, : step + 1]].astype(np.float64)  # (B, s, d)
-        G = S @ S.transpose(0, 2, 1)  # (B, s, s)
-        rhs = S @ Yb[:, :, None]  # (B, s, 1)
-        sol = np.linalg.solve(G + 1e-10 * np.eye(step + 1), rhs)[..., 0]  # (B, s)
-        sol[~live] = 0.0
-        w[:, : step + 1] = sol
-        R = Yb - (sol[:, :, None] * S).sum(1)  # (B, d)
-        live &= np.linalg.norm(R, axis=1) > tol * np.maximum(scale, 1e-30)
+        on = np.flatnonzero(live)  # rows still being fitted; finished rows keep their weights
+        chosen[on, step] = pick[on]
+        S = A[chosen[on, : step + 1]].astype(np.float64)  # (b, s, d)
+        G = S @ S.transpose(0, 2, 1)  # (b, s, s)
+        rhs = S @ Yb[on, :, None]  # (b, s, 1)
+        sol = np.linalg.solve(G + 1e-10 * np.eye(step + 1), rhs)[..., 0]  # (b, s)
+        w[on, : step + 1] = sol
+        R[on] = Yb[on] - (sol[:, :, None] * S).sum(1)  # (b, d)
+        live[on] = np.linalg.norm(R[on], axis=1) > tol * np.maximum(scale[on], 1e-30)
         if not live.any():
             break
     return chosen, w
