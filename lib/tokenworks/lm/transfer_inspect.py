@@ -302,7 +302,10 @@ def _combined(lm, t: Transplanted, nv, i: int, E: np.ndarray) -> tuple[list[Part
                       "its row is the mean of its pieces")
     anchors, A = _anchors(t, nv)
     base_rows = E[t.plan.shared[anchors]]  # (M, D)
-    label = lambda a: lm.tokenizer.render_token(int(t.plan.shared[a]))  # noqa: E731
+
+    def label(a: int) -> str:
+        return lm.tokenizer.render_token(int(t.plan.shared[a]))
+
     if m == "omp":
         idx, coef = omp(y.vectors, A, min(new_embeddings.OMP_ATOMS, len(A)), pool=new_embeddings.OMP_POOL)  # (1, k)
         keep = coef[0] != 0
@@ -320,7 +323,8 @@ def _combined(lm, t: Transplanted, nv, i: int, E: np.ndarray) -> tuple[list[Part
         pieces = t.plan.pieces[i]
         lengths = np.array([len(lm.vocab.token_bytes[p]) for p in pieces], dtype=np.float64)
         local = np.average(E[pieces], axis=0, weights=lengths) if pieces else t.matrix[i]
-        row = new_embeddings.ADAPT_LOCAL * local + (1 - new_embeddings.ADAPT_LOCAL) * (w[:, None] * base_rows[top]).sum(0)
+        glob = (w[:, None] * base_rows[top]).sum(0)  # (D,)
+        row = new_embeddings.ADAPT_LOCAL * local + (1 - new_embeddings.ADAPT_LOCAL) * glob
         what = (f"TokenAdapt's global estimate: the {len(top)} nearest shared tokens in {NAME} with softmax weights "
                 f"(mixed {new_embeddings.ADAPT_LOCAL:.0%} with the byte-length-weighted pieces), recomputed here")
     err = float(np.abs(row - t.matrix[i]).max() / max(float(np.abs(t.matrix[i]).max()), 1e-12))

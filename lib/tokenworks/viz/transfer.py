@@ -17,7 +17,7 @@ ORIGINAL = "#6b7280"
 TRANSPLANTED = "#2563eb"
 
 
-def domain_bars(s: "TransferScores", base_name: str = "original") -> go.Figure:
+def domain_bars(s: TransferScores, base_name: str = "original") -> go.Figure:
     """Grouped bars: the original model's and the transplanted model's bits per byte per domain,
     each transplanted bar labelled with its ratio to the original."""
     labels = [r.label for r in s.rows]
@@ -28,8 +28,8 @@ def domain_bars(s: "TransferScores", base_name: str = "original") -> go.Figure:
                 marker_color=TRANSPLANTED, text=[f"{r.ratio:.2f}x" for r in s.rows], textposition="outside",
                 hovertemplate="%{x}<br>%{y:.3f} bits/byte (%{text} the original)<extra>transplanted</extra>")
     top = max([r.bpb_new for r in s.rows] + [r.bpb_base for r in s.rows] + [1.0])
-    fig.update_layout(barmode="group", height=380, margin=dict(l=50, r=20, t=50, b=80),
+    fig.update_layout(barmode="group", height=380, margin={"l": 50, "r": 20, "t": 50, "b": 80},
                       title=f"Bits per byte per held-out domain: the original vs {s.tokenizer} ({s.method})",
-                      yaxis=dict(title="bits per byte (lower is better)", range=[0, top * 1.15]),
-                      legend=dict(orientation="h", y=-0.25), font=dict(size=12))
+                      yaxis={"title": "bits per byte (lower is better)", "range": [0, top * 1.15]},
+                      legend={"orientation": "h", "y": -0.25}, font={"size": 12})
     return fig
