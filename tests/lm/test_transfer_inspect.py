@@ -135,3 +135,17 @@ def test_save_loads_by_name_and_an_interrupted_save_leaves_nothing(smollm2, fvt,
     with pytest.raises(InvalidInput, match="No space left on device.*not written"):
         ti.save_transplant(fvt, "second")
     assert sorted(p.name for p in (runs_dir / "lm").iterdir()) == ["smollm2-cl100k-fvt"]  # no half-written folder
+
+
+def test_omp_atoms_are_recomputed_in_the_shared_space(smollm2, fvt):
+    """A token whose MiniLM-space vector is a shared token's (' TOKEN' and 'TOKEN': lower-cased, spaces
+    dropped) is that one atom with weight 1; the note says which space and compares with the row."""
+    import dataclasses
+
+    as_omp = dataclasses.replace(fvt, config=dataclasses.replace(fvt.config, method="omp"))
+    b = ti.token_breakdown(smollm2, as_omp, "␣TOKEN")
+    assert b.status == "new" and b.combined is not None
+    top = max(b.combined, key=lambda p: abs(p.weight))
+    assert top.label == "TOKEN" and top.weight == pytest.approx(1, abs=1e-6)
+    assert sum(abs(p.weight) for p in b.combined if p is not top) < 1e-6
+    assert "OMP atoms" in b.combined_note and "all-MiniLM-L6-v2" in b.combined_note and "rebuilds" in b.combined_note

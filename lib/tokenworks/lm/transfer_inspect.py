@@ -327,7 +327,10 @@ def _combined(lm, t: Transplanted, nv, i: int, E: np.ndarray) -> tuple[list[Part
         row = new_embeddings.ADAPT_LOCAL * local + (1 - new_embeddings.ADAPT_LOCAL) * glob
         what = (f"TokenAdapt's global estimate: the {len(top)} nearest shared tokens in {NAME} with softmax weights "
                 f"(mixed {new_embeddings.ADAPT_LOCAL:.0%} with the byte-length-weighted pieces), recomputed here")
-    err = float(np.abs(row - t.matrix[i]).max() / max(float(np.abs(t.matrix[i]).max()), 1e-12))
+    if not np.any(t.matrix[i]):
+        return parts, (f"{what}; but the transplanted row is the zero vector, so the transplant did not apply "
+                       "these weights to this token")
+    err = float(np.abs(row - t.matrix[i]).max() / float(np.abs(t.matrix[i]).max()))
     return parts, f"{what}; rebuilds the transplanted row to within {err:.1e} (relative, max over dimensions)"
 
 
