@@ -7,6 +7,7 @@
     ?tab=metrics&tokenizers=text/o200k_base&corpus=udhr&languages=eng,fra&split=whole&limit=200000
     ?tab=learn&corpus=aaabdaaabac&merges=3&text=aaab&vocab=trained&order=chunk
     ?tab=lm&text=The%20cat%20sat.&chat=on&token=2&prefix=Once%20upon%20a%20ti&length=24
+    ?tab=transfer&tokenizer=text/cl100k_base&method=fvt&domains=english,python,udhr-deu_1996
 
 ``tab`` names the open tab; a link without it is a Text tab link (so the first links ever shared
 stay valid), and Text links are written without it. A tab's link is a ``TabSpec``: its id, its
@@ -36,7 +37,7 @@ from .link_params import (  # noqa: F401  (the machinery, re-exported: tabs use 
 )
 
 TAB_IDS = ("text", "learn", "languages", "metrics", "image", "audio", "train", "library", "attention",
-           "lm", "undertrained")  # gr.Tab ids
+           "lm", "undertrained", "transfer")  # gr.Tab ids
 PLAIN_TABS = ("train", "library", "undertrained")  # tabs a link can open, with no settings to restore
 MAX_K = 4096  # largest k an image link may ask for (the tab then keeps it within the tokenizer's own range)
 
@@ -131,6 +132,13 @@ class LMLink:
     length: int | None = None  # bytes the mid-word panel's continuations add
 
 
+@dataclass
+class TransferLink:
+    tokenizer: str | None  # the target tokenizer (a registry name or run:<folder>)
+    method: str | None = None  # how new tokens get vectors (tokenworks.lm.new_embeddings.METHODS)
+    domains: tuple[str, ...] | None = None  # the held-out domains scored (None: the defaults)
+
+
 def _compare_rule(least: int, most: int) -> Callable[[TextLink, list[str]], TextLink]:
     """Compare shows ``least`` to ``most`` tokenizers: fewer shows the tokens, more keeps the first."""
     def check(s: TextLink, notes: list[str]) -> TextLink:
@@ -207,10 +215,19 @@ def lm_spec(text: str | None, max_text: int, prefix: str | None, max_prefix: int
                           Int("length", 1, max_length, None)), LMLink)
 
 
+def transfer_spec(tokenizers: Sequence[str] = (), methods: Sequence[str] = (), domains: Sequence[str] = (),
+                  tokenizer: str | None = None, method: str | None = None,
+                  default_domains: Sequence[str] = ()) -> TabSpec:
+    return TabSpec("transfer", (Choice("tokenizer", tuple(tokenizers), tokenizer, "target tokenizer"),
+                                Choice("method", tuple(methods), method),
+                                Names("domains", tuple(domains), tuple(default_domains), max(1, len(domains)),
+                                      what="domain")), TransferLink)
+
+
 def all_keys() -> list[str]:
     """Every parameter a link of any tab may set (what the address bar replaces; the allowed values
     do not matter here)."""
     specs = [text_spec(()), image_spec((), ()), audio_spec((), (), ()), languages_spec((), (), 1),
              metrics_spec((), (), 1, (), (), "", "", "", 1), learn_spec("", 1, 1, 1, "", 1, ("",), ("",)),
-             attention_spec(), lm_spec("", 1, "", 1, 1)]
+             attention_spec(), lm_spec("", 1, "", 1, 1), transfer_spec()]
     return list(dict.fromkeys([TAB] + [p.name for s in specs for p in s.params]))

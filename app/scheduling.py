@@ -49,11 +49,16 @@ QUICK_EVENTS = frozenset({
     "train_stop", "train_delete", "stop_run", "delete_run", "refresh",
     # LM tab: choosing a token reads the scored text's cached top-10 (scoring and the mid-word panel compute)
     "lm_token", "lm_token_clicked",
+    # Transfer tab: a link's page load only sets the controls (its buttons compute)
+    "transfer_tab.restore",
 })
 # "show" is the Text tab's view handler, but also the Languages and Metrics tabs' (their api names
 # differ and are listed here as compute).
 COMPUTE_EVENTS = frozenset({"languages", "metrics",
-                            "undertrained", "undertrained_find"})  # the Under-trained tab: verification runs SmolLM2
+                            "undertrained", "undertrained_find",  # the Under-trained tab: verification runs SmolLM2
+                            # the Transfer tab: transplants (5 s to 4 min), scores, saves ~100 MB checkpoints
+                            "transfer_preflight", "transfer_score", "transfer_token", "transfer_save",
+                            "transfer_finetune"})
 
 
 def queue_of(api_name: Any, fn_name: str | None) -> str:

@@ -184,7 +184,9 @@ METRICS = U.metrics_spec(TEXT_NAMES, ("text/o200k_base", "text/r50k_base"), 4,
                          ("sample", "shakespeare", "austen", "stdlib", "udhr"), ("whole", "lines", "paragraphs"),
                          "sample", "eng, fra", "whole", 200_000)
 LEARN = U.learn_spec("the cat sat", 20_000, 25, 500, "the hat", 5_000, ("trained", "cl100k"), ("chunk", "rank"))
-SPECS = {s.tab: s for s in (IMAGE, AUDIO, LANGUAGES, METRICS, LEARN, TEXT)}
+TRANSFER = U.transfer_spec(("text/cl100k_base", "text/o200k_base", "run:text/austen-bpe"), ("zero", "fvt", "omp"),
+                           ("english", "python", "udhr-fra"), "text/cl100k_base", "fvt", ("english",))
+SPECS = {s.tab: s for s in (IMAGE, AUDIO, LANGUAGES, METRICS, LEARN, TEXT, TRANSFER)}
 
 
 def parse(query: str, spec: U.TabSpec) -> U.ParsedLink:
@@ -308,6 +310,10 @@ STATES = {
                       _text(100), st.sampled_from(("tokens", "compare"))),
     "learn": st.builds(U.LearnLink, _text(300), st.integers(1, 500), _text(300),
                        st.sampled_from(("trained", "cl100k")), st.sampled_from(("chunk", "rank"))),
+    "transfer": st.builds(U.TransferLink, st.sampled_from(TRANSFER.params[0].choices),
+                          st.sampled_from(TRANSFER.params[1].choices),
+                          st.lists(st.sampled_from(TRANSFER.params[2].choices), min_size=1, max_size=3,
+                                   unique=True).map(tuple)),
 }
 FEW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -348,7 +354,7 @@ def test_every_parameter_of_every_tab_is_replaced_in_the_address_bar():
     keys = U.all_keys()
     assert {"tab", "tokenizers", "text", "mode", "model", "sample", "k", "metric", "script", "family", "map",
             "corpus", "languages", "split", "limit", "merges", "vocab", "order", "layer", "head", "flow", "merge", "r",
-            "chat", "token", "prefix", "length"} == set(keys)
+            "chat", "token", "prefix", "length", "tokenizer", "method", "domains"} == set(keys)
     from app import widgets
 
     assert widgets.KEYS == keys
