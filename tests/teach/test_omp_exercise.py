@@ -23,6 +23,7 @@ def test_the_reference_equals_the_library_and_recovers_exact_combinations():
         np.testing.assert_allclose(coefs, case.coefs, atol=1e-9, err_msg=case.label)
         idx, coef = library_omp(case.y[None], case.A, case.k)
         assert idx[0].tolist() == atoms
+        np.testing.assert_allclose(coef[0], coefs, atol=1e-9)
         if case.truth is not None:  # atoms and coefficients come back
             assert dict(zip(atoms, np.round(coefs, 9).tolist())) == pytest.approx(case.truth, abs=1e-9)
             exact += 1
