@@ -215,8 +215,9 @@ assert not mp_result.passed
 # honestly from what is here. `tokenworks.lm.donor_space` uses **MiniLM's word embeddings**
 # (all-MiniLM-L6-v2): a token's vector is the mean of the input embeddings of the WordPieces of
 # its text. Every token with text has one, in both vocabularies. The price: MiniLM's tokenizer is
-# lower-cased and drops spaces, so `' The'` and `'the'` share a vector there, and tokens that are
-# part of a UTF-8 character have none (they keep their FVT row). The library's OMP takes 8 atoms,
+# lower-cased and drops spaces, so `' The'` and `'the'` share a vector there; a mean ignores the
+# order of the WordPieces; and tokens that are part of a UTF-8 character have none (they keep
+# their FVT row). The library's OMP takes 8 atoms,
 # searched among the 512 shared tokens most correlated with the target.
 
 # %%
@@ -303,9 +304,10 @@ display(fig)
 # transplant bench (`tokenworks.lm.transplant_bench`, 2,000 characters of held-out prose)
 # tokenadapt came out best at 1.16x the original, mean 1.32x, FVT 1.34x and OMP 1.80x. A likely
 # reason OMP loses here: in MiniLM's lower-cased, space-blind word space the atoms it finds can be
-# another case or spacing of the word (`'()\n'` is exactly `'()'` there, above), which a donor
-# model trained on cl100k_base would tell apart. TokenAdapt mixes such neighbours with the token's
-# own pieces and loses less. A short fine-tune of the new rows (issue 21) is what closes the rest of the gap.
+# another case, spacing or order of the same pieces (`'()\n'` came out as exactly `')('` above),
+# which a donor model trained on cl100k_base would tell apart. TokenAdapt mixes such neighbours
+# with the token's own pieces and loses less. A short fine-tune of the new rows (issue 21) is what
+# closes the rest of the gap.
 
 # %%
 print(f"exercise: {'passed' if result.passed else 'not yet passed'}; "
