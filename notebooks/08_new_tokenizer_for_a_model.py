@@ -301,9 +301,8 @@ display(fig)
 # trained on SmolLM2's rows and sees invented ones wherever a token is new, as input and, because
 # the embeddings are tied, as the output vector that scores that token. How much worse depends on
 # how many bytes fall in new tokens (printed above for each text) and on the method. In the
-# transplant bench (`tokenworks.lm.transplant_bench`, 2,000 characters of held-out prose)
-# tokenadapt came out best at 1.16x the original, mean 1.32x, FVT 1.34x and OMP 1.80x. A likely
-# reason OMP loses here: in MiniLM's lower-cased, space-blind word space the atoms it finds can be
+# transplant bench (`tokenworks.lm.transplant_bench`; its numbers are in the README), TokenAdapt
+# comes out best on held-out prose and OMP last. A likely reason OMP loses here: in MiniLM's lower-cased, space-blind word space the atoms it finds can be
 # another case, spacing or order of the same pieces (`'()\n'` came out as exactly `')('` above),
 # which a donor model trained on cl100k_base would tell apart. TokenAdapt mixes such neighbours
 # with the token's own pieces and loses less. A short fine-tune of the new rows (issue 21) is what
