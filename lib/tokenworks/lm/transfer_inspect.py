@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import InvalidInput, TokenworksError
 from . import new_embeddings
 from .domains import DOMAINS, domain
-from .transplant import DOC_START, Preflight, Transplanted, _doc_start, preflight, save, transplant
+from .transplant import Preflight, Transplanted, planned, save, transplant
 from .vocab import vocab_for
 
 TARGETS = ("text/cl100k_base", "text/o200k_base", "text/r50k_base", "text/llama3", "text/qwen3")
@@ -163,18 +163,8 @@ def preflight_report(lm, tokenizer: str, method: str = "fvt", texts: list[str] |
     is made and measured on ``texts`` (default: held-out prose); no matrix is built or written."""
     t0 = time.perf_counter()
     _check_method(method)
-    tok, nv = _load_target(tokenizer)
-    doc = _doc_start(nv)
-    if doc is None:
-        raise InvalidInput(f"{tok.name} has no document-start token ({', '.join(DOC_START)}); bits per byte is "
-                           "conditioned on one, so it cannot be transplanted")
-    plan = new_embeddings.plan(lm.vocab, lm.tokenizer, nv, method)
-    plan.special_map[doc] = lm.bos_id
-    if texts is None:
-        from .heldout import heldout_paragraphs
-
-        texts = heldout_paragraphs()
-    p = preflight(lm, tok, plan, texts)
+    tok, _ = _load_target(tokenizer)
+    _, _, p = planned(lm, tok, method, texts)
     return PreflightReport(tok.name, method, p, preflight_rows(p), time.perf_counter() - t0)
 
 

@@ -154,11 +154,8 @@ def _assemble(lm, tok, E_new: np.ndarray, name: str, method: str, t0: float):
     return LanguageModel(info, tok, nv, TokenNet(module, lm.net.device), bos_id=doc)
 
 
-def transplant(lm, tokenizer: str, method: str = "fvt", seed: int = 0, texts: list[str] | None = None) -> Transplanted:
-    """``lm`` reading ``tokenizer``'s tokens; ``texts`` (default: held-out prose) feed the pre-flight."""
-    t0 = time.perf_counter()
-    cfg = TransplantConfig(model=lm.name, tokenizer=tokenizer, method=method, seed=seed)
-    tok = _load_tokenizer(tokenizer)
+def planned(lm, tok, method: str, texts: list[str] | None = None):
+    """(the new vocabulary, the EmbeddingPlan, the Preflight) of putting ``tok`` on ``lm``: nothing built."""
     nv = vocab_for(tok)  # refuses a lossy vocabulary, with the reason
     doc = _doc_start(nv)
     if doc is None:
@@ -170,7 +167,15 @@ def transplant(lm, tokenizer: str, method: str = "fvt", seed: int = 0, texts: li
         from .heldout import heldout_paragraphs
 
         texts = heldout_paragraphs()
-    pre = preflight(lm, tok, p, texts)
+    return nv, p, preflight(lm, tok, p, texts)
+
+
+def transplant(lm, tokenizer: str, method: str = "fvt", seed: int = 0, texts: list[str] | None = None) -> Transplanted:
+    """``lm`` reading ``tokenizer``'s tokens; ``texts`` (default: held-out prose) feed the pre-flight."""
+    t0 = time.perf_counter()
+    cfg = TransplantConfig(model=lm.name, tokenizer=tokenizer, method=method, seed=seed)
+    tok = _load_tokenizer(tokenizer)
+    nv, p, pre = planned(lm, tok, method, texts)
     if pre.out_of_range:
         raise InvalidInput(f"{pre.out_of_range} tokens would take vectors from ids beyond the base model's "
                            f"{pre.base_vocab} rows; nothing was written")
