@@ -91,6 +91,7 @@ class HeldoutEval:
     n_bytes: int
     tokens: int  # new-tokenizer tokens scored
     seconds: float
+    shift: float = 0.0  # mean |change| of the new rows' numbers since the start of the run
 
     @property
     def ratio(self) -> float:
@@ -271,8 +272,9 @@ def iter_finetune(cfg: FinetuneConfig, *, resume_from: SavedState | None = None,
         t0 = time.perf_counter()
         with torch.no_grad():
             W = emb.matrix()  # (V, D)
+            shift = float((emb.new.rows - emb.fixed[emb.index]).abs().mean())
         bits, n = heldout_bits(module, W, W, t.lm.tokenizer, t.lm.bos_id, texts, context, device)
-        return HeldoutEval(state.step, bits / n_bytes, base_bpb, n_bytes, n, time.perf_counter() - t0)
+        return HeldoutEval(state.step, bits / n_bytes, base_bpb, n_bytes, n, time.perf_counter() - t0, shift)
 
     def export(metrics: dict[str, Any]) -> Path:
         from ..checkpoint import save_checkpoint
@@ -323,7 +325,7 @@ def _metrics(e: HeldoutEval) -> dict[str, Any]:
 
 
 def _log_eval(e: HeldoutEval) -> HeldoutEval:
-    log_event("eval", **_metrics(e), tokens=e.tokens, seconds=round(e.seconds, 1))
+    log_event("eval", **_metrics(e), tokens=e.tokens, shift=round(e.shift, 7), seconds=round(e.seconds, 1))
     return e
 
 

@@ -49,7 +49,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                      eval_every=24, eval_bytes=1500, log_every=4),
     # two CPU cores train about 60 new-tokenizer tokens a second: small batches, more steps
     "cpu": dict(train_bytes=3_000_000, seq_len=64, batch_size=4, lr=3e-3, warmup_steps=10, steps=100_000,
-                minutes=10.0, eval_every=50, eval_bytes=0, log_every=10),
+                minutes=10.0, eval_every=100, eval_bytes=0, log_every=10),
     "gpu": dict(train_bytes=6_000_000, seq_len=512, batch_size=32, lr=2e-3, warmup_steps=50, steps=1500,
                 minutes=8.0, eval_every=250, eval_bytes=0, log_every=25),
 }
