@@ -128,3 +128,16 @@ def test_a_failed_save_leaves_no_half_written_checkpoint(smollm2, tmp_path, monk
     with pytest.raises(OSError):
         ft.finetune(preset_config("cpu-tiny", out=str(tmp_path / "ft"), steps=1, eval_bytes=1))
     assert not list(tmp_path.iterdir())
+
+
+def test_the_train_form_starts_lm_embedding_runs():
+    from app import train_form as F
+
+    req = F.NewRun(modality="lm-embeddings", model="text/o200k_base", preset="cpu", data="shakespeare", steps=50)
+    argv, summary, _ = F.trainer_args(req)
+    assert argv == ["--tokenizer", "text/o200k_base", "--preset", "cpu", "--corpus", "shakespeare", "--seed", "0",
+                    "--steps", "50"]
+    assert summary == {"model": "text/o200k_base", "data": "shakespeare", "preset": "cpu"}
+    assert ft.parser()[0].parse_args(argv).tokenizer == "text/o200k_base"  # the trainer takes them
+    with pytest.raises(InvalidInput, match="training text must be one of austen, shakespeare"):
+        F.trainer_args(F.NewRun(modality="lm-embeddings", model="text/cl100k_base", preset="cpu", data="elf"))
