@@ -50,7 +50,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # two CPU cores train about 60 new-tokenizer tokens a second: small batches, more steps
     "cpu": dict(train_bytes=3_000_000, seq_len=64, batch_size=4, lr=3e-3, warmup_steps=10, steps=100_000,
                 minutes=10.0, eval_every=100, eval_bytes=0, log_every=10),
-    "gpu": dict(train_bytes=6_000_000, seq_len=512, batch_size=32, lr=2e-3, warmup_steps=50, steps=1500,
+    # eager attention keeps 2 H T weights per layer and position: 8 x 512 is about 27 GiB by estimate_memory
+    "gpu": dict(train_bytes=6_000_000, seq_len=512, batch_size=8, lr=2e-3, warmup_steps=50, steps=1500,
                 minutes=8.0, eval_every=250, eval_bytes=0, log_every=25),
 }
 
