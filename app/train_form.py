@@ -23,6 +23,9 @@ IMAGE_PRESETS = ("cpu-tiny", "default", "gpu")
 AUDIO_MODELS = ("rvq", "single")
 AUDIO_PRESETS = ("cpu-tiny", "cpu", "gpu")
 TEXT_ALGOS = ("bpe", "bytebpe", "superbpe", "wordpiece", "unigram", "charbpe")
+LM_TOKENIZERS = ("text/cl100k_base", "text/o200k_base", "text/r50k_base")  # lm-embeddings: the model's new tokenizer
+LM_PRESETS = ("cpu-tiny", "cpu", "gpu")
+LM_CORPORA = ("austen", "shakespeare")  # tokenworks.lm.finetune_config.TEXT_CORPORA
 UPLOADED = "uploaded files"
 BUNDLED_AUDIO = "synthetic speech (bundled)"
 MAX_STEPS = 1_000_000
@@ -32,8 +35,8 @@ LIMITS = ("Uploads: pictures (.png .jpg .webp .gif .bmp, up to 500 files, 50 MB 
 
 @dataclass
 class NewRun:
-    modality: str = "image"  # image | audio | text
-    model: str = "grid"  # image: grid | flex1d; audio: rvq | single; text: an algorithm
+    modality: str = "image"  # image | audio | text | lm-embeddings
+    model: str = "grid"  # image: grid | flex1d; audio: rvq | single; text: an algorithm; lm-embeddings: a tokenizer
     quantizer: str = "preset"  # image: the model's quantizer, or vq | fsq | lfq | glfq
     preset: str = "cpu-tiny"
     data: str = "shapes32"  # an image data set, BUNDLED_AUDIO, a text corpus, or UPLOADED
@@ -43,11 +46,13 @@ class NewRun:
 
 
 def model_choices(modality: str) -> list[str]:
-    return {"image": list(IMAGE_MODELS), "audio": list(AUDIO_MODELS), "text": list(TEXT_ALGOS)}[_modality(modality)]
+    return {"image": list(IMAGE_MODELS), "audio": list(AUDIO_MODELS), "text": list(TEXT_ALGOS),
+            "lm-embeddings": list(LM_TOKENIZERS)}[_modality(modality)]
 
 
 def preset_choices(modality: str) -> list[str]:
-    return {"image": list(IMAGE_PRESETS), "audio": list(AUDIO_PRESETS), "text": []}[_modality(modality)]
+    return {"image": list(IMAGE_PRESETS), "audio": list(AUDIO_PRESETS), "text": [],
+            "lm-embeddings": list(LM_PRESETS)}[_modality(modality)]
 
 
 def data_choices(modality: str) -> list[str]:
@@ -58,6 +63,8 @@ def data_choices(modality: str) -> list[str]:
         return [n for n in dataset_names() if available(n)] + [UPLOADED]  # the ones whose assets are here
     if modality == "audio":
         return [BUNDLED_AUDIO, UPLOADED]
+    if modality == "lm-embeddings":
+        return list(LM_CORPORA)
     from tokenworks.text.corpora import CORPORA
 
     return list(CORPORA)
@@ -124,6 +131,12 @@ def trainer_args(req: NewRun, files: Sequence[str] | None = None) -> tuple[list[
         return argv, summary, note
     if req.preset not in preset_choices(m):
         raise InvalidInput(f"{m} preset must be one of {', '.join(preset_choices(m))}, not {req.preset!r}")
+    if m == "lm-embeddings":
+        if req.data not in data_choices(m):
+            raise InvalidInput(f"training text must be one of {', '.join(data_choices(m))}, not {req.data!r}")
+        argv = ["--tokenizer", req.model, "--preset", req.preset, "--corpus", req.data, "--seed", str(int(req.seed))]
+        argv += ["--steps", str(int(req.steps))] if req.steps is not None else []
+        return argv, {"model": req.model, "data": req.data, "preset": req.preset}, note
     data = req.data
     if data not in data_choices(m):
         raise InvalidInput(f"{m} data must be one of {', '.join(data_choices(m))}, not {data!r}")

@@ -78,7 +78,9 @@ def run_view(run_id: str | None) -> RunView:
         line += f" · waiting for the {info.device}" + (f" (run `{holder.run_id}` is training)" if holder else "")
     if info.error:
         line += f"\n\n⚠️ {info.error}"
-    if info.has_model:
+    if info.has_model and info.modality == "lm-embeddings":
+        line += f"\n\nModel: `train/{info.id}/model` — `tw.load_lm(\"train/{info.id}/model\")` loads it."
+    elif info.has_model:
         line += f"\n\nModel: `run:train/{info.id}/model` — pick it in the {info.modality.capitalize()} tab."
     if info.resumable:
         line += "\n\nThis run can be resumed from its last checkpoint."

@@ -3,6 +3,7 @@
     python -m tokenworks.train image --model grid --data emoji32 --preset cpu-tiny   # a new run
     python -m tokenworks.train audio --preset cpu-tiny
     python -m tokenworks.train text --algo bpe --vocab 2000 --corpus shakespeare
+    python -m tokenworks.train lm-embeddings --tokenizer text/cl100k_base --preset cpu   # tokenworks.lm.finetune
     python -m tokenworks.train list [--modality image]
     python -m tokenworks.train show RUN_ID
     python -m tokenworks.train stop RUN_ID          # the run ends at its next step, writing last/
@@ -38,6 +39,8 @@ def summarize(modality: str, argv: list[str]) -> dict[str, str]:
         v = jobs._option(argv, flag)
         if v is not None:
             out[key] = os.path.basename(v.rstrip("/")) if flag == "--wav-dir" else v
+    if modality == "lm-embeddings":  # the model is the base one; the tokenizer names the run
+        out["model"] = jobs._option(argv, "--tokenizer") or "default tokenizer"
     if modality == "text" and "algo" in out:
         out.setdefault("model", out["algo"])
     return out

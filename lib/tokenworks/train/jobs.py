@@ -7,7 +7,7 @@ runs the same code in the foreground). It
    when the process ends, however it ends), showing "queued" meanwhile; torch is not imported
    until the lock is held, so a waiting job costs little memory;
 2. marks the run "running" and calls the modality's trainer (``tokenworks.image.train``,
-   ``tokenworks.audio.train``, ``tokenworks.text.train``) with the run's arguments plus
+   ``tokenworks.audio.train``, ``tokenworks.text.train``, ``tokenworks.lm.finetune``) with the run's arguments plus
    where to write: ``<run>/model`` for the tokenizer, ``<run>`` for last/ and best/, and every
    JSON-lines event appended to ``<run>/events.jsonl``;
 3. stops cleanly at the next step when the run's STOP file appears or on SIGTERM / SIGINT;
@@ -39,8 +39,9 @@ TRAINERS = {  # modality -> the module whose main(argv) trains it
     "image": "tokenworks.image.train",
     "audio": "tokenworks.audio.train",
     "text": "tokenworks.text.train",
+    "lm-embeddings": "tokenworks.lm.finetune",  # a transplanted model's new embedding rows (issue 21)
 }
-RESUMABLE = ("image", "audio")  # text training is one pass over the corpus: it is rerun, not resumed
+RESUMABLE = ("image", "audio", "lm-embeddings")  # text training is one pass over the corpus: it is rerun, not resumed
 MAX_QUEUED = 8  # runs waiting for one device; more are refused with a message
 TRAIN_NICE = 10  # a job trains at this CPU niceness (env TOKENWORKS_TRAIN_NICE; 0: full priority), so that on a
 # shared machine the app's requests come first and the run takes the CPU they leave (it never stops)
