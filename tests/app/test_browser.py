@@ -541,3 +541,42 @@ def test_lm_tab_scores_text_shows_next_tokens_and_the_midword_panel(page):
         page.screenshot(path=str(SHOTS / "lm_tab.png"), full_page=True)
     finally:
         page.get_by_role("tab", name="Text").click()
+
+
+def test_transfer_tab_preflight_transplant_and_one_token(page):
+    """The Transfer tab plans SmolLM2 on cl100k_base (the pre-flight report: overlap, new tokens,
+    specials, how numbers are cut), transplants it with FVT and scores each chosen held-out domain
+    against the original, then shows what one new token was built from."""
+    from tokenworks.assets import status as asset_status
+    from tokenworks.text import smollm2
+
+    if asset_status(smollm2.ASSET).state != "present":
+        pytest.skip("asset smollm2-135m is not fetched")
+    page.get_by_role("tab", name="Transfer").click()
+    try:
+        page.locator("#tw-transfer-preflight").click()
+        table = page.locator("#tw-transfer-preflight-table")
+        table.get_by_text("new tokens", exact=False).first.wait_for(timeout=180_000)
+        report = table.inner_text()
+        assert "shared" in report and "2024" in report  # the overlap and how a number is cut
+        page.locator("#tw-transfer-chars").locator("input[type=number]").fill("300")
+        page.locator("#tw-transfer-run").click()
+        scores = page.locator("#tw-transfer-scores")
+        scores.get_by_text("udhr", exact=False).first.wait_for(timeout=300_000)
+        text = scores.inner_text()
+        assert "english" in text.lower() and "python" in text.lower()
+        page.wait_for_function("() => document.querySelectorAll('#tw-transfer-chart .barlayer .trace').length >= 2",
+                               timeout=60_000)
+        status = page.locator("#tw-transfer-status").inner_text()
+        assert "⚠️" not in status
+        page.locator("#tw-transfer-token-run").click()
+        page.locator("#tw-transfer-token-table").get_by_text("piece", exact=False).first.wait_for(timeout=120_000)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        settle(page)
+        size = page.viewport_size
+        page.set_viewport_size({"width": size["width"], "height": page.evaluate("document.body.scrollHeight")})
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(SHOTS / "transfer_tab.png"), full_page=True)
+        page.set_viewport_size(size)
+    finally:
+        page.get_by_role("tab", name="Text").click()

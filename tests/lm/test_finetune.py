@@ -13,8 +13,8 @@ from tokenworks.lm import finetune as ft
 from tokenworks.lm.finetune_config import preset_config
 from tokenworks.train import runs as R
 
-ARGV = ["lm-embeddings", "--tokenizer", "text/cl100k_base", "--preset", "cpu-tiny", "--steps", "12", "--checkpoint-every", "6", "--eval-every", "6",
-        "--log-every", "6"]
+ARGV = ["lm-embeddings", "--tokenizer", "text/cl100k_base", "--method", "fvt", "--calibrate-windows", "0", "--bias-lr", "0.05",
+        "--preset", "cpu-tiny", "--steps", "12", "--checkpoint-every", "6", "--eval-every", "6", "--log-every", "6"]
 STOP_AT = 6
 
 
@@ -84,12 +84,17 @@ def test_only_new_embedding_rows_changed(run, smollm2):
     t0 = tp.transplant(smollm2, "text/cl100k_base", "fvt", texts=[])
     lm = tw.load_lm(f"train/{info.id}/model")
     W = lm.net.module.get_input_embeddings().weight.detach().float().numpy()  # (V_new, D)
-    assert np.shares_memory(lm.net.module.lm_head.weight.detach().numpy(), W)  # still tied
+    head = lm.net.module.lm_head
+    W_out, bias = head.weight.detach().float().numpy(), head.bias.detach().float().numpy()  # (V_new, D), (V_new,)
+    assert not np.shares_memory(W_out, W)  # untied: the new tokens' output vectors are their own
     new = (t0.plan.shared < 0) & ~lm.vocab.special
-    moved = np.abs(W - t0.matrix).max(axis=1) > 0  # (V_new,)
-    assert moved.any() and not moved[~new].any()  # shared and special rows are the base model's, exactly
+    for M in (W, W_out):
+        moved = np.abs(M - t0.matrix).max(axis=1) > 0  # (V_new,)
+        assert moved.any() and not moved[~new].any()  # shared and special rows are the base model's, exactly
+    assert (bias[new] < 0).all() and not bias[~new].any()  # the new tokens' logits were pushed down, only theirs
     shared = np.flatnonzero(t0.plan.shared >= 0)
     np.testing.assert_array_equal(W[shared], E[t0.plan.shared[shared]])
+    np.testing.assert_array_equal(W_out[shared], E[t0.plan.shared[shared]])
 
 
 def test_the_checkpoint_loads_by_name_and_scores(run):
@@ -102,6 +107,34 @@ def test_the_checkpoint_loads_by_name_and_scores(run):
         _events(info.folder, "eval")[-1]["bits_per_byte"], rel=1e-3)
     ck = json.loads((info.folder / "model" / "config.json").read_text())
     assert ck["kind"] == "lm/transplant" and ck["metrics"]["finetune"]["train_steps"] == 12
+
+
+def test_calibration_and_first_piece_outputs_lower_the_start(smollm2):
+    """The shared logit bias fitted on training windows, and output rows half the first piece's
+    vector, each lower held-out bits per byte before any step (FVT start, the first 1,500 bytes)."""
+    import torch
+    from tokenworks.lm import transplant as tp
+
+    texts = ft.eval_texts(1500)
+    t = tp.transplant(smollm2, "text/cl100k_base", "fvt", texts=texts)
+    m = t.lm.net.module
+    index = np.flatnonzero((t.plan.shared < 0) & ~t.lm.vocab.special)
+    E = smollm2.net.module.get_input_embeddings().weight.detach().numpy()
+
+    def bits(share, calibrate):
+        emb = ft.Embedded(m, t.matrix, index, "cpu", ft.output_init(t.matrix, index, t.plan.pieces, E, share))
+        if calibrate:
+            stream, _ = ft.training_tokens(preset_config("cpu-tiny"), t.lm.tokenizer, t.lm.bos_id)
+            windows = torch.from_numpy(np.stack([np.concatenate([[t.lm.bos_id], stream[s:s + 48]])
+                                                 for s in range(0, 16 * 997, 997)]))  # (16, 49)
+            b, _ = ft.calibrate(emb, windows, np.arange(-8.0, 1.01, 0.25))
+            assert -8 < b < 0
+        with torch.no_grad():
+            return ft.heldout_bits(m, *emb.matrices(), t.lm.tokenizer, t.lm.bos_id, texts, 2048, "cpu")[0]
+
+    plain, calibrated, both = bits(0.0, False), bits(0.0, True), bits(0.5, True)
+    assert plain == pytest.approx(sum(t.lm.score(x).total_bits for x in texts), rel=1e-4)  # untrained: the transplant
+    assert calibrated < plain * 0.97 and both < calibrated
 
 
 def test_bad_input_gets_a_message_and_writes_nothing(smollm2, tmp_path):
@@ -139,5 +172,5 @@ def test_the_train_form_starts_lm_embedding_runs():
                     "--steps", "50"]
     assert summary == {"model": "text/o200k_base", "data": "shakespeare", "preset": "cpu"}
     assert ft.parser()[0].parse_args(argv).tokenizer == "text/o200k_base"  # the trainer takes them
-    with pytest.raises(InvalidInput, match="training text must be one of austen, shakespeare"):
+    with pytest.raises(InvalidInput, match="training text must be one of pydocs, austen, shakespeare"):
         F.trainer_args(F.NewRun(modality="lm-embeddings", model="text/cl100k_base", preset="cpu", data="elf"))

@@ -37,10 +37,12 @@ def test_which_byte_strings_occur_inside_utf8(data, occurs):
 def test_chatml_without_a_template_and_the_sandbox():
     msgs = [{"role": "user", "content": "hi"}]
     assert uv.render_chat(None, msgs) == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
-    from jinja2.exceptions import SecurityError
+    from tokenworks.lm.chat import ChatTemplate
 
-    with pytest.raises(SecurityError):  # a template cannot reach Python's internals
-        uv.render_chat("{{ messages.__class__.__mro__[1].__subclasses__() }}", msgs)
+    evil = ChatTemplate(source="{{ messages.__class__.__mro__[1].__subclasses__() }}", bos_token="", eos_token="",
+                        origin="a test")
+    with pytest.raises(InvalidInput, match="unsafe"):  # a template cannot reach Python's internals
+        uv.render_chat(evil, msgs)
 
 
 # ---- SmolLM2 ----------------------------------------------------------------------------------

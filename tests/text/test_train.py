@@ -154,7 +154,7 @@ def test_corpus_splits_are_disjoint_by_source_and_deterministic(name):
 
 
 def test_unknown_corpus_and_split_name_the_valid_ones():
-    with pytest.raises(tw.InvalidInput, match="shakespeare, austen, stdlib, elf"):
+    with pytest.raises(tw.InvalidInput, match="shakespeare, austen, stdlib, pydocs, elf"):
         load_corpus("wikipedia")
     with pytest.raises(tw.InvalidInput, match="train, test"):
         load_corpus("stdlib", "validation")

@@ -20,6 +20,8 @@ from ..text import token_merging_bench
 from .heldout import HELDOUT, Cut, heldout_paragraphs, mid_word_cuts  # noqa: F401
 from .load import load_lm
 from .dynamic_bench import bench_dynamic
+from .finetune_bench import bench_finetune
+from .supertokens_bench import bench_supertokens
 from .transplant_bench import bench_transplant
 from .undertrained_bench import bench_undertrained
 
@@ -147,5 +149,5 @@ def bench_lm_targets(ctx: BenchContext) -> None:
 
 
 BENCHES = [bench_lm_scoring, bench_lm_next_bytes_latency, bench_lm_accuracy, bench_lm_targets,
-           bench_undertrained, token_merging_bench.bench_token_merging, bench_transplant,
-           bench_dynamic]
+           bench_undertrained, token_merging_bench.bench_token_merging, bench_transplant, bench_finetune,
+           bench_supertokens, bench_dynamic]

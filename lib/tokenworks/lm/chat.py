@@ -16,6 +16,7 @@ The templated text is tokenized with special-token strings read as the special t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -101,6 +102,12 @@ def _raise(message: str):
 
 def render(template: ChatTemplate, message: str) -> str:
     """The template rendered for one user message, with the assistant's turn opened."""
+    return render_messages(template, [{"role": "user", "content": message}])
+
+
+def render_messages(template: ChatTemplate, messages: Sequence[dict]) -> str:
+    """A conversation rendered with the template in Jinja's sandbox, ending where the assistant's
+    reply starts; a template that fails (or reaches for Python's internals) raises InvalidInput."""
     from jinja2 import TemplateError
     from jinja2.ext import loopcontrols
     from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -109,7 +116,7 @@ def render(template: ChatTemplate, message: str) -> str:
     env.globals["raise_exception"] = _raise
     try:
         return env.from_string(template.source).render(
-            messages=[{"role": "user", "content": message}], add_generation_prompt=True,
+            messages=list(messages), add_generation_prompt=True,
             bos_token=template.bos_token, eos_token=template.eos_token)
     except TemplateError as e:
         raise InvalidInput(f"the chat template ({template.origin}) failed: {e}") from None

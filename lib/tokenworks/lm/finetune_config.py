@@ -14,21 +14,24 @@ from typing import Any
 from ..errors import InvalidInput
 from ..train.memory import MemoryEstimate, available_bytes
 
-TEXT_CORPORA = ("austen", "shakespeare")  # English prose of tokenworks.text.corpora (train splits only)
+TEXT_CORPORA = ("pydocs", "austen", "shakespeare")  # English prose of tokenworks.text.corpora (train splits only)
 
 
 @dataclass
 class FinetuneConfig:
     model: str = "lm/smollm2-135m"  # the base model (a name tw.load_lm knows)
     tokenizer: str = "text/cl100k_base"  # the new tokenizer: a registry name or run:<folder>
-    method: str = "fvt"  # how tokens new to the model start: zero, mean, random, fvt
+    method: str = "tokenadapt"  # how tokens new to the model start (see tokenworks.lm.new_embeddings)
     preset: str = "cpu-tiny"  # cpu-tiny | cpu | gpu
     seed: int = 0  # seeds the initial vectors (random), the order of the training windows
-    corpus: str = "austen"  # training text: the train split of austen or shakespeare (never the held-out prose)
+    corpus: str = "pydocs"  # training text: the train split of pydocs, austen or shakespeare (never the held-out prose)
     train_bytes: int = 2_000_000  # at most this many bytes of the corpus (whole documents)
     seq_len: int = 128  # new-tokenizer tokens per training window (after the document-start token)
     batch_size: int = 8  # windows per optimizer step
     lr: float = 2e-3  # peak Adam learning rate of the new rows
+    bias_lr: float = 1e-3  # peak Adam learning rate of the new tokens' logit biases (calibrate sets the shared one first)
+    out_first: float = 0.5  # new output vectors start as this share of the first piece's vector (the rest: the input row)
+    calibrate_windows: int = 32  # training windows that set the new tokens' shared logit bias before step 1 (0: start at 0)
     warmup_steps: int = 20  # linear warmup
     min_lr_frac: float = 0.1  # the cosine ends at lr * min_lr_frac
     grad_clip: float = 1.0  # max gradient norm
@@ -75,7 +78,7 @@ def check_config(cfg: FinetuneConfig) -> None:
             raise InvalidInput(f"{name} must be at least {lo}, not {getattr(cfg, name)}")
     if cfg.seq_len > 2048:
         raise InvalidInput(f"seq_len must be at most 2048 (SmolLM2's context is 2048 positions), not {cfg.seq_len}")
-    if not cfg.lr > 0 or cfg.eval_bytes < 0 or cfg.checkpoint_every < 0:
+    if not cfg.lr > 0 or not cfg.bias_lr > 0 or cfg.eval_bytes < 0 or cfg.checkpoint_every < 0:
         raise InvalidInput("lr must be positive, eval_bytes and checkpoint_every 0 or more "
                            f"(got {cfg.lr}, {cfg.eval_bytes}, {cfg.checkpoint_every})")
     if cfg.minutes is not None and cfg.minutes <= 0:
@@ -85,8 +88,9 @@ def check_config(cfg: FinetuneConfig) -> None:
 def estimate_memory(cfg: FinetuneConfig, module_config: Any, vocab: int, new_rows: int, device: str) -> MemoryEstimate:
     """What one training step takes beyond the loaded base model, counted from the shapes.
 
-    State: the new rows with their gradient and two Adam moments (16 bytes a number), and the
-    whole (V, D) matrix three times (the frozen rows, the matrix assembled each step, its gradient).
+    State: the new input and output rows with their gradients and two Adam moments (16 bytes a
+    number each), and the whole (V, D) matrix five times (the frozen rows, the input and output
+    matrices assembled each step, their gradients).
     Activations, per window position: every layer keeps about 10 D + 4 I numbers (norms, q/k/v,
     residuals, the MLP's gate, up and product) and 2 H T attention weights (eager attention, before
     and after the softmax), doubled for the backward pass; the logits over V take three (V,) rows
@@ -94,7 +98,7 @@ def estimate_memory(cfg: FinetuneConfig, module_config: Any, vocab: int, new_row
     D, I, H, L = (int(module_config.hidden_size), int(module_config.intermediate_size),
                   int(module_config.num_attention_heads), int(module_config.num_hidden_layers))
     T = cfg.seq_len
-    state = new_rows * D * 16 + vocab * D * 4 * 3
+    state = 2 * new_rows * D * 16 + vocab * D * 4 * 5
     per_token = (L * (10 * D + 4 * I + 2 * H * T) * 2 + 3 * vocab) * 4
     tokens = cfg.batch_size * (T + 1)
     return MemoryEstimate(device=device, params=new_rows * D, state_bytes=state, activation_bytes=tokens * per_token,

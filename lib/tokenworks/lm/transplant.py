@@ -15,7 +15,9 @@ the base model's document-start vector, because bits per byte is conditioned on 
 the embedding rows is the base network itself, shared in memory, not copied.
 
 A checkpoint holds only the new matrix (``model.safetensors``) and a ``config.json`` naming the base
-model, the tokenizer, the method and the pre-flight numbers; it is written atomically.
+model, the tokenizer, the method and the pre-flight numbers; it is written atomically. A fine-tuned
+one (``lm.finetune``) also holds its own output matrix (``lm_head``) and a logit bias
+(``lm_head_bias``): input and output embeddings are untied there.
 """
 from __future__ import annotations
 
@@ -120,8 +122,10 @@ def preflight(lm, tok, plan: new_embeddings.EmbeddingPlan, texts: list[str]) -> 
                      out_of_range, plan.unrepresented, numbers, notes)
 
 
-def _with_embeddings(module, E_new: np.ndarray):
-    """A copy of ``module``'s network that shares every weight but the (tied) embedding rows."""
+def _with_embeddings(module, E_new: np.ndarray, out: np.ndarray | None = None, bias: np.ndarray | None = None):
+    """A copy of ``module``'s network that shares every weight but the embedding rows: tied to the
+    output when ``out`` is None, else an output matrix (V, D) of its own, with a logit bias (V,)
+    when ``bias`` is given (the fine-tune's)."""
     import copy
 
     import torch
@@ -129,23 +133,32 @@ def _with_embeddings(module, E_new: np.ndarray):
 
     cfg = copy.deepcopy(module.config)
     cfg.vocab_size = int(E_new.shape[0])
+    cfg.tie_word_embeddings = out is None
     state = {k: v for k, v in module.state_dict().items() if not k.startswith(("model.embed_tokens", "lm_head"))}
     state["model.embed_tokens.weight"] = torch.from_numpy(E_new)
+    if out is not None:
+        state["lm_head.weight"] = torch.from_numpy(out)
     with torch.device("meta"):
         new = LlamaForCausalLM(cfg)
+        if bias is not None:
+            new.lm_head = torch.nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=True)
+    if bias is not None:
+        state["lm_head.bias"] = torch.from_numpy(bias)
     new.load_state_dict(state, strict=False, assign=True)
-    new.tie_weights()
+    if out is None:
+        new.tie_weights()
     new.model.rotary_emb = type(new.model.rotary_emb)(config=cfg)
     return new.eval()
 
 
-def _assemble(lm, tok, E_new: np.ndarray, name: str, method: str, t0: float):
+def _assemble(lm, tok, E_new: np.ndarray, name: str, method: str, t0: float, out: np.ndarray | None = None,
+              bias: np.ndarray | None = None):
     from .model import LanguageModel, LMInfo
     from .net import TokenNet
 
     nv = vocab_for(tok)
     doc = _doc_start(nv)
-    module = _with_embeddings(lm.net.module, E_new).to(lm.net.device)
+    module = _with_embeddings(lm.net.module, E_new, out, bias).to(lm.net.device)
     i = lm.info
     info = LMInfo(name=name, source=f"{i.name} with {tok.name} embeddings ({method})", tokenizer=tok.name,
                   vocab_size=len(nv.token_bytes), layers=i.layers, heads=i.heads, kv_heads=i.kv_heads,
@@ -213,8 +226,11 @@ def load(folder: Path, load_lm):
     cfg = TransplantConfig(**ck.config)
     base = load_lm(cfg.model)
     tok = _load_tokenizer(cfg.tokenizer)
-    E_new = ck.tensors["embed_tokens"].float().numpy()
-    if E_new.shape[0] != len(vocab_for(tok).token_bytes):
-        raise CorruptCheckpoint(f"{folder}: {E_new.shape[0]} embedding rows, but {cfg.tokenizer} has "
-                                f"{len(vocab_for(tok).token_bytes)} tokens")
-    return _assemble(base, tok, E_new, str(ck.info.get("name", folder.name)), cfg.method, t0)
+    E_new, out, bias = (ck.tensors[k].float().numpy() if k in ck.tensors else None
+                        for k in ("embed_tokens", "lm_head", "lm_head_bias"))
+    V = len(vocab_for(tok).token_bytes)
+    if any(m is not None and m.shape[0] != V for m in (E_new, out, bias)):
+        raise CorruptCheckpoint(f"{folder}: {E_new.shape[0]} embedding rows, but {cfg.tokenizer} has {V} tokens")
+    if bias is not None and out is None:
+        raise CorruptCheckpoint(f"{folder} has an output bias but no output matrix (lm_head)")
+    return _assemble(base, tok, E_new, str(ck.info.get("name", folder.name)), cfg.method, t0, out, bias)

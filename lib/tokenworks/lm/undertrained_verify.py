@@ -32,7 +32,6 @@ The whole verification holds ``lm.net.lock``.
 """
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -40,6 +39,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InvalidInput
+from .chat import ChatTemplate, render_messages
 
 THRESHOLD = 0.01  # verified under-trained: max probability below this (the paper's 1%)
 STEPS = 3  # reply positions looked at (greedy)
@@ -90,36 +90,26 @@ class Verification:
 
 # ---- the chat template ---------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=4)
-def _gguf_template(path: str) -> str | None:
-    import gguf
-
-    f = gguf.GGUFReader(path).fields.get("tokenizer.chat_template")
-    return None if f is None else str(f.contents())
-
-
-def chat_template(lm) -> tuple[str | None, str]:
-    """(jinja template or None, where it came from) for ``lm``."""
+def chat_template(lm) -> tuple[ChatTemplate | None, str]:
+    """(the model's chat template, or None, and where it came from) for ``lm``."""
     if getattr(lm, "info", None) is not None and lm.info.name == "lm/smollm2-135m":
-        from ..text.smollm2 import gguf_path
+        from .chat import chat_template as gguf_template
 
-        path = gguf_path()
-        tpl = _gguf_template(str(path))
-        if tpl:
-            return tpl, f"tokenizer.chat_template of {path.name}, rendered with jinja2's sandbox"
+        try:
+            tpl = gguf_template()  # SmolLM2's GGUF, read once
+        except InvalidInput:  # the GGUF carries none
+            tpl = None
+        if tpl is not None:
+            return tpl, f"{tpl.origin}, rendered with jinja2's sandbox"
     return None, "ChatML written directly (the model carries no chat template)"
 
 
-def render_chat(template: str | None, messages: Sequence[dict]) -> str:
+def render_chat(template: ChatTemplate | None, messages: Sequence[dict]) -> str:
     """The conversation as text, ending where the assistant's reply starts."""
     if template is None:
         turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
         return turns + "<|im_start|>assistant\n"
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-    return env.from_string(template).render(messages=list(messages), add_generation_prompt=True,
-                                            bos_token="", eos_token="")
+    return render_messages(template, messages)
 
 
 def _split(lm, name: str, text: str, prefill: str) -> RepeatPrompt:

@@ -6,6 +6,10 @@
                  one document per chapter-sized block; *Persuasion* is held out
     stdlib       Python source files of this interpreter's standard library (code domain);
                  files whose path hashes into the last tenth are held out
+    pydocs       technical English prose: Python's reference documentation (``pydoc_data.topics``,
+                 one document per topic) and the docstrings of the standard library (one document
+                 per module); topics and modules whose name hashes into the last tenth are held
+                 out (a module's docstrings are held out exactly when its source is in ``stdlib``)
     elf          bytes of ELF executables in /usr/bin (binary domain; documents are bytes);
                  files whose name hashes into the last tenth are held out
 
@@ -24,7 +28,7 @@ from pathlib import Path
 
 from ..errors import InvalidInput
 
-CORPORA = ("shakespeare", "austen", "stdlib", "elf")
+CORPORA = ("shakespeare", "austen", "stdlib", "pydocs", "elf")
 SPLITS = ("train", "test")
 
 
@@ -104,6 +108,25 @@ def _stdlib() -> list[tuple[str, str, bool]]:
     return out
 
 
+def _pydocs() -> list[tuple[str, str, bool]]:
+    import ast
+
+    from pydoc_data.topics import topics
+
+    out = [(f"topic:{k}", topics[k], _held_out(f"topic:{k}")) for k in sorted(topics)]
+    for rel, text, held in _stdlib():
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        docs = [d for n in ast.walk(tree)
+                if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                and (d := ast.get_docstring(n))]
+        if sum(len(d) for d in docs) >= 200:
+            out.append((rel, "\n\n".join(docs), held))
+    return out
+
+
 def code_corpus(n_bytes: int) -> str:
     """About ``n_bytes`` of Python standard-library source, in a fixed file order."""
     out, size = [], 0
@@ -133,7 +156,7 @@ def _elf() -> list[tuple[str, bytes, bool]]:
     return out
 
 
-_READERS = {"shakespeare": _shakespeare, "austen": _austen, "stdlib": _stdlib, "elf": _elf}
+_READERS = {"shakespeare": _shakespeare, "austen": _austen, "stdlib": _stdlib, "pydocs": _pydocs, "elf": _elf}
 
 
 def load_corpus(name: str, split: str = "train", limit_bytes: int | None = None) -> Corpus:
