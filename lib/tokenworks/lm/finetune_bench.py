@@ -51,6 +51,6 @@ def bench_finetune(ctx: BenchContext) -> None:
                                     f"{bpb / base[k]:.3f}x the original; {len(d.text)} characters"))
             _log(f"finetune {tok} {preset}: {start.ratio:.3f}x -> {end.ratio:.3f}x in {r.steps} steps")
             del tuned
-    ts = finetune_targets("cpu", ratios if not fast else {}, detail)
+    ts = finetune_targets("cpu", {} if fast else ratios, {} if fast else detail)  # cpu-tiny judges nothing
     ctx.targets.extend(ts)
     ctx.rows.extend(target_row(t) for t in ts)

@@ -22,7 +22,7 @@ def bench_supertokens(ctx: BenchContext) -> None:
     name = f"supertokens: SuperBPE {V:,} (t {t:,}, {r.corpus} train split)"
     ctx.rows.append(Row("lm", f"{name}, tokens on the held-out prose", r.tokens_new, "tokens",
                         "SmolLM2's own tokenizer, same text", r.tokens_base, r.tokens_base / r.tokens_new,
-                        f"{r.token_reduction:+.1%} fewer tokens; superwords {r.superword_tokens / r.tokens_new:.1%} "
+                        f"{abs(r.token_reduction):.1%} {'fewer' if r.token_reduction > 0 else 'more'} tokens; superwords {r.superword_tokens / r.tokens_new:.1%} "
                         f"of tokens; trained in {r.train_seconds:.0f} s"))
     ctx.rows.append(Row("lm", f"{name} [{r.method}], zero-shot", r.zero_shot_bits_per_byte, "bits/byte",
                         "the original model (text/smollm2), same text", r.base_bits_per_byte,
@@ -32,5 +32,5 @@ def bench_supertokens(ctx: BenchContext) -> None:
                             r.finetuned_bits_per_byte, "bits/byte", "the original model (text/smollm2), same text",
                             r.base_bits_per_byte, 1 / r.finetuned_ratio,
                             f"{r.finetuned_ratio:.3f}x the original after {r.finetune_steps} steps"))
-    _log(f"supertokens {V}: {r.token_reduction:+.1%} tokens, zero-shot {r.zero_shot_ratio:.3f}x"
+    _log(f"supertokens {V}: {-r.token_reduction:+.1%} tokens, zero-shot {r.zero_shot_ratio:.3f}x"
          + (f", fine-tuned {r.finetuned_ratio:.3f}x" if r.finetuned_ratio is not None else ""))
