@@ -143,6 +143,7 @@ def test_bad_input_gets_a_message_and_writes_nothing(smollm2, tmp_path):
                             ({"tokenizer": "text/bert-base-uncased"}, InvalidInput, "no exact bits per byte"),
                             ({"batch_size": 100_000}, InvalidInput, "cannot fit in memory.*GiB.*lower batch_size"),
                             ({"corpus": "elf"}, InvalidInput, "austen, shakespeare"),
+                            ({"out_first": 1.5}, InvalidInput, "out_first must be from 0 to 1"),
                             ({"method": "omp-magic"}, InvalidInput, "zero, mean, random, fvt")):
         with pytest.raises(error, match=said):
             ft.finetune(preset_config("cpu-tiny", out=str(out), **kw))

@@ -82,6 +82,9 @@ def check_config(cfg: FinetuneConfig) -> None:
     if not cfg.lr > 0 or not cfg.bias_lr > 0 or cfg.eval_bytes < 0 or cfg.checkpoint_every < 0:
         raise InvalidInput("lr must be positive, eval_bytes and checkpoint_every 0 or more "
                            f"(got {cfg.lr}, {cfg.eval_bytes}, {cfg.checkpoint_every})")
+    if not 0.0 <= cfg.out_first <= 1.0 or cfg.calibrate_windows < 0:
+        raise InvalidInput(f"out_first must be from 0 to 1 and calibrate_windows 0 or more "
+                           f"(got {cfg.out_first}, {cfg.calibrate_windows})")
     if cfg.minutes is not None and cfg.minutes <= 0:
         raise InvalidInput(f"minutes must be positive or left out (no budget), not {cfg.minutes}")
 
