@@ -272,6 +272,21 @@ def _describe_exception(e: BaseException, fn: Callable) -> str:
 # ---- running the cases -------------------------------------------------------------------
 
 
+def failure_lines(name: str, n_cases: int, failures: list[CaseReport]) -> list[str]:
+    """The report of a failed check: the first failing case in full, then the others' labels."""
+    f = failures[0]
+    lines = [f"{name}: wrong on {len(failures)} of {n_cases} cases. The first one ({f.label}):",
+             f"  call:     {f.call}",
+             f"  expected: {_short(f.expected)}",
+             f"  got:      {'(an exception)' if f.got is None and f.difference.startswith('raised') else _short(f.got)}",
+             f"  what differs: {f.difference}"]
+    if len(failures) > 1:
+        more = ", ".join(repr(x.label) for x in failures[1:1 + SHOW_FAILURES])
+        rest = len(failures) - 1 - SHOW_FAILURES
+        lines.append(f"  also wrong: {more}" + (f" (+{rest} more)" if rest > 0 else ""))
+    return lines
+
+
 def _run(name: str, params: Sequence[str], fn: Callable, cases: list[_Case], compare: Callable[[_Case, Any], str],
          show: bool, hint: Callable[[list[_Case], list[_Case]], str] | None = None) -> ExerciseResult:
     if not callable(fn):
@@ -302,16 +317,7 @@ def _run(name: str, params: Sequence[str], fn: Callable, cases: list[_Case], com
     if not failures:
         msg = f"correct: {name} passed all {len(cases)} cases"
     else:
-        f = failures[0]
-        lines = [f"{name}: wrong on {len(failures)} of {len(cases)} cases. The first one ({f.label}):",
-                 f"  call:     {f.call}",
-                 f"  expected: {_short(f.expected)}",
-                 f"  got:      {'(an exception)' if f.got is None and f.difference.startswith('raised') else _short(f.got)}",
-                 f"  what differs: {f.difference}"]
-        if len(failures) > 1:
-            more = ", ".join(repr(x.label) for x in failures[1:1 + SHOW_FAILURES])
-            rest = len(failures) - 1 - SHOW_FAILURES
-            lines.append(f"  also wrong: {more}" + (f" (+{rest} more)" if rest > 0 else ""))
+        lines = failure_lines(name, len(cases), failures)
         extra = hint(cases, failed) if hint else ""
         if extra:
             lines.append(f"  hint: {extra}")

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import InvalidInput
 from ..lm.omp import omp as library_omp
-from .bpe_exercises import SHOW_FAILURES, CaseReport, ExerciseResult, _describe_exception, _kind, _short
+from .bpe_exercises import CaseReport, ExerciseResult, _describe_exception, _kind, failure_lines
 
 ATOL = 1e-6  # how close each coefficient must be (times max(1, |coefficient|))
 HINTS = (
@@ -284,16 +284,7 @@ def check_omp(fn: Callable, *, show: bool = True) -> ExerciseResult:
 def _result(all_cases: list[Case], failures: list[CaseReport]) -> ExerciseResult:
     if not failures:
         return ExerciseResult("omp", True, len(all_cases), f"correct: omp passed all {len(all_cases)} cases")
-    f = failures[0]
-    lines = [f"omp: wrong on {len(failures)} of {len(all_cases)} cases. The first one ({f.label}):",
-             f"  call:     {f.call}",
-             f"  expected: {_short(f.expected)}",
-             f"  got:      {'(an exception)' if f.got is None else _short(f.got)}",
-             f"  what differs: {f.difference}"]
-    if len(failures) > 1:
-        more = ", ".join(repr(x.label) for x in failures[1:1 + SHOW_FAILURES])
-        rest = len(failures) - 1 - SHOW_FAILURES
-        lines.append(f"  also wrong: {more}" + (f" (+{rest} more)" if rest > 0 else ""))
+    lines = failure_lines("omp", len(all_cases), failures)
     lines.append("  hint: omp_exercise.hint(1), hint(2) and hint(3) lead to the answer step by step")
     return ExerciseResult("omp", False, len(all_cases), "\n".join(lines), failures)
 
