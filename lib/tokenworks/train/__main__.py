@@ -4,6 +4,7 @@
     python -m tokenworks.train audio --preset cpu-tiny
     python -m tokenworks.train text --algo bpe --vocab 2000 --corpus shakespeare
     python -m tokenworks.train lm-embeddings --tokenizer text/cl100k_base --preset cpu   # tokenworks.lm.finetune
+    python -m tokenworks.train lm --input bytes --preset cpu   # a tiny LM from scratch (tokenworks.lm.tiny.train)
     python -m tokenworks.train list [--modality image]
     python -m tokenworks.train show RUN_ID
     python -m tokenworks.train stop RUN_ID          # the run ends at its next step, writing last/
@@ -27,7 +28,7 @@ from ..errors import TokenworksError
 from . import jobs
 from . import runs as R
 
-SUMMARY_KEYS = {"--model": "model", "--data": "data", "--preset": "preset", "--design": "design",
+SUMMARY_KEYS = {"--model": "model", "--input": "model", "--data": "data", "--preset": "preset", "--design": "design",
                 "--algo": "algo", "--corpus": "data", "--vocab": "vocab_size", "--seed": "seed",
                 "--wav-dir": "data"}
 

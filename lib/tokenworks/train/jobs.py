@@ -40,8 +40,9 @@ TRAINERS = {  # modality -> the module whose main(argv) trains it
     "audio": "tokenworks.audio.train",
     "text": "tokenworks.text.train",
     "lm-embeddings": "tokenworks.lm.finetune",  # a transplanted model's new embedding rows (issue 21)
+    "lm": "tokenworks.lm.tiny.train",  # a tiny language model from scratch (the tokenizer tournament)
 }
-RESUMABLE = ("image", "audio", "lm-embeddings")  # text training is one pass over the corpus: it is rerun, not resumed
+RESUMABLE = ("image", "audio", "lm-embeddings", "lm")  # text training is one pass over the corpus: it is rerun, not resumed
 MAX_QUEUED = 8  # runs waiting for one device; more are refused with a message
 TRAIN_NICE = 10  # a job trains at this CPU niceness (env TOKENWORKS_TRAIN_NICE; 0: full priority), so that on a
 # shared machine the app's requests come first and the run takes the CPU they leave (it never stops)

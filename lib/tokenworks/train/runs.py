@@ -34,7 +34,7 @@ RUN_FILE = "run.json"
 EVENTS_FILE = "events.jsonl"
 STOP_FILE = "STOP"
 MODEL_DIR = "model"
-MODALITIES = ("image", "audio", "text", "lm-embeddings")
+MODALITIES = ("image", "audio", "text", "lm-embeddings", "lm")
 STATUSES = ("queued", "running", "stopped", "done", "failed", "interrupted")
 ACTIVE = ("queued", "running")
 JOB_START_S = 60.0  # a queued run whose job has not yet written its pid reads as queued this long
@@ -45,7 +45,7 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 class RunInfo:
     id: str
     folder: Path
-    modality: str  # image | audio | text | lm-embeddings
+    modality: str  # image | audio | text | lm-embeddings | lm
     status: str  # one of STATUSES
     created: str  # ISO time, UTC
     updated: str

@@ -1,0 +1,283 @@
+"""Train one tournament contestant from scratch: ``python -m tokenworks.train lm ...``.
+
+    python -m tokenworks.train lm --input bytes --preset cpu --seed 0
+    python -m tokenworks.train lm --input tokens --tokenizer text/cl100k_base --preset cpu-tiny
+    PYTHONPATH=lib python -m tokenworks.lm.tiny.train --input delete --preset cpu-tiny --out /tmp/del
+
+The text is a corpus of ``tokenworks.lm.tiny.data`` (train split; the test split is held out by
+document), encoded by the contestant's tokenizer (bytes for the byte inputs). The budget is
+training FLOPs (``train_config``); the model, the steps and the FLOPs actually spent are saved
+with the checkpoint, and the held-out score (``evaluate``) goes into its config.json.
+
+Resumable (``tokenworks.train.loop``): ``--checkpoint-every N`` writes ``<out>.run/last`` every N
+steps; ``--resume RUN_DIR`` continues with the saved config and, on the CPU, ends with the same
+weights as a run never interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generator
+
+import numpy as np
+import torch
+
+from ...checkpoint import save_checkpoint
+from ...errors import InvalidInput, TokenworksError
+from ...paths import runs_dir
+from ...train.common import adamw, drain, log_event, lr_factor, pick_device, seed_everything
+from ...train.config_cli import add_config_options, add_resume_option, given_options, resume_overrides
+from ...train.loop import (DoneEvent, Event, LoopConfig, LoopState, SavedState, StepContext, StepEvent, StepOutput,
+                           StopFlag, load_for_resume, log_loop_event, restore, run_paths, run_steps)
+from ...train.memory import check_fits, estimate_training_memory
+from .config import BYTE_INPUTS, TinyConfig, check_config
+from .data import CORPORA, EncodedSplit, encode_split, load_text
+from .evaluate import HeldOutScore, evaluate
+from .flops import TRAIN_FACTOR
+from .model import TinyLM
+from .train_config import PRESETS, TinyTrainConfig, check_train_config, preset_config
+
+TRAINER = "tokenworks.lm.tiny.train"
+KIND = "lm/tiny"  # checkpoint kind
+RESUME_OVERRIDES = ("minutes", "threads", "device", "checkpoint_every", "eval_bytes")
+BYTES = "text/bytes"
+
+
+@dataclass
+class TinyTrainResult:
+    folder: Path  # the saved checkpoint
+    model: TinyLM  # trained (CPU, eval mode)
+    config: TinyConfig
+    score: HeldOutScore  # held-out, with the hard gate
+    metrics: dict[str, Any]  # everything in config.json's metrics
+    steps: int
+    seconds: float  # training wall time
+    flops: float  # training FLOPs spent (counted)
+    history: list[dict[str, Any]]  # the logged step events
+    reason: str = "steps"  # steps | minutes | stopped
+    run_dir: Path | None = None
+
+
+def contestant(cfg: TinyTrainConfig) -> str:
+    """A short name: bytes, delete, words, or the tokenizer's name without its folder."""
+    if cfg.input in BYTE_INPUTS:
+        return cfg.input
+    return cfg.tokenizer.rstrip("/").split("/")[-1].split(":")[-1]
+
+
+def load_tokenizer(cfg: TinyTrainConfig) -> Any:
+    """text/bytes for the byte inputs; else a registry name, run:<folder> or a saved tokenizer folder."""
+    from ...registry import load_checkpoint_tokenizer, load_ref
+
+    ref = BYTES if cfg.input in BYTE_INPUTS else cfg.tokenizer
+    if cfg.input not in BYTE_INPUTS and Path(ref).expanduser().is_dir():
+        return load_checkpoint_tokenizer(str(Path(ref).expanduser()))
+    return load_ref(ref)
+
+
+@dataclass
+class Prepared:
+    model_config: TinyConfig
+    train: EncodedSplit
+    test: EncodedSplit
+
+
+def prepare(cfg: TinyTrainConfig) -> Prepared:
+    """Load and encode the text; size the window to ``context_bytes``."""
+    if cfg.corpus not in CORPORA:
+        raise InvalidInput(f"corpus must be one of {', '.join(CORPORA)}, not {cfg.corpus!r}")
+    tok = load_tokenizer(cfg)
+    train = encode_split(tok, load_text(cfg.corpus, "train", cfg.train_bytes))
+    test = encode_split(tok, load_text(cfg.corpus, "test", cfg.eval_bytes or None))
+    seq_len = cfg.context_bytes if cfg.input in BYTE_INPUTS else max(8, round(cfg.context_bytes / train.bytes_per_token))
+    if len(train.ids) < 4 * (seq_len + 1) * cfg.batch_size:
+        raise InvalidInput(f"the {cfg.corpus} train text ({train.n_bytes:,} bytes, {len(train.ids):,} ids) is too small "
+                           f"for this preset: one batch alone is {cfg.batch_size} windows of {seq_len + 1} ids. "
+                           "Raise train_bytes or lower batch_size or context_bytes")
+    mcfg = TinyConfig(input=cfg.input, vocab_size=train.vocab_size, seq_len=seq_len, **cfg.model)
+    check_config(mcfg)
+    return Prepared(mcfg, train, test)
+
+
+def windows(ids: np.ndarray, T: int, B: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """B random windows of the stream: inputs (B, T) and next ids (B, T)."""
+    starts = rng.integers(0, len(ids) - T - 1, size=B)
+    idx = starts[:, None] + np.arange(T + 1)[None, :]  # (B, T + 1)
+    w = ids[idx]
+    return w[:, :-1], w[:, 1:]
+
+
+def forward_flops_per_step(model: TinyLM, ids: np.ndarray, B: int, seed: int, device: torch.device) -> float:
+    """Forward FLOPs of one training batch (the mean of 8 batches drawn apart from the run's own:
+    the word model's middle length depends on the text)."""
+    rng = np.random.default_rng(seed + 7919)
+    total = 0
+    with torch.no_grad():
+        for _ in range(8):
+            x, _y = windows(ids, model.cfg.seq_len, B, rng)
+            total += model(torch.from_numpy(x).to(device)).flops.total  # the gate as in training
+    return total / 8
+
+
+def _paths(cfg: TinyTrainConfig) -> tuple[Path, Path | None]:
+    return run_paths(cfg.out, runs_dir() / "lm" / "tiny" / f"{cfg.corpus}-{contestant(cfg)}-{cfg.preset}-s{cfg.seed}",
+                     cfg.run_dir, cfg.checkpoint_every)
+
+
+def train_tiny(cfg: TinyTrainConfig, *, resume_from: SavedState | None = None, stop: StopFlag = None,
+               prepared: Prepared | None = None) -> TinyTrainResult:
+    """Train, score the held-out text, save; see the module docstring."""
+    return drain(iter_train_tiny(cfg, resume_from=resume_from, stop=stop, prepared=prepared))
+
+
+def resume(run_dir: str | Path, *, stop: StopFlag = None, **overrides: Any) -> TinyTrainResult:
+    """Continue the run whose last/ is in ``run_dir`` (only ``RESUME_OVERRIDES`` may change)."""
+    cfg, saved = load_for_resume(run_dir, TRAINER, TinyTrainConfig, overrides, RESUME_OVERRIDES)
+    return train_tiny(cfg, resume_from=saved, stop=stop)
+
+
+def iter_train_tiny(cfg: TinyTrainConfig, *, resume_from: SavedState | None = None, stop: StopFlag = None,
+                    prepared: Prepared | None = None) -> Generator[Event, None, TinyTrainResult]:
+    """``train_tiny`` as a generator of the loop's events; returns the TinyTrainResult."""
+    check_train_config(cfg)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    seed_everything(cfg.seed)
+    device = pick_device(cfg.device)
+    p = prepared or prepare(cfg)
+    mcfg, train, test = p.model_config, p.train, p.test
+    T, B = mcfg.seq_len, cfg.batch_size
+    check_fits(estimate_training_memory(lambda: TinyLM(mcfg), lambda m, n: m(torch.zeros(n, T, dtype=torch.long)),
+                                        batch_size=B, data_bytes=train.ids.nbytes, device=device),
+               hint="the model (--d-model, --n-layer through --set) or batch_size or context_bytes")
+    model = TinyLM(mcfg).to(device)
+    fwd = forward_flops_per_step(model, train.ids, B, cfg.seed, device)
+    steps = cfg.steps or max(1, int(cfg.flops // (TRAIN_FACTOR * fwd)))
+    out, run_dir = _paths(cfg)
+    cfg = dataclasses.replace(cfg, out=str(out), run_dir=str(run_dir) if run_dir else None)
+    name = cfg.name or f"lm/tiny-{contestant(cfg)}"
+    opt = adamw(model, cfg.lr, (0.9, 0.95), cfg.weight_decay)
+    state = LoopState(model=model, optimizer=opt, rng=np.random.default_rng(cfg.seed), config=dataclasses.asdict(cfg),
+                      name=name, data_hash=train.data_hash, trainer=TRAINER)
+    if resume_from is not None:
+        restore(state, resume_from)
+    ids = train.ids
+    bytes_per_id = train.n_bytes / max(1, train.n_tokens)
+
+    def batches(rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = windows(ids, T, B, rng)
+        return torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)  # (B, T), (B, T)
+
+    def step_fn(batch: tuple[torch.Tensor, torch.Tensor], ctx: StepContext) -> StepOutput:
+        lr = cfg.lr * lr_factor(ctx.step, ctx.progress, cfg.warmup_steps, cfg.min_lr_frac)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        x, y = batch
+        o = model(x, y)
+        opt.zero_grad(set_to_none=True)
+        o.loss.backward()
+        gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        model.train_flops += TRAIN_FACTOR * o.flops.total
+        metrics = {"grad_norm": gnorm.detach(), "flops": float(TRAIN_FACTOR * o.flops.total)}
+        if o.kept is not None:
+            metrics["kept"] = float(o.kept[:, 1:].float().mean())
+        return StepOutput(losses={"loss": o.loss.detach(), "nll": o.nll.detach()}, metrics=metrics,
+                          items=int(x.numel() * bytes_per_id))  # bytes of text
+
+    loop = LoopConfig(steps=steps, minutes=cfg.minutes, log_every=cfg.log_every, checkpoint_every=cfg.checkpoint_every,
+                      run_dir=str(run_dir) if run_dir else None, best_metric="nll", best_mode="min")
+    log_event("start", contestant=contestant(cfg), input=cfg.input, tokenizer=cfg.tokenizer or BYTES, corpus=cfg.corpus,
+              preset=cfg.preset, seed=cfg.seed, device=str(device), steps=steps, flops_budget=cfg.flops,
+              flops_per_step=round(TRAIN_FACTOR * fwd), seq_len=T, vocab_size=mcfg.vocab_size,
+              train_bytes=train.n_bytes, train_tokens=train.n_tokens, bytes_per_token=round(train.bytes_per_token, 3),
+              non_embedding_params=model.non_embedding_params(), out=str(out),
+              run_dir=str(run_dir) if run_dir else None, resume_step=state.step,
+              model_config=dataclasses.asdict(mcfg), train_config=dataclasses.asdict(cfg))
+    history: list[dict[str, Any]] = []
+    model.train()
+    done = DoneEvent(reason="steps", steps=state.step, seconds=state.elapsed)
+    for ev in run_steps(state, step_fn, batches, loop, stop=stop):
+        if isinstance(ev, StepEvent):
+            history.append(step_record(ev))
+        elif isinstance(ev, DoneEvent):
+            done = ev
+        log_loop_event(ev)
+        yield ev
+
+    score = evaluate(model, test.ids, test.sep_id, test.n_bytes, batch_size=B)
+    metrics = {**dataclasses.asdict(score), "train_steps": done.steps, "train_seconds": round(done.seconds, 1),
+               "train_flops": float(model.train_flops), "train_bytes_per_s": round(done.steps * B * T * bytes_per_id
+                                                                                  / max(done.seconds, 1e-9), 1),
+               "non_embedding_params": model.non_embedding_params(), "device": str(device),
+               "gpu": torch.cuda.get_device_name(0) if device.type == "cuda" else None, "torch": torch.__version__,
+               "heldout_hash": test.data_hash}
+    if mcfg.input == "delete":
+        soft = evaluate(model, test.ids, test.sep_id, test.n_bytes, batch_size=B, hard=False)
+        metrics["soft_bits_per_byte"] = soft.bits_per_byte
+    log_event("eval", **{k: (round(v, 5) if isinstance(v, float) else v) for k, v in metrics.items()})
+    model.eval().to("cpu")
+    folder = save_checkpoint(out, kind=KIND, name=name, config=mcfg, tensors=model.state_dict(),
+                             data_hash=train.data_hash, metrics=metrics,
+                             extra={"train": dataclasses.asdict(cfg), "tokenizer": cfg.tokenizer or BYTES,
+                                    "contestant": contestant(cfg), "trainer": TRAINER})
+    log_event("saved", folder=str(folder))
+    return TinyTrainResult(Path(folder), model, mcfg, score, metrics, done.steps, done.seconds,
+                           float(model.train_flops), history, reason=done.reason, run_dir=run_dir)
+
+
+def step_record(ev: StepEvent) -> dict[str, Any]:
+    """Print a StepEvent as a "step" JSON line and return it; items_per_s is text bytes a second."""
+    m = ev.metrics
+    return log_event("step", step=ev.step, steps=ev.steps, loss=round(ev.losses["loss"], 4),
+                     bits_per_token=round(ev.losses["nll"] / np.log(2), 4), lr=round(ev.lr, 6),
+                     grad_norm=round(m["grad_norm"], 3), kept=round(m["kept"], 3) if "kept" in m else None,
+                     items_per_s=round(ev.items_per_s, 1), unit="bytes", elapsed=round(ev.elapsed, 1),
+                     eta_s=None if ev.eta_seconds is None else round(ev.eta_seconds, 1))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The CLI; a bad argument prints its message (exit 2), not a traceback."""
+    try:
+        return _main(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    except TokenworksError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def parser() -> tuple[argparse.ArgumentParser, list[str]]:
+    ap = argparse.ArgumentParser(prog="python -m tokenworks.train lm", description=__doc__.split("\n\n")[0],
+                                 epilog="A preset's settings replace the defaults shown; the options given replace both.")
+    fields = add_config_options(ap, TinyTrainConfig, skip=("model",),
+                                choices={"input": ["tokens", "bytes", "delete", "words"], "preset": sorted(PRESETS),
+                                         "corpus": list(CORPORA)},
+                                metavars={"out": "FOLDER", "run_dir": "FOLDER", "tokenizer": "NAME"})
+    add_resume_option(ap, RESUME_OVERRIDES)
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=JSON",
+                    help="a TinyConfig field of the model, e.g. --set d_model=256 --set n_layer=6")
+    return ap, fields
+
+
+def _main(argv: list[str] | None = None) -> int:
+    from ...train.common import parse_set_overrides
+
+    ap, fields = parser()
+    a = ap.parse_args(argv)
+    if a.resume:
+        resume(a.resume, **resume_overrides(a, RESUME_OVERRIDES))
+        return 0
+    given = given_options(a, fields)
+    train_tiny(preset_config(given.pop("preset", None) or "cpu-tiny", model=parse_set_overrides(a.set), **given))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
