@@ -8,6 +8,7 @@
     ?tab=learn&corpus=aaabdaaabac&merges=3&text=aaab&vocab=trained&order=chunk
     ?tab=lm&text=The%20cat%20sat.&chat=on&token=2&prefix=Once%20upon%20a%20ti&length=24
     ?tab=transfer&tokenizer=text/cl100k_base&method=fvt&domains=english,python,udhr-deu_1996
+    ?tab=tournament&board=cpu%20(shipped)&text=It%20is%20a%20truth
 
 ``tab`` names the open tab; a link without it is a Text tab link (so the first links ever shared
 stay valid), and Text links are written without it. A tab's link is a ``TabSpec``: its id, its
@@ -37,7 +38,7 @@ from .link_params import (  # noqa: F401  (the machinery, re-exported: tabs use 
 )
 
 TAB_IDS = ("text", "learn", "languages", "metrics", "image", "audio", "train", "library", "attention",
-           "lm", "undertrained", "transfer")  # gr.Tab ids
+           "lm", "undertrained", "transfer", "tournament")  # gr.Tab ids
 PLAIN_TABS = ("train", "library", "undertrained")  # tabs a link can open, with no settings to restore
 MAX_K = 4096  # largest k an image link may ask for (the tab then keeps it within the tokenizer's own range)
 
@@ -224,10 +225,22 @@ def transfer_spec(tokenizers: Sequence[str] = (), methods: Sequence[str] = (), d
                                       what="domain")), TransferLink)
 
 
+@dataclass
+class TournamentLink:
+    board: str | None  # the leaderboard shown (its label in the picker)
+    text: str | None = None  # the text the deletion view reads
+
+
+def tournament_spec(boards: Sequence[str] = (), board: str | None = None, text: str | None = None,
+                    max_text: int = 1) -> TabSpec:
+    return TabSpec("tournament", (Choice("board", tuple(boards), board, "leaderboard"),
+                                  Text("text", max_text, text)), TournamentLink)
+
+
 def all_keys() -> list[str]:
     """Every parameter a link of any tab may set (what the address bar replaces; the allowed values
     do not matter here)."""
     specs = [text_spec(()), image_spec((), ()), audio_spec((), (), ()), languages_spec((), (), 1),
              metrics_spec((), (), 1, (), (), "", "", "", 1), learn_spec("", 1, 1, 1, "", 1, ("",), ("",)),
-             attention_spec(), lm_spec("", 1, "", 1, 1), transfer_spec()]
+             attention_spec(), lm_spec("", 1, "", 1, 1), transfer_spec(), tournament_spec()]
     return list(dict.fromkeys([TAB] + [p.name for s in specs for p in s.params]))

@@ -18,7 +18,7 @@ import gradio as gr
 from tokenworks.viz.text import CSS as TOKENS_CSS
 
 from . import attention_tab, audio_tab, image_tab, languages_tab, learn_tab, library_tab, lm_tab, metrics_tab
-from . import scheduling, text_tab, train_tab, transfer_tab, undertrained_tab
+from . import scheduling, text_tab, tournament_tab, train_tab, transfer_tab, undertrained_tab
 from .widgets import DELETE_CACHE, select_plain_tab, upload_dir, wire_tab_selects
 
 TITLE = "tokenworks"
@@ -62,11 +62,13 @@ def build_app() -> gr.Blocks:
                 undertrained_tab.build(undertrained)
             with gr.Tab("Transfer", id="transfer", elem_id="tw-tab-transfer") as transfer:
                 transfer_tab.build(transfer)
+            with gr.Tab("Tournament", id="tournament", elem_id="tw-tab-tournament") as tournament:
+                tournament_tab.build(tournament)
         # links: the address bar follows the open tab; a link to a tab without settings opens it
         wire_tab_selects({"text": text, "learn": learn, "languages": languages, "metrics": metrics,
                                     "image": image, "audio": audio, "train": train, "library": library,
                                     "attention": attention, "lm": lm, "undertrained": undertrained,
-                          "transfer": transfer})
+                          "transfer": transfer, "tournament": tournament})
         demo.load(select_plain_tab, inputs=None, outputs=tabs, api_name=False, show_progress="hidden")
     return demo
 

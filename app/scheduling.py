@@ -51,6 +51,8 @@ QUICK_EVENTS = frozenset({
     "lm_token", "lm_token_clicked",
     # Transfer tab: a link's page load only sets the controls (its buttons compute)
     "transfer_tab.restore",
+    # Tournament tab: starting the background tournament, reading its log, a link's page load
+    "tournament_start", "tournament_status", "tournament_tab.restore",
 })
 # "show" is the Text tab's view handler, but also the Languages and Metrics tabs' (their api names
 # differ and are listed here as compute).
@@ -58,7 +60,9 @@ COMPUTE_EVENTS = frozenset({"languages", "metrics",
                             "undertrained", "undertrained_find",  # the Under-trained tab: verification runs SmolLM2
                             # the Transfer tab: transplants (5 s to 4 min), scores, saves ~100 MB checkpoints
                             "transfer_preflight", "transfer_score", "transfer_token", "transfer_save",
-                            "transfer_finetune"})
+                            "transfer_finetune",
+                            # the Tournament tab: reads a leaderboard and draws it; runs a tiny model over a text
+                            "tournament_show", "tournament_kept"})
 
 
 def queue_of(api_name: Any, fn_name: str | None) -> str:

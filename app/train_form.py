@@ -26,6 +26,8 @@ TEXT_ALGOS = ("bpe", "bytebpe", "superbpe", "wordpiece", "unigram", "charbpe")
 LM_TOKENIZERS = ("text/cl100k_base", "text/o200k_base", "text/r50k_base")  # lm-embeddings: the model's new tokenizer
 LM_PRESETS = ("cpu-tiny", "cpu", "gpu")
 LM_CORPORA = ("pydocs", "austen", "shakespeare")  # tokenworks.lm.finetune_config.TEXT_CORPORA
+TINY_MODELS = ("bytes", "delete", "words", "text/r50k_base", "text/cl100k_base")  # lm: an input, or a tokenizer
+TINY_PRESETS = ("cpu-tiny", "cpu", "gpu")
 UPLOADED = "uploaded files"
 BUNDLED_AUDIO = "synthetic speech (bundled)"
 MAX_STEPS = 1_000_000
@@ -35,8 +37,9 @@ LIMITS = ("Uploads: pictures (.png .jpg .webp .gif .bmp, up to 500 files, 50 MB 
 
 @dataclass
 class NewRun:
-    modality: str = "image"  # image | audio | text | lm-embeddings
-    model: str = "grid"  # image: grid | flex1d; audio: rvq | single; text: an algorithm; lm-embeddings: a tokenizer
+    modality: str = "image"  # image | audio | text | lm-embeddings | lm
+    model: str = "grid"  # image: grid | flex1d; audio: rvq | single; text: an algorithm; lm-embeddings: a tokenizer;
+    # lm: bytes | delete | words or a tokenizer the tiny model reads
     quantizer: str = "preset"  # image: the model's quantizer, or vq | fsq | lfq | glfq
     preset: str = "cpu-tiny"
     data: str = "shapes32"  # an image data set, BUNDLED_AUDIO, a text corpus, or UPLOADED
@@ -47,12 +50,12 @@ class NewRun:
 
 def model_choices(modality: str) -> list[str]:
     return {"image": list(IMAGE_MODELS), "audio": list(AUDIO_MODELS), "text": list(TEXT_ALGOS),
-            "lm-embeddings": list(LM_TOKENIZERS)}[_modality(modality)]
+            "lm-embeddings": list(LM_TOKENIZERS), "lm": list(TINY_MODELS)}[_modality(modality)]
 
 
 def preset_choices(modality: str) -> list[str]:
     return {"image": list(IMAGE_PRESETS), "audio": list(AUDIO_PRESETS), "text": [],
-            "lm-embeddings": list(LM_PRESETS)}[_modality(modality)]
+            "lm-embeddings": list(LM_PRESETS), "lm": list(TINY_PRESETS)}[_modality(modality)]
 
 
 def data_choices(modality: str) -> list[str]:
@@ -65,6 +68,10 @@ def data_choices(modality: str) -> list[str]:
         return [BUNDLED_AUDIO, UPLOADED]
     if modality == "lm-embeddings":
         return list(LM_CORPORA)
+    if modality == "lm":
+        from tokenworks.lm.tiny.data import CORPORA as TINY_CORPORA
+
+        return list(TINY_CORPORA)
     from tokenworks.text.corpora import CORPORA
 
     return list(CORPORA)
@@ -135,6 +142,13 @@ def trainer_args(req: NewRun, files: Sequence[str] | None = None) -> tuple[list[
         if req.data not in data_choices(m):
             raise InvalidInput(f"training text must be one of {', '.join(data_choices(m))}, not {req.data!r}")
         argv = ["--tokenizer", req.model, "--preset", req.preset, "--corpus", req.data, "--seed", str(int(req.seed))]
+        argv += ["--steps", str(int(req.steps))] if req.steps is not None else []
+        return argv, {"model": req.model, "data": req.data, "preset": req.preset}, note
+    if m == "lm":
+        if req.data not in data_choices(m):
+            raise InvalidInput(f"training text must be one of {', '.join(data_choices(m))}, not {req.data!r}")
+        reads = ["--input", req.model] if "/" not in req.model else ["--input", "tokens", "--tokenizer", req.model]
+        argv = [*reads, "--preset", req.preset, "--corpus", req.data, "--seed", str(int(req.seed))]
         argv += ["--steps", str(int(req.steps))] if req.steps is not None else []
         return argv, {"model": req.model, "data": req.data, "preset": req.preset}, note
     data = req.data

@@ -186,7 +186,8 @@ METRICS = U.metrics_spec(TEXT_NAMES, ("text/o200k_base", "text/r50k_base"), 4,
 LEARN = U.learn_spec("the cat sat", 20_000, 25, 500, "the hat", 5_000, ("trained", "cl100k"), ("chunk", "rank"))
 TRANSFER = U.transfer_spec(("text/cl100k_base", "text/o200k_base", "run:text/austen-bpe"), ("zero", "fvt", "omp"),
                            ("english", "python", "udhr-fra"), "text/cl100k_base", "fvt", ("english",))
-SPECS = {s.tab: s for s in (IMAGE, AUDIO, LANGUAGES, METRICS, LEARN, TEXT, TRANSFER)}
+TOURNAMENT = U.tournament_spec(("cpu (shipped)", "tournament-cpu-tiny (runs)"), "cpu (shipped)", "It is a truth", 2_000)
+SPECS = {s.tab: s for s in (IMAGE, AUDIO, LANGUAGES, METRICS, LEARN, TEXT, TRANSFER, TOURNAMENT)}
 
 
 def parse(query: str, spec: U.TabSpec) -> U.ParsedLink:
@@ -354,7 +355,7 @@ def test_every_parameter_of_every_tab_is_replaced_in_the_address_bar():
     keys = U.all_keys()
     assert {"tab", "tokenizers", "text", "mode", "model", "sample", "k", "metric", "script", "family", "map",
             "corpus", "languages", "split", "limit", "merges", "vocab", "order", "layer", "head", "flow", "merge", "r",
-            "chat", "token", "prefix", "length", "tokenizer", "method", "domains"} == set(keys)
+            "chat", "token", "prefix", "length", "tokenizer", "method", "domains", "board"} == set(keys)
     from app import widgets
 
     assert widgets.KEYS == keys

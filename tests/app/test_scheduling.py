@@ -53,15 +53,15 @@ def test_page_load_restores_are_quick_only_where_they_compute_nothing(queues):
     restores = {f.fn.__module__.rsplit(".", 1)[-1]: f for f in demo.fns.values()
                 if getattr(f.fn, "__name__", None) == "restore"}
     assert set(restores) == {"text_tab", "learn_tab", "languages_tab", "metrics_tab", "image_tab", "audio_tab",
-                             "attention_tab", "lm_tab", "transfer_tab"}
-    for tab in ("text_tab", "learn_tab", "languages_tab", "transfer_tab"):
+                             "attention_tab", "lm_tab", "transfer_tab", "tournament_tab"}
+    for tab in ("text_tab", "learn_tab", "languages_tab", "transfer_tab", "tournament_tab"):
         assert restores[tab].concurrency_id == scheduling.QUICK, tab
         assert not getattr(restores[tab].fn, "on_compute_thread", False), tab
     for tab in ("metrics_tab", "image_tab", "audio_tab", "attention_tab", "lm_tab"):  # they compute what the link names
         assert restores[tab].concurrency_id == scheduling.COMPUTE, tab
         assert getattr(restores[tab].fn, "on_compute_thread", False), tab
     links = [f for f in demo.fns.values() if getattr(f.fn, "__name__", None) == "link"]
-    assert len(links) == 9 and all(f.concurrency_id == scheduling.QUICK for f in links)
+    assert len(links) == 10 and all(f.concurrency_id == scheduling.QUICK for f in links)
     by_name = {getattr(f.fn, "__name__", None): f for f in demo.fns.values()}
     for name in ("on_modality", "refresh", "select_plain_tab"):
         assert by_name[name].concurrency_id == scheduling.QUICK, name

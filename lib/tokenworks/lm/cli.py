@@ -3,6 +3,8 @@
     tokenworks lm score [--model lm/smollm2-135m] TEXT            bits per byte, tokens, the costliest tokens
     tokenworks lm transplant --tokenizer text/cl100k_base --method fvt --out runs/lm/smollm2-cl100k-fvt
                                                                   the pre-flight report, then the checkpoint
+    tokenworks lm tournament --preset cpu --out runs/tournament   tiny models trained with every tokenizer at
+                                                                  equal FLOPs: leaderboard.csv / .json / .png
 
 The transplant's options are the fields of ``TransplantConfig`` (a field is declared once).
 """
@@ -57,7 +59,25 @@ def _transplant(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"score": _score, "transplant": _transplant}
+def _tournament(argv: list[str]) -> int:
+    from ..train.config_cli import add_config_options, given_options
+    from .tiny.contestants import CONTESTANTS
+    from .tiny.train_config import PRESETS
+    from .tiny.tournament import TournamentConfig, run_tournament
+
+    ap = argparse.ArgumentParser(prog="tokenworks lm tournament",
+                                 description="Train a tiny model with every tokenizer at equal FLOPs; write the leaderboard.")
+    fields = add_config_options(ap, TournamentConfig, choices={"preset": sorted(PRESETS)},
+                                more_help={"contestants": f"({', '.join(CONTESTANTS)})"}, metavars={"out": "FOLDER"})
+    a = ap.parse_args(argv)
+    board = run_tournament(TournamentConfig(**given_options(a, fields)))
+    for r in board.rows:
+        print(f"{r.corpus:13s} {r.rank:2d}. {r.contestant:12s} {r.bits_per_byte:.4f} ± {r.spread:.4f} bits/byte, "
+              f"{1 / r.tokens_per_byte:.2f} bytes/token, {r.train_flops:.3g} FLOPs")
+    return 0
+
+
+COMMANDS = {"score": _score, "transplant": _transplant, "tournament": _tournament}
 
 
 def main(argv: list[str]) -> int:

@@ -42,6 +42,8 @@ def summarize(modality: str, argv: list[str]) -> dict[str, str]:
             out[key] = os.path.basename(v.rstrip("/")) if flag == "--wav-dir" else v
     if modality == "lm-embeddings":  # the model is the base one; the tokenizer names the run
         out["model"] = jobs._option(argv, "--tokenizer") or "default tokenizer"
+    if modality == "lm" and out.get("model") == "tokens":  # a tiny model reading tokens: the tokenizer names it
+        out["model"] = jobs._option(argv, "--tokenizer") or "tokens"
     if modality == "text" and "algo" in out:
         out.setdefault("model", out["algo"])
     return out

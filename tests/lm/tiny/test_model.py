@@ -72,20 +72,24 @@ def test_parameter_count_formula_and_equal_across_sides(inp):
     assert model.non_embedding_params() - base == (33 if inp == "delete" else 0)  # the gate: C + 1
 
 
-def test_hard_deletion_equals_the_saturated_soft_gate():
+def test_hard_deletion_equals_the_soft_gate():
+    """The gate is straight-through: its forward pass is the hard decision, so the training path
+    (every position, deleted keys masked by the attention bias, the last-kept mixture) and the
+    inference path (the middle blocks on the kept positions only) compute the same thing."""
     torch.manual_seed(1)
     model = TinyLM(small("delete")).eval()
-    pattern = torch.tensor([50.0 if i % 3 == 0 or i % 7 == 2 else -50.0 for i in range(64)])
-    model.body.gate.logits = types.MethodType(lambda self, h: pattern.expand(h.shape[0], -1), model.body.gate)
     x = torch.randint(0, 257, (3, 64))
+    logits = torch.randn(3, 64)
+    model.body.gate.logits = types.MethodType(lambda self, h: logits[: h.shape[0]], model.body.gate)
     hard, soft = model(x, hard=True), model(x, hard=False)
     assert torch.equal(hard.kept, soft.kept)
-    assert 0.3 < float(hard.kept.float().mean()) < 0.5
+    assert 0.3 < float(hard.kept.float().mean()) < 0.7
     assert torch.allclose(hard.logits, soft.logits, atol=1e-4)
     assert hard.flops.total < soft.flops.total  # the middle blocks ran on fewer positions
-    # a gate that is not saturated gives a different answer: the test can fail
-    model.body.gate.logits = types.MethodType(lambda self, h: 0.5 * torch.ones(h.shape[:2]), model.body.gate)
-    assert not torch.allclose(model(x, hard=True).logits, model(x, hard=False).logits, atol=1e-4)
+    # the gate still learns: its gradient reaches the score layer through the sigmoid
+    model = TinyLM(small("delete")).train()
+    model(x, x).loss.backward()
+    assert float(model.body.gate.score.weight.grad.abs().sum()) > 0
 
 
 def test_last_kept_mixture_is_one_hot_for_a_binary_gate():

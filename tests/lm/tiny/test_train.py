@@ -53,3 +53,17 @@ def test_bad_input_gets_a_message(tmp_path, capsys):
         train_tiny(tiny(tmp_path, "huge", input="bytes", model=dict(d_model=8192, n_head=64, d_ff=32768, n_layer=96)))
     assert main(["--input", "tokens", "--tokenizer", "text/nonesuch", "--out", str(tmp_path / "x")]) == 2
     assert "nonesuch" in capsys.readouterr().err
+
+
+def test_a_registered_run_trains_and_lists(tmp_path, monkeypatch):
+    from tokenworks.train import runs as R
+    from tokenworks.train.__main__ import main as train_main
+
+    monkeypatch.setenv("TOKENWORKS_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("TOKENWORKS_TRAIN_NICE", "0")
+    assert train_main(["lm", "--input", "tokens", "--tokenizer", "text/r50k_base", "--preset", "cpu-tiny",
+                       "--steps", "6", "--log-every", "3", "--train-bytes", "60000", "--eval-bytes", "3000"]) == 0
+    (info,) = R.list_runs(modality="lm")
+    assert info.status == "done" and info.step == 6 and info.has_model
+    assert info.summary["model"] == "text/r50k_base"
+    assert info.metrics["bits_per_byte"] > 0 and info.metrics["train_flops"] > 0

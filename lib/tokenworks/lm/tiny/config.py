@@ -37,10 +37,8 @@ class TinyConfig:
     enc_layers: int = 1  # delete / words: byte blocks before the gate
     dec_layers: int = 1  # delete / words: byte blocks after the middle
     max_word: int = 16  # words: a position is kept at most this many bytes after the last kept one
-    delete_target: float = 0.5  # delete: the share of positions the regulariser aims to delete
-    delete_weight: float = 1.0  # delete: weight of the regulariser |kept share - (1 - delete_target)|
-    gate_temperature: float = 0.5  # delete: the gate is sigmoid(logit / T), with logistic noise while training
-    gate_floor: float = -30.0  # delete: attention bias of a fully deleted position (the soft gate's log, clamped)
+    delete_target: float = 0.6  # delete: the share of positions deleted (the threshold follows this quantile)
+    gate_floor: float = -30.0  # pooled: attention bias of a deleted position in the middle blocks while training
     dropout: float = 0.0  # dropout after attention and MLP
 
     @property
@@ -68,10 +66,8 @@ def check_config(cfg: TinyConfig) -> None:
                            f"{cfg.n_layer}")
     if not 0.0 <= cfg.delete_target < 1.0:
         raise InvalidInput(f"delete_target must be in [0, 1), not {cfg.delete_target}")
-    if cfg.gate_temperature <= 0 or cfg.gate_floor >= 0 or cfg.delete_weight < 0 or not 0 <= cfg.dropout < 1:
-        raise InvalidInput("gate_temperature must be positive, gate_floor negative, delete_weight 0 or more and "
-                           f"dropout in [0, 1) (got {cfg.gate_temperature}, {cfg.gate_floor}, {cfg.delete_weight}, "
-                           f"{cfg.dropout})")
+    if cfg.gate_floor >= 0 or not 0 <= cfg.dropout < 1:
+        raise InvalidInput(f"gate_floor must be negative and dropout in [0, 1) (got {cfg.gate_floor}, {cfg.dropout})")
 
 
 __all__ = ["BYTE_INPUTS", "INPUTS", "POOLED", "TinyConfig", "check_config"]

@@ -1,13 +1,21 @@
 """MrT5-style deletion (Kallini et al. 2024, "MrT5: Dynamic Token Merging for Efficient Byte-level
-Language Models"): after the byte encoder, a gate scores every position; the middle blocks see
-only the positions it keeps.
+Language Models"), for a causal model: after the byte encoder a gate scores every position; the
+middle blocks see only the positions it keeps.
 
-While training the gate is soft: keep = sigmoid((logit + logistic noise) / T). A kept share k_j
-enters the middle blocks as an attention bias log k_j on key j (clamped at ``gate_floor``), so a
-position with k_j near 0 is invisible, and the regulariser pulls the mean kept share to
-1 - ``delete_target``. The noise makes a gate that hesitates costly, so the logits move away from
-0 and the soft gate saturates. At inference the deletion is real: positions with logit <= 0 are
-dropped and the middle blocks run on a shorter sequence.
+A position is kept when its score is above a threshold. The threshold follows the
+``delete_target`` quantile of the scores of recent training batches (a running mean, saved with
+the weights and fixed at inference), so the deletion rate stays near the target without a
+regulariser that would move every gate at once, and the decision at a position reads only that
+position's score: the model stays causal.
+
+The gate is a straight-through estimator: the forward pass always uses the hard decision, so what
+training computes is what inference computes, and the backward pass takes the gradient of
+sigmoid(score - threshold). A kept position enters the middle blocks with attention bias 0, a
+deleted one with ``gate_floor`` (invisible). While training, the middle blocks still run on every
+position (the gradient needs them); at inference the deletion is real: they run on the kept
+positions only. The trainer clips the gate's gradient apart from the rest
+(``TinyLM.clip_groups``): the straight-through gradient is an order of magnitude larger and
+would otherwise shrink every other update.
 
     gate = DeleteGate(cfg)
     g = gate(h, x)          # h (B, T, C) encoder states -> GateValues (log keep / log drop, (B, T))
@@ -18,19 +26,20 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from .config import TinyConfig
+
+MOMENTUM = 0.5  # of the threshold's running mean over training batches (it tracks scores that drift)
 
 
 @dataclass
 class GateValues:
-    """Soft and hard keep decisions; position 0 of every row is always kept."""
+    """Keep decisions in log space (exactly 0 or gate_floor forward); position 0 is always kept."""
 
-    log_keep: torch.Tensor  # (B, T) log of the kept share, <= 0
-    log_drop: torch.Tensor  # (B, T) log of 1 - the kept share
-    hard: torch.Tensor  # (B, T) bool: kept at inference
-    reg: torch.Tensor  # () the regulariser (0 for a fixed rule)
+    log_keep: torch.Tensor  # (B, T) attention bias of each position as a key in the middle blocks
+    log_drop: torch.Tensor  # (B, T) log of "not kept", for the last-kept mixture
+    hard: torch.Tensor  # (B, T) bool: kept
+    reg: torch.Tensor  # () an auxiliary loss (0 here)
 
 
 def force_first(log_keep: torch.Tensor, log_drop: torch.Tensor, hard: torch.Tensor, floor: float):
@@ -45,28 +54,31 @@ class DeleteGate(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.score = nn.Linear(cfg.d_model, 1)
+        self.register_buffer("threshold", torch.zeros(()))  # the running delete_target quantile of the scores
         self.init_weights()
 
     def init_weights(self) -> None:
-        """Start by keeping nearly everything (TinyLM calls this after its generic init)."""
+        """A small random score (TinyLM calls this after its generic init)."""
         nn.init.normal_(self.score.weight, std=0.02)
-        nn.init.constant_(self.score.bias, 2.0)
+        nn.init.zeros_(self.score.bias)
 
     def logits(self, h: torch.Tensor) -> torch.Tensor:
         return self.score(h).squeeze(-1)  # (B, T)
 
     def forward(self, h: torch.Tensor, x: torch.Tensor) -> GateValues:
         a = self.logits(h)  # (B, T)
-        if self.training:
-            u = torch.rand_like(a).clamp(1e-6, 1 - 1e-6)
-            a = a + torch.log(u) - torch.log1p(-u)  # logistic noise
-        z = a / self.cfg.gate_temperature  # (B, T)
+        if self.training and self.cfg.delete_target > 0:
+            q = torch.quantile(a[:, 1:].detach().float().flatten(), self.cfg.delete_target)
+            self.threshold.mul_(MOMENTUM).add_((1 - MOMENTUM) * q)
+        z = a - self.threshold  # (B, T)
+        hard = z > 0
+        soft = torch.sigmoid(z)
+        st = soft - soft.detach()  # 0 forward; the sigmoid's gradient backward
         floor = self.cfg.gate_floor
-        log_keep, log_drop, hard = force_first(F.logsigmoid(z).clamp(min=floor), F.logsigmoid(-z).clamp(min=floor),
-                                               z > 0, floor)
-        kept = log_keep[:, 1:].exp().mean()
-        reg = self.cfg.delete_weight * (kept - (1 - self.cfg.delete_target)).abs()
-        return GateValues(log_keep, log_drop, hard, reg)
+        log_keep = torch.where(hard, 0.0, floor) + st  # (B, T)
+        log_drop = torch.where(hard, floor, 0.0) - st
+        log_keep, log_drop, hard = force_first(log_keep, log_drop, hard, floor)
+        return GateValues(log_keep, log_drop, hard, a.new_zeros(()))
 
 
 __all__ = ["DeleteGate", "GateValues", "force_first"]

@@ -3,7 +3,7 @@ pre-norm blocks, tied output layer), for the tokenizer tournament.
 
     model = TinyLM(TinyConfig(input="bytes", vocab_size=257))
     out = model(x, targets)       # x, targets (B, T) ids -> TinyOutput
-    out.loss.backward()           # mean next-id cross-entropy (nats) + the delete gate's regulariser
+    out.loss.backward()           # mean next-id cross-entropy (nats)
 
 ``input`` picks what sits between the embedding and the output layer (see ``config``): plain
 blocks for tokens and bytes, ``PooledBody`` for delete and words.
@@ -27,7 +27,7 @@ from .pooled import PooledBody
 class TinyOutput:
     logits: torch.Tensor  # (B, T, V) scores of the next id
     nll: torch.Tensor | None  # () mean cross-entropy in nats over the targets (None without targets)
-    loss: torch.Tensor | None  # nll + the delete gate's regulariser (what training minimises)
+    loss: torch.Tensor | None  # what training minimises: nll (+ a gate's auxiliary loss, 0 for the ones here)
     kept: torch.Tensor | None  # (B, T) bool positions the middle blocks saw (pooled models), else None
     flops: FlopCount  # forward FLOPs of this call
 
@@ -62,6 +62,12 @@ class TinyLM(nn.Module):
     def non_embedding_params(self) -> int:
         """Counted on the module (the tournament holds it equal); equals flops.non_embedding_params."""
         return sum(p.numel() for n, p in self.named_parameters() if not n.startswith(("wte.", "wpe.")))
+
+    def clip_groups(self) -> list[list[nn.Parameter]]:
+        """Parameter groups whose gradients are clipped apart: the delete gate's, and all the others."""
+        gate = list(self.body.gate.parameters()) if self.body is not None else []
+        ids = {id(p) for p in gate}
+        return [g for g in ([p for p in self.parameters() if id(p) not in ids], gate) if g]
 
     def default_hard(self) -> bool:
         """Words: always hard (the rule is 0/1). Delete: soft while training, real deletion otherwise."""

@@ -72,12 +72,9 @@ def contestant(cfg: TinyTrainConfig) -> str:
 
 def load_tokenizer(cfg: TinyTrainConfig) -> Any:
     """text/bytes for the byte inputs; else a registry name, run:<folder> or a saved tokenizer folder."""
-    from ...registry import load_checkpoint_tokenizer, load_ref
+    from .tokenizers import load_contestant
 
-    ref = BYTES if cfg.input in BYTE_INPUTS else cfg.tokenizer
-    if cfg.input not in BYTE_INPUTS and Path(ref).expanduser().is_dir():
-        return load_checkpoint_tokenizer(str(Path(ref).expanduser()))
-    return load_ref(ref)
+    return load_contestant(BYTES if cfg.input in BYTE_INPUTS else cfg.tokenizer)
 
 
 @dataclass
@@ -181,7 +178,7 @@ def iter_train_tiny(cfg: TinyTrainConfig, *, resume_from: SavedState | None = No
         o = model(x, y)
         opt.zero_grad(set_to_none=True)
         o.loss.backward()
-        gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        gnorm = [torch.nn.utils.clip_grad_norm_(g, cfg.grad_clip) for g in model.clip_groups()][0]  # the gate apart
         opt.step()
         model.train_flops += TRAIN_FACTOR * o.flops.total
         metrics = {"grad_norm": gnorm.detach(), "flops": float(TRAIN_FACTOR * o.flops.total)}
@@ -214,6 +211,7 @@ def iter_train_tiny(cfg: TinyTrainConfig, *, resume_from: SavedState | None = No
     metrics = {**dataclasses.asdict(score), "train_steps": done.steps, "train_seconds": round(done.seconds, 1),
                "train_flops": float(model.train_flops), "train_bytes_per_s": round(done.steps * B * T * bytes_per_id
                                                                                   / max(done.seconds, 1e-9), 1),
+               "train_tokens_per_byte": train.n_tokens / train.n_bytes, "seq_len": T, "vocab_size": mcfg.vocab_size,
                "non_embedding_params": model.non_embedding_params(), "device": str(device),
                "gpu": torch.cuda.get_device_name(0) if device.type == "cuda" else None, "torch": torch.__version__,
                "heldout_hash": test.data_hash}
