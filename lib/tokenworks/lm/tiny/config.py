@@ -38,6 +38,7 @@ class TinyConfig:
     dec_layers: int = 1  # delete / words: byte blocks after the middle
     max_word: int = 16  # words: a position is kept at most this many bytes after the last kept one
     delete_target: float = 0.6  # delete: the share of positions deleted (the threshold follows this quantile)
+    delete_ramp: float = 0.3  # delete: the deleted share rises from 0 to delete_target over this share of training
     gate_floor: float = -30.0  # pooled: attention bias of a deleted position in the middle blocks while training
     dropout: float = 0.0  # dropout after attention and MLP
 
@@ -64,8 +65,9 @@ def check_config(cfg: TinyConfig) -> None:
         raise InvalidInput(f"input {cfg.input} needs at least one encoder, one middle and one decoder block: "
                            f"enc_layers {cfg.enc_layers} + dec_layers {cfg.dec_layers} must be below n_layer "
                            f"{cfg.n_layer}")
-    if not 0.0 <= cfg.delete_target < 1.0:
-        raise InvalidInput(f"delete_target must be in [0, 1), not {cfg.delete_target}")
+    if not 0.0 <= cfg.delete_target < 1.0 or not 0.0 <= cfg.delete_ramp <= 1.0:
+        raise InvalidInput(f"delete_target must be in [0, 1) and delete_ramp in [0, 1], not {cfg.delete_target} "
+                           f"and {cfg.delete_ramp}")
     if cfg.gate_floor >= 0 or not 0 <= cfg.dropout < 1:
         raise InvalidInput(f"gate_floor must be negative and dropout in [0, 1) (got {cfg.gate_floor}, {cfg.dropout})")
 

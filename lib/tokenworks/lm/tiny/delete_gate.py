@@ -2,9 +2,11 @@
 Language Models"), for a causal model: after the byte encoder a gate scores every position; the
 middle blocks see only the positions it keeps.
 
-A position is kept when its score is above a threshold. The threshold follows the
-``delete_target`` quantile of the scores of recent training batches (a running mean, saved with
-the weights and fixed at inference), so the deletion rate stays near the target without a
+A position is kept when its score is above a threshold. The threshold follows a quantile of the
+scores of recent training batches (a running mean, saved with the weights and fixed at
+inference): the deleted share starts at 0 and rises to ``delete_target`` over the first
+``delete_ramp`` of training (``set_progress``), so the byte model learns first and the gate then
+learns which positions it can spare, so the deletion rate stays near the target without a
 regulariser that would move every gate at once, and the decision at a position reads only that
 position's score: the model stays causal.
 
@@ -54,8 +56,14 @@ class DeleteGate(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.score = nn.Linear(cfg.d_model, 1)
-        self.register_buffer("threshold", torch.zeros(()))  # the running delete_target quantile of the scores
+        self.register_buffer("threshold", torch.zeros(()))  # the running quantile of the scores
+        self.target = cfg.delete_target  # the share deleted now (set_progress ramps it up while training)
         self.init_weights()
+
+    def set_progress(self, progress: float) -> None:
+        """The deleted share for a run ``progress`` in [0, 1] through: linear up to delete_target."""
+        ramp = self.cfg.delete_ramp
+        self.target = self.cfg.delete_target * (min(1.0, progress / ramp) if ramp > 0 else 1.0)
 
     def init_weights(self) -> None:
         """A small random score (TinyLM calls this after its generic init)."""
@@ -67,8 +75,8 @@ class DeleteGate(nn.Module):
 
     def forward(self, h: torch.Tensor, x: torch.Tensor) -> GateValues:
         a = self.logits(h)  # (B, T)
-        if self.training and self.cfg.delete_target > 0:
-            q = torch.quantile(a[:, 1:].detach().float().flatten(), self.cfg.delete_target)
+        if self.training:
+            q = torch.quantile(a[:, 1:].detach().float().flatten(), self.target)
             self.threshold.mul_(MOMENTUM).add_((1 - MOMENTUM) * q)
         z = a - self.threshold  # (B, T)
         hard = z > 0

@@ -63,6 +63,12 @@ class TinyLM(nn.Module):
         """Counted on the module (the tournament holds it equal); equals flops.non_embedding_params."""
         return sum(p.numel() for n, p in self.named_parameters() if not n.startswith(("wte.", "wpe.")))
 
+    def set_progress(self, progress: float) -> None:
+        """Tell the parts that follow a schedule (the delete gate's deleted share) how far training is, in [0, 1]."""
+        for m in self.modules():
+            if m is not self and hasattr(m, "set_progress"):
+                m.set_progress(progress)
+
     def clip_groups(self) -> list[list[nn.Parameter]]:
         """Parameter groups whose gradients are clipped apart: the delete gate's, and all the others."""
         gate = list(self.body.gate.parameters()) if self.body is not None else []

@@ -175,6 +175,7 @@ def iter_train_tiny(cfg: TinyTrainConfig, *, resume_from: SavedState | None = No
         for g in opt.param_groups:
             g["lr"] = lr
         x, y = batch
+        model.set_progress(ctx.progress)
         o = model(x, y)
         opt.zero_grad(set_to_none=True)
         o.loss.backward()
