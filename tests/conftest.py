@@ -301,11 +301,11 @@ def tone():
 
 @pytest.fixture(scope="session")
 def tiny_tournament(tmp_path_factory):
-    """A small cpu-tiny tournament (bpe-1k and delete, English, 2 seeds), trained once per session."""
+    """A small cpu-tiny tournament (bytes, bpe-1k and delete, English, 2 seeds), trained once per session."""
     from tokenworks.lm.tiny.tournament import TournamentConfig, run_tournament
 
     out = tmp_path_factory.mktemp("tournament")
-    run_tournament(TournamentConfig(preset="cpu-tiny", corpora=("english",), contestants=("bpe-1k", "delete"),
+    run_tournament(TournamentConfig(preset="cpu-tiny", corpora=("english",), contestants=("bytes", "bpe-1k", "delete"),
                                     seeds=2, probe_bytes=3000, spelling_pairs=20, threads=1, out=str(out)),
                    say=lambda s: None)
     return out

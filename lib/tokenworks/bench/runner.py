@@ -1,6 +1,6 @@
 """``tokenworks bench``: run the modality benches and write the report.
 
-    tokenworks bench [--out reports] [--quick] [--only text,image,audio,lm]
+    tokenworks bench [--out reports] [--quick] [--only text,image,audio,lm,tournament]
 
 Each modality's ``benchmarks`` module lists its bench functions in ``BENCHES``, in report order.
 The load group is not run from here: it drives the checkout's app, and ``python -m tools.loadtest
@@ -16,6 +16,7 @@ from typing import Any, Callable
 from ..audio import benchmarks as audio_benchmarks
 from ..image import benchmarks as image_benchmarks
 from ..lm import benchmarks as lm_benchmarks
+from ..lm.tiny.bench import bench_tournament
 from ..text import benchmarks as text_benchmarks
 from . import report as report_mod
 from .harness import BenchContext
@@ -26,6 +27,7 @@ BENCHES: dict[str, list[Callable[[BenchContext], None]]] = {
     "image": image_benchmarks.BENCHES,
     "audio": audio_benchmarks.BENCHES,
     "lm": lm_benchmarks.BENCHES,
+    "tournament": [bench_tournament],  # reads the last cpu tournament (tokenworks lm tournament --preset cpu)
 }
 GROUPS = tuple(BENCHES)
 LOAD = "the load group drives the checkout's app: run `python -m tools.loadtest --bench reports` from a checkout " \

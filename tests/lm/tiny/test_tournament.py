@@ -23,12 +23,13 @@ def test_leaderboard_files_and_equal_compute(board_dir):
     assert [r.contestant for r in board.rows] == sorted([r.contestant for r in board.rows],
                                                         key=lambda n: next(x.bits_per_byte for x in board.rows
                                                                            if x.contestant == n))
-    assert {r.contestant for r in board.rows} == {"bpe-1k", "delete"}
+    assert {r.contestant for r in board.rows} == {"bytes", "bpe-1k", "delete"}
     assert all(r.seeds == 2 and r.spread >= 0 for r in board.rows)
     flops = [r.train_flops for r in board.runs]
     assert max(flops) / min(flops) < 1.05  # the same budget, counted
     assert len({r.non_embedding_params for r in board.runs}) == 2  # equal but for the gate's C + 1
     assert max(r.non_embedding_params for r in board.runs) - min(r.non_embedding_params for r in board.runs) == 65
+    assert len({r.bits_per_byte for r in board.runs}) == 6
     seeds = [r.bits_per_byte for r in board.runs if r.contestant == "delete"]
     assert seeds[0] != seeds[1]  # two seeds really differ
     with open(board_dir / "leaderboard.csv") as fh:
@@ -43,7 +44,10 @@ def test_leaderboard_files_and_equal_compute(board_dir):
     assert len(leaderboard_figure(board).data) >= 6
 
 
-def test_a_finished_tournament_is_not_trained_again(board_dir):
+def test_a_finished_tournament_is_not_trained_again(board_dir, tmp_path):
+    import shutil
+
+    board_dir = shutil.copytree(board_dir, tmp_path / "copy")  # the session's tournament stays as it is
     stamp = (board_dir / "models" / "english-delete-s0" / "model.safetensors").stat().st_mtime_ns
     said = []
     run_tournament(TournamentConfig(preset="cpu-tiny", corpora=("english",), contestants=("delete",), seeds=1,
@@ -69,3 +73,20 @@ def test_bad_tournament_configs(tmp_path):
         run_tournament(TournamentConfig(corpora=("klingon",), out=str(tmp_path)))
     with pytest.raises(InvalidInput, match="no leaderboard.json"):
         read_leaderboard(tmp_path)
+
+
+def test_bench_rows_read_the_last_cpu_tournament(board_dir, runs_dir, monkeypatch):
+    import shutil
+
+    from tokenworks.bench.harness import BenchContext
+    from tokenworks.lm.tiny import bench
+
+    shutil.copytree(board_dir, runs_dir / "lm" / "tournament-cpu")
+    ctx = BenchContext(quick=True, repeats=1)
+    bench.bench_tournament(ctx)
+    names = [r.name for r in ctx.rows]
+    assert any("english: bpe-1k, held-out bits/byte" in n for n in names)
+    (t,) = ctx.targets
+    assert t.key == "MrT5 english" and t.passed in (True, False) and t.anchor_value == 1.05
+    speed = next(r for r in ctx.rows if "inference with real deletion" in r.name)
+    assert speed.value > 0 and "deleted" in speed.notes

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from ...train.distributed import all_reduce_mean
 from .config import TinyConfig
 
 MOMENTUM = 0.5  # of the threshold's running mean over training batches (it tracks scores that drift)
@@ -77,6 +78,7 @@ class DeleteGate(nn.Module):
         a = self.logits(h)  # (B, T)
         if self.training:
             q = torch.quantile(a[:, 1:].detach().float().flatten(), self.target)
+            q = all_reduce_mean(q)  # under DDP every rank keeps the same threshold (the mean of their quantiles)
             self.threshold.mul_(MOMENTUM).add_((1 - MOMENTUM) * q)
         z = a - self.threshold  # (B, T)
         hard = z > 0

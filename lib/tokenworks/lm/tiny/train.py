@@ -12,6 +12,14 @@ with the checkpoint, and the held-out score (``evaluate``) goes into its config.
 Resumable (``tokenworks.train.loop``): ``--checkpoint-every N`` writes ``<out>.run/last`` every N
 steps; ``--resume RUN_DIR`` continues with the saved config and, on the CPU, ends with the same
 weights as a run never interrupted.
+
+Several processes, one model (DistributedDataParallel, ``tokenworks.train.distributed``):
+
+    torchrun --nproc_per_node=2 -m tokenworks.lm.tiny.train --input bytes --preset cpu
+
+Every rank draws the same global batch of ``batch_size`` windows and trains on its share (rank r
+takes windows r::W); DDP averages the gradients, so the step is the one a single process takes on
+the global batch. Rank 0 alone logs, writes checkpoints, evaluates and saves.
 """
 from __future__ import annotations
 
@@ -30,7 +38,9 @@ import torch
 from ...checkpoint import save_checkpoint
 from ...errors import InvalidInput, TokenworksError
 from ...paths import runs_dir
-from ...train.common import adamw, drain, log_event, lr_factor, pick_device, seed_everything
+from ...train.common import adamw, drain, log_event, lr_factor, seed_everything, set_quiet
+from ...train.distributed import (Agreement, all_reduce_mean, all_reduce_sum, cleanup, init_distributed,
+                                  fingerprint, local_batch_size, same_on_all_ranks, shard, wrap_ddp)
 from ...train.config_cli import add_config_options, add_resume_option, given_options, resume_overrides
 from ...train.loop import (DoneEvent, Event, LoopConfig, LoopState, SavedState, StepContext, StepEvent, StepOutput,
                            StopFlag, load_for_resume, log_loop_event, restore, run_paths, run_steps)
@@ -53,7 +63,7 @@ class TinyTrainResult:
     folder: Path  # the saved checkpoint
     model: TinyLM  # trained (CPU, eval mode)
     config: TinyConfig
-    score: HeldOutScore  # held-out, with the hard gate
+    score: HeldOutScore | None  # held-out, with the hard gate (None on ranks other than 0)
     metrics: dict[str, Any]  # everything in config.json's metrics
     steps: int
     seconds: float  # training wall time
@@ -144,13 +154,17 @@ def iter_train_tiny(cfg: TinyTrainConfig, *, resume_from: SavedState | None = No
     check_train_config(cfg)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    ddp = init_distributed(cfg.device)  # without torchrun: world 1, no process group
+    W, rank, device = ddp.world_size, ddp.rank, ddp.device
+    local_batch_size(cfg.batch_size, W)  # the global batch must split evenly over the ranks
+    if W > 1:
+        set_quiet(not ddp.is_main)
     seed_everything(cfg.seed)
-    device = pick_device(cfg.device)
     p = prepared or prepare(cfg)
     mcfg, train, test = p.model_config, p.train, p.test
     T, B = mcfg.seq_len, cfg.batch_size
     check_fits(estimate_training_memory(lambda: TinyLM(mcfg), lambda m, n: m(torch.zeros(n, T, dtype=torch.long)),
-                                        batch_size=B, data_bytes=train.ids.nbytes, device=device),
+                                        batch_size=B // W, data_bytes=train.ids.nbytes, device=device),
                hint="the model (--d-model, --n-layer through --set) or batch_size or context_bytes")
     model = TinyLM(mcfg).to(device)
     fwd = forward_flops_per_step(model, train.ids, B, cfg.seed, device)
@@ -163,50 +177,69 @@ def iter_train_tiny(cfg: TinyTrainConfig, *, resume_from: SavedState | None = No
                       name=name, data_hash=train.data_hash, trainer=TRAINER)
     if resume_from is not None:
         restore(state, resume_from)
+    net = wrap_ddp(model, device)  # DistributedDataParallel under torchrun, else the model itself
     ids = train.ids
     bytes_per_id = train.n_bytes / max(1, train.n_tokens)
 
     def batches(rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """This rank's windows of the global batch (every rank draws the same B from ``rng``)."""
         x, y = windows(ids, T, B, rng)
-        return torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)  # (B, T), (B, T)
+        return torch.from_numpy(shard(x, rank, W)).to(device), torch.from_numpy(shard(y, rank, W)).to(device)
+
+    agreed = Agreement(stop, cfg.minutes, state.elapsed, ddp.is_main) if W > 1 else None
 
     def step_fn(batch: tuple[torch.Tensor, torch.Tensor], ctx: StepContext) -> StepOutput:
-        lr = cfg.lr * lr_factor(ctx.step, ctx.progress, cfg.warmup_steps, cfg.min_lr_frac)
+        progress = ctx.progress if agreed is None else agreed.progress(ctx)
+        lr = cfg.lr * lr_factor(ctx.step, progress, cfg.warmup_steps, cfg.min_lr_frac)
         for g in opt.param_groups:
             g["lr"] = lr
         x, y = batch
-        model.set_progress(ctx.progress)
-        o = model(x, y)
+        model.set_progress(progress)
+        o = net(x, y)
         opt.zero_grad(set_to_none=True)
-        o.loss.backward()
+        o.loss.backward()  # DDP: the gradients are averaged over the ranks here
         gnorm = [torch.nn.utils.clip_grad_norm_(g, cfg.grad_clip) for g in model.clip_groups()][0]  # the gate apart
         opt.step()
-        model.train_flops += TRAIN_FACTOR * o.flops.total
-        metrics = {"grad_norm": gnorm.detach(), "flops": float(TRAIN_FACTOR * o.flops.total)}
+        flops = torch.tensor(float(TRAIN_FACTOR * o.flops.total), dtype=torch.float64)
+        losses = torch.stack([o.loss.detach().float(), o.nll.detach().float()])  # (2,)
+        if W > 1:  # the global numbers: FLOPs summed over the ranks, the losses their mean (equal shards)
+            flops, losses = all_reduce_sum(flops), all_reduce_mean(losses)
+        model.train_flops += flops
+        metrics = {"grad_norm": gnorm.detach(), "flops": float(flops)}
         if o.kept is not None:
             metrics["kept"] = float(o.kept[:, 1:].float().mean())
-        return StepOutput(losses={"loss": o.loss.detach(), "nll": o.nll.detach()}, metrics=metrics,
-                          items=int(x.numel() * bytes_per_id))  # bytes of text
+        return StepOutput(losses={"loss": losses[0], "nll": losses[1]}, metrics=metrics,
+                          items=int(x.numel() * W * bytes_per_id))  # bytes of text
 
-    loop = LoopConfig(steps=steps, minutes=cfg.minutes, log_every=cfg.log_every, checkpoint_every=cfg.checkpoint_every,
-                      run_dir=str(run_dir) if run_dir else None, best_metric="nll", best_mode="min")
+    loop = LoopConfig(steps=steps, minutes=cfg.minutes if W == 1 else None, log_every=cfg.log_every,
+                      checkpoint_every=cfg.checkpoint_every, run_dir=str(run_dir) if (run_dir and ddp.is_main) else None,
+                      best_metric="nll", best_mode="min")
     log_event("start", contestant=contestant(cfg), input=cfg.input, tokenizer=cfg.tokenizer or BYTES, corpus=cfg.corpus,
               preset=cfg.preset, seed=cfg.seed, device=str(device), steps=steps, flops_budget=cfg.flops,
               flops_per_step=round(TRAIN_FACTOR * fwd), seq_len=T, vocab_size=mcfg.vocab_size,
               train_bytes=train.n_bytes, train_tokens=train.n_tokens, bytes_per_token=round(train.bytes_per_token, 3),
               non_embedding_params=model.non_embedding_params(), out=str(out),
-              run_dir=str(run_dir) if run_dir else None, resume_step=state.step,
+              run_dir=str(run_dir) if run_dir else None, resume_step=state.step, world_size=W, backend=ddp.backend,
               model_config=dataclasses.asdict(mcfg), train_config=dataclasses.asdict(cfg))
     history: list[dict[str, Any]] = []
     model.train()
     done = DoneEvent(reason="steps", steps=state.step, seconds=state.elapsed)
-    for ev in run_steps(state, step_fn, batches, loop, stop=stop):
+    for ev in run_steps(state, step_fn, batches, loop, stop=stop if agreed is None else agreed):
         if isinstance(ev, StepEvent):
             history.append(step_record(ev))
         elif isinstance(ev, DoneEvent):
+            if agreed is not None and ev.reason == "stopped":
+                ev = dataclasses.replace(ev, reason=agreed.reason)
             done = ev
         log_loop_event(ev)
         yield ev
+    in_sync = W == 1 or same_on_all_ranks(fingerprint(model))
+    if not in_sync:
+        log_event("warning", message=f"the {W} ranks ended with different weights or buffers")
+    if not ddp.is_main:  # rank 0 evaluates and saves
+        model.eval()
+        return TinyTrainResult(out, model, mcfg, None, {}, done.steps, done.seconds, float(model.train_flops),
+                               history, reason=done.reason, run_dir=run_dir)
 
     score = evaluate(model, test.ids, test.sep_id, test.n_bytes, batch_size=B)
     metrics = {**dataclasses.asdict(score), "train_steps": done.steps, "train_seconds": round(done.seconds, 1),
@@ -214,7 +247,8 @@ def iter_train_tiny(cfg: TinyTrainConfig, *, resume_from: SavedState | None = No
                                                                                   / max(done.seconds, 1e-9), 1),
                "train_tokens_per_byte": train.n_tokens / train.n_bytes, "seq_len": T, "vocab_size": mcfg.vocab_size,
                "non_embedding_params": model.non_embedding_params(), "device": str(device),
-               "gpu": torch.cuda.get_device_name(0) if device.type == "cuda" else None, "torch": torch.__version__,
+               "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None, "torch": torch.__version__,
+               "world_size": W, "ranks_in_sync": in_sync,
                "heldout_hash": test.data_hash}
     if mcfg.input == "delete":
         soft = evaluate(model, test.ids, test.sep_id, test.n_bytes, batch_size=B, hard=False)
@@ -241,7 +275,9 @@ def step_record(ev: StepEvent) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The CLI; a bad argument prints its message (exit 2), not a traceback."""
+    """The CLI; a bad argument prints its message (exit 2), not a traceback. Under torchrun every
+    process runs it; a process group it joined itself it leaves again."""
+    joined_before = torch.distributed.is_available() and torch.distributed.is_initialized()
     try:
         return _main(argv)
     except SystemExit as e:
@@ -249,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     except TokenworksError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    finally:
+        if not joined_before:
+            cleanup()
 
 
 def parser() -> tuple[argparse.ArgumentParser, list[str]]:
