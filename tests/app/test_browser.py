@@ -591,3 +591,39 @@ def test_transfer_tab_preflight_transplant_and_one_token(page):
         page.set_viewport_size(size)
     finally:
         page.get_by_role("tab", name="Text").click()
+
+
+def test_tournament_tab_leaderboard_and_what_the_gate_keeps(page):
+    """The Tournament tab shows the shipped cpu leaderboard (table and figure), then what the shipped
+    delete model keeps of a sentence: kept bytes bold, deleted bytes grey."""
+    from tokenworks.lm.tiny.view import tournament_choices
+
+    if not tournament_choices():
+        pytest.skip("no tournament leaderboard here (data/tournament/cpu is shipped with the repository)")
+    page.get_by_role("tab", name="Tournament").click()
+    try:
+        page.locator("#tw-tournament-show").click()
+        status = page.locator("#tw-tournament-status")
+        status.get_by_text("same FLOPs budget", exact=False).wait_for(timeout=120_000)
+        assert "⚠️" not in status.inner_text()
+        page.wait_for_function(  # a row per corpus and contestant
+            "() => +document.querySelector('#tw-tournament-table [role=grid]')?.getAttribute('aria-rowcount') > 4",
+            timeout=30_000)
+        table = page.locator("#tw-tournament-table")
+        assert table.locator("[data-testid='cell-0-1']").inner_text().strip() == "1"  # rank 1 comes first
+        page.wait_for_function("() => document.querySelectorAll('#tw-tournament-chart .scatterlayer .trace').length >= 8",
+                               timeout=60_000)
+        page.locator("#tw-tournament-draw").click()
+        note = page.locator("#tw-tournament-kept-status")
+        note.get_by_text("kept", exact=False).first.wait_for(timeout=120_000)
+        assert "⚠️" not in note.inner_text()
+        assert page.locator("#tw-tournament-kept span").count() > 50  # one span per character
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        settle(page)
+        size = page.viewport_size
+        page.set_viewport_size({"width": size["width"], "height": page.evaluate("document.body.scrollHeight")})
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(SHOTS / "tournament_tab.png"), full_page=True)
+        page.set_viewport_size(size)
+    finally:
+        page.get_by_role("tab", name="Text").click()

@@ -90,3 +90,13 @@ def test_bench_rows_read_the_last_cpu_tournament(board_dir, runs_dir, monkeypatc
     assert t.key == "MrT5 english" and t.passed in (True, False) and t.anchor_value == 1.05
     speed = next(r for r in ctx.rows if "inference with real deletion" in r.name)
     assert speed.value > 0 and "deleted" in speed.notes
+
+
+def test_copy_board_keeps_the_tables_and_the_pooled_models(board_dir, tmp_path):
+    from tokenworks.lm.tiny.leaderboard import copy_board
+    from tokenworks.lm.tiny.view import analyze
+
+    dest = copy_board(board_dir, tmp_path / "shipped")
+    assert sorted(p.name for p in (dest / "models").iterdir()) == ["english-delete-s0"]
+    v = analyze(dest)
+    assert [label for label, _ in v.pooled_models] == ["english delete seed 0"] and len(v.rows) == 3

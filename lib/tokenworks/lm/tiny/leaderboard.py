@@ -179,6 +179,40 @@ def write_leaderboard(board: Leaderboard, folder: str | Path) -> Path:
     return folder
 
 
+def leaderboard_markdown(board: Leaderboard) -> str:
+    """The leaderboard as a Markdown table (the README's), one block per corpus."""
+    kinds = ("typos", "lookalikes")
+    head = ("| corpus | rank | contestant | bits/byte (± seeds) | bytes/token | steps | kept | spelling | "
+            + " | ".join(f"{k} x" for k in kinds) + " |")
+    lines = [head, "|" + "---|" * 3 + "---:|" * (5 + len(kinds))]
+    for r in board.rows:
+        rob = " | ".join(f"{r.robustness[k]:.2f}" if r.robustness.get(k) else "" for k in kinds)
+        lines.append(f"| {r.corpus} | {r.rank} | {r.contestant} | {r.bits_per_byte:.3f} ± {r.spread:.3f} | "
+                     f"{1 / r.tokens_per_byte:.2f} | {r.train_steps:.0f} | "
+                     f"{'' if r.kept_share is None else f'{r.kept_share:.0%}'} | "
+                     f"{'' if r.spelling is None else f'{r.spelling:.0%}'} | {rob} |")
+    return "\n".join(lines)
+
+
+def copy_board(src: str | Path, dest: str | Path, keep: tuple[str, ...] = ("delete", "words"),
+               seeds: tuple[int, ...] = (0,)) -> Path:
+    """The leaderboard files of the tournament in ``src`` and the models of the ``keep`` contestants
+    (``seeds``; for the deletion view) copied to ``dest`` (how ``data/tournament/cpu`` was made)."""
+    import shutil
+
+    src, dest = Path(src), Path(dest)
+    read_leaderboard(src)  # refuses a folder with no finished tournament
+    (dest / "models").mkdir(parents=True, exist_ok=True)
+    for name in ("leaderboard.csv", "leaderboard.json", "leaderboard.png", "runs.csv"):
+        if (src / name).is_file():
+            shutil.copy2(src / name, dest / name)
+    for model in sorted((src / "models").iterdir()):
+        corpus_name, _, seed = model.name.rpartition("-s")
+        if model.is_dir() and corpus_name.split("-", 1)[-1] in keep and seed.isdigit() and int(seed) in seeds:
+            shutil.copytree(model, dest / "models" / model.name, dirs_exist_ok=True)
+    return dest
+
+
 def read_leaderboard(folder: str | Path) -> Leaderboard:
     """InvalidInput when ``folder`` holds no finished tournament."""
     path = Path(folder) / "leaderboard.json"
@@ -190,5 +224,6 @@ def read_leaderboard(folder: str | Path) -> Leaderboard:
                        d.get("tokenizers", {}), d.get("seconds", 0.0))
 
 
-__all__ = ["CSV_COLUMNS", "LeaderRow", "Leaderboard", "RunRow", "build_leaderboard", "machine", "read_leaderboard",
-           "write_leaderboard"]
+__all__ = ["CSV_COLUMNS", "LeaderRow", "Leaderboard", "RunRow", "build_leaderboard", "copy_board",
+           "leaderboard_markdown", "machine",
+           "read_leaderboard", "write_leaderboard"]

@@ -55,7 +55,8 @@ def analyze(folder: str | Path) -> TournamentView:
              round(r.infer_bytes_per_s), "" if r.kept_share is None else f"{r.kept_share:.0%}",
              "" if r.spelling is None else f"{r.spelling:.0%}", _worst(r.robustness)] for r in board.rows]
     pooled = sorted({(f"{r.corpus} {r.contestant} seed {r.seed}", str(folder / "models" / f"{r.corpus}-{r.contestant}-s{r.seed}"))
-                     for r in board.runs if r.input in ("delete", "words")})
+                     for r in board.runs if r.input in ("delete", "words")
+                     and (folder / "models" / f"{r.corpus}-{r.contestant}-s{r.seed}" / "config.json").is_file()})
     cfg = board.config
     summary = (f"Preset **{cfg.get('preset')}**, {cfg.get('seeds')} seed(s) per contestant, written {board.date} on "
                f"{board.machine}; the whole tournament took {board.seconds / 60:.0f} min. Every contestant trained "
