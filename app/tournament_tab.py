@@ -30,7 +30,7 @@ INTRO = (
     "### Which tokenizer makes the better model?\n"
     "The same small transformer trained from scratch with each way of reading text, at the **same training FLOPs** "
     "(counted by the code) and the **same non-embedding parameters**, scored in **bits per byte** on held-out text "
-    "(bits per token would favour long tokens). Contestants: raw bytes; byte-level BPE at three sizes; a byte-level "
+    "(bits per token do not compare: a longer token carries more bits). Contestants: raw bytes; byte-level BPE at three sizes; a byte-level "
     "Unigram; SuperBPE; a byte model with an MrT5-style learned delete gate; and a byte → word → byte model. "
     "Probes: bits per byte after typos, case changes, diacritics, Unicode look-alikes and doubled spaces "
     "(worst shown), and a spelling probe (is the right spelling more likely than a swapped or changed letter?)."
@@ -76,7 +76,7 @@ def _tiny_folder():
 def _job_text(st) -> str:
     log = "\n".join(st.lines[-8:])
     head = {"none": "No cpu-tiny tournament has run here yet.",
-            "running": f"Running (pid {st.pid}); press Refresh to follow it. It takes a few minutes on 2 cores.",
+            "running": f"Running (pid {st.pid}); press Refresh to follow it.",
             "done": f"Done: pick **{TINY_FOLDER} (runs)** above to see its leaderboard.",
             "failed": "It stopped before writing the leaderboard; the log says why."}[st.state]
     return head + (f"\n\n```\n{log}\n```" if log else "")
@@ -171,9 +171,9 @@ def build(tab: Any = None) -> None:
     kept_note = gr.Markdown("", elem_id="tw-tournament-kept-status")
     kept = gr.HTML("", elem_id="tw-tournament-kept")
 
-    gr.Markdown("### Run one here\nThe cpu-tiny preset: every contestant, 2 seeds, English and the multilingual mix, "
-                "in a few minutes on 2 cores (`tokenworks lm tournament --preset cpu-tiny`). The full cpu preset is "
-                "about an hour: run it from a shell (`tokenworks lm tournament --preset cpu`).")
+    gr.Markdown("### Run one here\nThe cpu-tiny preset: every contestant, 2 seeds, English and the multilingual mix: "
+                "32 small models, each trained in seconds (`tokenworks lm tournament --preset cpu-tiny`). The full "
+                "cpu preset takes over an hour on 2 cores: run it from a shell (`tokenworks lm tournament --preset cpu`).")
     with gr.Row():
         start = gr.Button("Start the cpu-tiny tournament", elem_id="tw-tournament-start")
         refresh = gr.Button("Refresh", elem_id="tw-tournament-refresh")

@@ -132,7 +132,7 @@ display(pd.DataFrame([(n, r.steps, f"{r.flops:.3g}", round(r.score.bits_per_toke
 # ## 4. The full leaderboard
 #
 # `tokenworks lm tournament --preset cpu` trains every contestant with two seeds on English prose
-# and on a multilingual mix (UDHR in twelve languages, Austen, Python's documentation), about an
+# and on a multilingual mix (UDHR in 36 languages, Austen, Python's documentation), over an
 # hour on two CPU cores. The repository ships the leaderboard of one such run; a run of your own
 # writes the same files (`leaderboard.csv`, `leaderboard.json`, `leaderboard.png`).
 

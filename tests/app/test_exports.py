@@ -48,7 +48,7 @@ def test_every_plot_and_table_is_exported(app):
     fns = _export_fns(app)
     assert set(fns) == {f"export_{k}" for k in ("text", "learn", "languages", "metrics", "image", "audio", "train",
                                                   "library", "attention", "lm", "undertrained",
-                                                  "transfer")}
+                                                  "transfer", "tournament")}
     exported = {block._id for fn in fns.values() for block in fn.inputs}
     shown = [b for b in app.blocks.values() if isinstance(b, (gr.Plot, gr.Dataframe))]
     assert len(shown) >= 20

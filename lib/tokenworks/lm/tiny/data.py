@@ -21,7 +21,7 @@ The corpora (``CORPORA``):
                   of one language; articles ``HELD_OUT_ARTICLES`` are the test split in every
                   language), Austen (split as above) and Python's documentation prose
                   (``load_corpus("pydocs")``, its own split), each English source capped at the
-                  UDHR's bytes. The UDHR is small (~12 kB a language, 36 languages in 19 scripts), so the
+                  UDHR's bytes. The UDHR is small (~12 kB a language, 36 languages in 16 scripts), so the
                   whole train split is ~1.3 MB and the test split ~0.14 MB whatever ``limit_bytes`` says.
 
 Splits are by whole documents, never cutting one in two. ``limit_bytes`` keeps documents in a

@@ -4,8 +4,8 @@
     board.rows[0].bits_per_byte, board.rows[0].spread
 
 Files (``write_leaderboard``): ``leaderboard.csv`` (the table), ``runs.csv`` (every model),
-``leaderboard.json`` (all of it, with the date, the machine and the config), ``leaderboard.png``
-(the view of ``tokenworks.viz.tournament``).
+``leaderboard.json`` (all of it, with the date, the machine and the config); ``tournament.draw``
+adds ``leaderboard.png`` (the view of ``tokenworks.viz.tournament``).
 """
 from __future__ import annotations
 
@@ -159,9 +159,8 @@ def _csv(path: Path, records: list[dict[str, Any]], columns: list[str]) -> None:
 
 
 def write_leaderboard(board: Leaderboard, folder: str | Path) -> Path:
-    """leaderboard.csv, runs.csv, leaderboard.json and leaderboard.png in ``folder`` (each written whole)."""
-    from ...viz.export import FigureExportUnavailable, figure_files
-    from ...viz.tournament import leaderboard_figure
+    """leaderboard.csv, runs.csv and leaderboard.json in ``folder`` (each written whole; the figure is
+    the runner's: ``tournament.draw``)."""
 
     folder = Path(folder)
     kinds = sorted({k for r in board.rows for k in r.robustness})
@@ -172,10 +171,6 @@ def write_leaderboard(board: Leaderboard, folder: str | Path) -> Path:
     tmp = folder / "leaderboard.json.tmp"
     tmp.write_text(json.dumps(asdict(board), indent=1))
     os.replace(tmp, folder / "leaderboard.json")
-    try:  # the figure needs Chromium (kaleido); without it the tables are still whole
-        figure_files({"leaderboard": leaderboard_figure(board)}, folder, formats=("png",), scale=1)
-    except FigureExportUnavailable:
-        pass
     return folder
 
 

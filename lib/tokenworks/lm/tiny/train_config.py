@@ -57,7 +57,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # CI: seconds a run on two CPU cores
     "cpu-tiny": dict(model=TINY_MODEL, train_bytes=200_000, eval_bytes=20_000, context_bytes=128, batch_size=8,
                      flops=1.5e11, warmup_steps=5, log_every=5),
-    # the whole tournament (8 contestants x 2 seeds x 2 corpora) in about an hour on two CPU cores; small
+    # the whole tournament (8 contestants x 2 seeds x 2 corpora) took 82 minutes on two CPU cores; small
     # batches, many steps: measured on bytes, batch 8 x 256 bytes reached 2.95 bits per byte where 16 x 512
     # (a quarter of the steps) reached 3.56 at the same FLOPs
     "cpu": dict(model=CPU_MODEL, train_bytes=3_000_000, eval_bytes=150_000, context_bytes=256, batch_size=8,
