@@ -411,9 +411,13 @@ def test_train_tab_runs_watches_stops_and_lists_a_cpu_tiny_run(page):
         page.locator("#tw-train-stop").click()
         page.wait_for_function(
             "() => document.querySelector('#tw-train-status').innerText.includes('stopped')", timeout=120_000)
-        page.wait_for_function(  # the registry lists it as stopped (one cell per line)
-            "id => document.querySelector('#tw-train-runs').innerText.includes(id + '\\nstopped')",
-            arg=run_id, timeout=30_000)
+        listed = ("id => document.querySelector('#tw-train-runs').textContent.split(id).slice(1)"
+                  ".some(after => /^\\s*stopped/.test(after))")
+        try:  # the registry lists it as stopped: the status cell follows the id cell
+            page.wait_for_function(listed, arg=run_id, timeout=90_000)
+        except Exception as e:  # say what the table showed instead
+            raise AssertionError(f"run {run_id} not listed as stopped; the runs table shows: "
+                                 f"{page.locator('#tw-train-runs').inner_text()[:1500]!r}") from e
         info = R.read_run(R.run_folder(run_id))
         assert info.status == "stopped" and info.resumable and info.step > 0
         assert "can be resumed" in status.inner_text()
