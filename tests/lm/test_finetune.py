@@ -11,6 +11,7 @@ import tokenworks as tw
 from tokenworks.errors import InvalidInput, UnknownTokenizer
 from tokenworks.lm import finetune as ft
 from tokenworks.lm.finetune_config import preset_config
+from tokenworks.lm.output_fit import piece_features
 from tokenworks.train import runs as R
 
 ARGV = ["lm-embeddings", "--tokenizer", "text/cl100k_base", "--method", "fvt", "--calibrate-windows", "0", "--bias-lr", "0.05",
@@ -121,20 +122,27 @@ def test_calibration_and_first_piece_outputs_lower_the_start(smollm2):
     index = np.flatnonzero((t.plan.shared < 0) & ~t.lm.vocab.special)
     E = smollm2.net.module.get_input_embeddings().weight.detach().numpy()
 
-    def bits(share, calibrate):
+    def bits(share, calibrate, fit=False):
         emb = ft.Embedded(m, t.matrix, index, "cpu", ft.output_init(t.matrix, index, t.plan.pieces, E, share))
         if calibrate:
             stream, _ = ft.training_tokens(preset_config("cpu-tiny"), t.lm.tokenizer, t.lm.bos_id)
             windows = torch.from_numpy(np.stack([np.concatenate([[t.lm.bos_id], stream[s:s + 48]])
                                                  for s in range(0, 16 * 997, 997)]))  # (16, 49)
-            b, _ = ft.calibrate(emb, windows, np.arange(-8.0, 1.01, 0.25))
+            states, targets = ft.final_states(emb, windows)
+            b, _ = ft.calibrate(emb, states, targets, np.arange(-8.0, 1.01, 0.25))
             assert -8 < b < 0
+            if fit:  # the shared output fit starts from the calibrated bias and lowers the windows' loss
+                feats = piece_features(t.matrix[index], index, t.plan.pieces, t.lm.vocab.token_bytes, E)
+                r = ft.fit_shared_output(emb, states, targets, feats, preset_config("cpu-tiny", fit_steps=40))
+                assert r.loss_after < r.loss_before and r.positions == targets.numel() == 16 * 48
+                assert float(emb.new.shift.detach()) == 0.0 and r.piece_bias[1] < 0
         with torch.no_grad():
             return ft.heldout_bits(m, *emb.matrices(), t.lm.tokenizer, t.lm.bos_id, texts, 2048, "cpu")[0]
 
     plain, calibrated, both = bits(0.0, False), bits(0.0, True), bits(0.5, True)
     assert plain == pytest.approx(sum(t.lm.score(x).total_bits for x in texts), rel=1e-4)  # untrained: the transplant
     assert calibrated < plain * 0.97 and both < calibrated
+    assert bits(0.5, True, fit=True) < plain * 0.97
 
 
 def test_bad_input_gets_a_message_and_writes_nothing(smollm2, tmp_path):

@@ -14,7 +14,9 @@ number shared by all new tokens plus one of its own. Before step 1 the shared bi
 ``calibrate_windows`` windows of training text (the value of a grid with the least cross-entropy):
 a transplanted model gives its new tokens too much probability (measured on held-out prose with
 TokenAdapt on cl100k_base: 22% of the mass where the next token is a shared one, whose base rate
-is 10%). Then the loss is next-token cross-entropy on the new tokenizer's tokens of the training
+is 10%). Then (``fit_steps`` > 0) the output rows and biases of every new token are rebuilt from
+numbers they all share, fitted on the same windows (``lm.output_fit``): the tokens no training
+window holds move too. Then the loss is next-token cross-entropy on the new tokenizer's tokens of the training
 text (the train split of an English prose corpus of ``tokenworks.text.corpora``: by default
 ``pydocs``, Python's reference documentation and standard-library docstrings), each window read
 after the document-start token, as bits per byte is measured. SparseAdam updates only the rows of
@@ -75,6 +77,7 @@ from ..train.loop import (
     run_steps,
 )
 from ..train.memory import check_fits
+from .continuation import cached_continuation
 from .finetune_config import (
     PRESETS,
     TEXT_CORPORA,
@@ -84,6 +87,7 @@ from .finetune_config import (
     preset_config,
 )
 from .new_embeddings import METHODS
+from .output_fit import OutputFit, PieceFeatures, fit_output, piece_features
 
 TRAINER = "tokenworks.lm.finetune"
 RESUME_OVERRIDES = ("steps", "minutes", "threads", "checkpoint_every", "eval_every", "eval_bytes", "log_every")
@@ -201,22 +205,49 @@ def output_init(matrix: np.ndarray, index: np.ndarray, pieces: list[list[int]], 
     return out
 
 
-def calibrate(emb: Embedded, windows: torch.Tensor, grid: np.ndarray) -> tuple[float, float]:
-    """Set the logit bias shared by the new tokens to the value of ``grid`` with the least
-    cross-entropy on ``windows`` (B, T + 1) of the training text (the network's states are computed
-    once); return (that bias, its nats per token)."""
+def final_states(emb: Embedded, windows: torch.Tensor, chunk: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+    """(states (B T, D), next tokens (B T,)): the network's final states over ``windows``
+    (B, T + 1) of training text, read through the current input rows, ``chunk`` windows at a time."""
     with torch.no_grad():
-        W_in, W_out, _ = emb.matrices()
-        h = emb.module.model(inputs_embeds=torch.nn.functional.embedding(windows[:, :-1], W_in),
-                             use_cache=False).last_hidden_state.flatten(0, 1)  # (B T, D)
-        logits = h @ W_out.T  # (B T, V)
-        y = windows[:, 1:].flatten()  # (B T,)
-        is_new = torch.zeros(logits.shape[1], device=emb.device)
+        W_in = emb.matrices()[0]  # (V, D)
+        h = torch.cat([emb.module.model(inputs_embeds=torch.nn.functional.embedding(windows[i:i + chunk, :-1], W_in),
+                                        use_cache=False).last_hidden_state.flatten(0, 1)
+                       for i in range(0, len(windows), chunk)])  # (B T, D)
+    return h, windows[:, 1:].flatten()
+
+
+def calibrate(emb: Embedded, states: torch.Tensor, targets: torch.Tensor, grid: np.ndarray) -> tuple[float, float]:
+    """Set the logit bias shared by the new tokens to the value of ``grid`` with the least
+    cross-entropy of ``targets`` (P,) after ``states`` (P, D) (``final_states``); return (that
+    bias, its nats per token)."""
+    with torch.no_grad():
+        _, W_out, _ = emb.matrices()
+        is_new = torch.zeros(W_out.shape[0], device=emb.device)
         is_new[emb.index] = 1.0
-        losses = [float(torch.nn.functional.cross_entropy(logits + float(b) * is_new, y)) for b in grid]
+        losses = [0.0] * len(grid)
+        for s in range(0, len(targets), 1024):
+            logits = states[s:s + 1024] @ W_out.T  # (P', V)
+            y = targets[s:s + 1024]
+            for g, b in enumerate(grid):
+                losses[g] += float(torch.nn.functional.cross_entropy(logits + float(b) * is_new, y, reduction="sum"))
+        losses = [x / len(targets) for x in losses]
         best = int(np.argmin(losses))
         emb.new.shift.fill_(float(grid[best]))
     return float(grid[best]), losses[best]
+
+
+def fit_shared_output(emb: Embedded, states: torch.Tensor, targets: torch.Tensor, features: PieceFeatures,
+                      cfg: FinetuneConfig) -> OutputFit:
+    """Replace the new tokens' output rows and biases by ``output_fit``'s shared fit on the
+    calibration states (starting from the calibrated shared bias); the shared bias goes back to 0."""
+    out, bias, fit = fit_output(states, targets, emb.fixed, emb.index, features, out_first=cfg.out_first,
+                                start_bias=float(emb.new.shift.detach()), steps=cfg.fit_steps, lr=cfg.fit_lr,
+                                seed=cfg.seed)
+    with torch.no_grad():
+        emb.new.out_rows.copy_(out)
+        emb.new.bias.copy_(bias)
+        emb.new.shift.zero_()
+    return fit
 
 
 def heldout_bits(module, W_in, W_out, bias, tok, bos: int, texts: list[str], context: int,
@@ -372,8 +403,19 @@ def iter_finetune(cfg: FinetuneConfig, *, resume_from: SavedState | None = None,
               train_config=dataclasses.asdict(cfg))
     if resume_from is None and cfg.calibrate_windows:
         windows = batches(np.random.default_rng(cfg.seed + 1), cfg.calibrate_windows)  # (W, T + 1)
-        b, nats = calibrate(emb, windows, np.arange(-8.0, 1.01, 0.25))
-        log_event("calibrate", new_bias=b, loss=round(nats, 4), tokens=int(windows[:, 1:].numel()))
+        states, targets = final_states(emb, windows)  # (W T, D), (W T,)
+        b, nats = calibrate(emb, states, targets, np.arange(-8.0, 1.01, 0.25))
+        log_event("calibrate", new_bias=b, loss=round(nats, 4), tokens=int(targets.numel()))
+        if cfg.fit_steps:
+            cont = None
+            if cfg.continuation:
+                cont, cached = cached_continuation(lm.net.module, lm.bos_id, [t.plan.pieces[i] for i in index],
+                                                   cfg.model, tok.name)
+                log_event("continuation", tokens=len(cont), cached=cached)
+            feats = piece_features(t.matrix[index], index, t.plan.pieces, nv.token_bytes, E_base, cont)
+            fit = fit_shared_output(emb, states, targets, feats, cfg)
+            log_event("fit_output", **{k: (round(v, 4) if isinstance(v, float) else v)
+                                       for k, v in dataclasses.asdict(fit).items()})
     evals = [_log_eval(evaluate())]
     history: list[dict[str, Any]] = []
     loop = LoopConfig(steps=cfg.steps, minutes=cfg.minutes, log_every=cfg.log_every, preview_every=cfg.eval_every,

@@ -31,7 +31,10 @@ class FinetuneConfig:
     lr: float = 2e-3  # peak Adam learning rate of the new rows
     bias_lr: float = 1e-3  # peak Adam learning rate of the new tokens' logit biases (calibrate sets the shared one first)
     out_first: float = 0.5  # new output vectors start as this share of the first piece's vector (the rest: the input row)
-    calibrate_windows: int = 32  # training windows that set the new tokens' shared logit bias before step 1 (0: start at 0)
+    calibrate_windows: int = 32  # training windows that set the new tokens' output side before step 1 (0: start at 0)
+    fit_steps: int = 300  # Adam steps fitting numbers every new output row shares on those windows (lm.output_fit; 0: the shared bias only)
+    fit_lr: float = 0.05  # Adam learning rate of that fit
+    continuation: bool = False  # give that fit the base model's cost of finishing each new token (lm.continuation; minutes, then cached)
     warmup_steps: int = 20  # linear warmup
     min_lr_frac: float = 0.1  # the cosine ends at lr * min_lr_frac
     grad_clip: float = 1.0  # max gradient norm
@@ -48,14 +51,16 @@ class FinetuneConfig:
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "cpu-tiny": dict(train_bytes=300_000, seq_len=48, batch_size=4, lr=3e-3, warmup_steps=3, steps=24,
+    "cpu-tiny": dict(train_bytes=300_000, seq_len=48, batch_size=4, lr=3e-3, warmup_steps=3, steps=24, fit_steps=20,
                      eval_every=24, eval_bytes=1500, log_every=4),
     # two CPU cores train about 60-120 new-tokenizer tokens a second: small batches, more steps. Measured
-    # on cl100k_base (TokenAdapt start, calibrated 1.117x): lr 3e-3 ended at 1.130x, 3e-4 at 1.118x
+    # on cl100k_base (TokenAdapt start, calibrated 1.117x): lr 3e-3 ended at 1.130x, 3e-4 at 1.118x; the
+    # shared output fit (lm.output_fit) starts it at 1.108x, 1.106x with the continuation term
     "cpu": dict(train_bytes=3_000_000, seq_len=64, batch_size=4, lr=3e-4, warmup_steps=10, steps=100_000,
+                calibrate_windows=128, continuation=True,
                 minutes=10.0, eval_every=100, eval_bytes=0, log_every=10),
     # eager attention keeps 2 H T weights per layer and position: 8 x 512 is about 27 GiB by estimate_memory
-    "gpu": dict(train_bytes=6_000_000, seq_len=512, batch_size=8, lr=2e-3, warmup_steps=50, steps=1500,
+    "gpu": dict(train_bytes=6_000_000, seq_len=512, batch_size=8, lr=2e-3, warmup_steps=50, steps=1500, continuation=True,
                 minutes=8.0, eval_every=250, eval_bytes=0, log_every=25),
 }
 
@@ -82,9 +87,11 @@ def check_config(cfg: FinetuneConfig) -> None:
     if not cfg.lr > 0 or not cfg.bias_lr > 0 or cfg.eval_bytes < 0 or cfg.checkpoint_every < 0:
         raise InvalidInput("lr must be positive, eval_bytes and checkpoint_every 0 or more "
                            f"(got {cfg.lr}, {cfg.eval_bytes}, {cfg.checkpoint_every})")
-    if not 0.0 <= cfg.out_first <= 1.0 or cfg.calibrate_windows < 0:
-        raise InvalidInput(f"out_first must be from 0 to 1 and calibrate_windows 0 or more "
-                           f"(got {cfg.out_first}, {cfg.calibrate_windows})")
+    if not 0.0 <= cfg.out_first <= 1.0 or min(cfg.calibrate_windows, cfg.fit_steps) < 0:
+        raise InvalidInput(f"out_first must be from 0 to 1, and calibrate_windows and fit_steps 0 or more "
+                           f"(got {cfg.out_first}, {cfg.calibrate_windows}, {cfg.fit_steps})")
+    if not cfg.fit_lr > 0:
+        raise InvalidInput(f"fit_lr must be positive, not {cfg.fit_lr}")
     if cfg.minutes is not None and cfg.minutes <= 0:
         raise InvalidInput(f"minutes must be positive or left out (no budget), not {cfg.minutes}")
 
