@@ -5,6 +5,7 @@ a sample, and the state a page keeps (``ImageState``: settings and a key into th
     view = analyze_input(None, "emoji-fox.png", "image/flex1d-emoji64")   # -> ImageView
     view.analysis          # ImageAnalysis: ids, prepared input, notes, the prefix strip, the codec curves
     view_of(view.state)    # the same view again, from the cache (or analysed again if it was let go)
+    route_input(path, None).tokenizer   # the tokenizer trained for this kind of picture (tokenworks.image.route)
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 import tokenworks as tw
 from tokenworks.errors import InvalidInput, TokenworksError
 from tokenworks.image import inspect as ins
+from tokenworks.image.route import Route, route
 from tokenworks.paths import data_dir
 
 from .session_cache import CACHE
@@ -105,6 +107,16 @@ def read_source(upload: Any, sample: str | None) -> tuple[str, str]:
             raise InvalidInput(f"unknown sample {sample!r}; the samples are {', '.join(names) or 'missing'}")
         return str(SAMPLES_DIR / sample), f"sample {sample!r}"
     raise InvalidInput("upload an image or choose a sample")
+
+
+def route_input(upload: Any, sample: str | None, names: list[str] | None = None) -> Route:
+    """The tokenizer (among ``names``; None: the tab's list) trained on the kind of picture the
+    upload (else the sample) is, and why (``tokenworks.image.route``); InvalidInput for a bad file."""
+    path, _ = read_source(upload, sample)
+    try:
+        return route(path, image_tokenizers() if names is None else names, max_pixels=MAX_PIXELS)
+    except InvalidInput as e:  # messages name the file, not the server's temporary path
+        raise InvalidInput(str(e).replace(path, repr(Path(path).name))) from None
 
 
 def check_encoder(encoder: Any) -> str:

@@ -9,6 +9,10 @@ The library computes, the tab formats (as the Audio tab does):
     view.state             # ImageState: what gr.State holds (settings and a key into the session cache)
     on_k(view.state, 12)   # the reconstruction, its numbers and the ids at k
 
+A new picture (an upload, or a sample picked) goes to the tokenizer trained on its kind of picture
+(``tokenworks.image.route``: emoji and illustrations, or photos), and the status says why, until
+the person picks a tokenizer themselves (``on_picture``; the ``auto`` state holds the tab's own pick).
+
 Handlers return ``{component: value}`` (``widgets.Components``); a bad file or a missing
 checkpoint becomes a status message (and a toast), never a traceback. A tokenizer ref is a
 registry name (``image/flex1d-emoji64``) or a trained run (``run:<folder under the runs folder>``).
@@ -24,13 +28,14 @@ import numpy as np
 
 from tokenworks.errors import TokenworksError
 from tokenworks.image import inspect as ins
+from tokenworks.image.route import Route
 from tokenworks.metrics.image import PSNR_CAP_DB
 
 from . import image_views, links
 from .exports import Extra, Items
 from .image_input import (DEFAULT_SAMPLE, ENCODERS, MAX_FILE_BYTES, MAX_PIXELS, ONE_PASS, REFINE_STEPS, ImageState,
                           ImageView, analyze_input, default_tokenizer, image_tokenizers, load_image_tokenizer,
-                          sample_names, view_of)
+                          route_input, sample_names, view_of)
 from .widgets import UPLOAD_INFO, Components, bind, error_markdown, export_row, friendly, link_box, link_info
 from .widgets import link_notes, opens, params_of, selected, uploaded, warn, whole_number
 
@@ -64,6 +69,15 @@ def status_markdown(view: ImageView) -> str:
                      f"{at}: {before.mean():.2f} → {after.mean():.2f} dB on average (all {r['ks'][-1]} tokens: "
                      f"{before[-1]:.2f} → {after[-1]:.2f} dB). Same tokens, same bytes: any decoder of "
                      f"{a.tokenizer} reads them.")
+    return "\n\n".join(lines)
+
+
+def route_markdown(r: Route) -> str:
+    """Why the tab switched to this tokenizer for this picture, and a warning when the picture is far
+    from everything the tokenizers here were trained on."""
+    lines = [f"**Tokenizer chosen for this picture** (pick one yourself to keep it): {r.reason}"]
+    if r.far:
+        lines.append(f"⚠️ Far from the training data. {r.far}")
     return "\n\n".join(lines)
 
 
@@ -109,6 +123,7 @@ class ImageUI(Components):
     query: Any  # the link box
     note: Any
     tabs: Any
+    auto: Any = None  # gr.State: the tab's own pick (new pictures are routed), None once the user picked one
 
     ENCODED = ("state", "shown_in", "shown_out", "k", "status", "info", "ids", "rd_table")  # what on_encode sets
 
@@ -138,6 +153,30 @@ def on_encode(ui: ImageUI, upload: Any, sample: str | None, ref: str, encoder: A
     for n in [] if quiet else [n for n in view.analysis.notes if any(w in n for w in UNUSUAL)]:
         warn(n)  # the routine notes (crop, resize) are in the status line only
     return out
+
+
+def on_picture(ui: ImageUI, upload: Any, sample: str | None, ref: str, encoder: Any = ONE_PASS, state: Any = None,
+               auto: Any = None, quiet: bool = False) -> dict:
+    """UI handler for a new picture (an upload, or a sample picked): while the tokenizer shown is the
+    tab's own pick (``ref == auto``), switch to the one trained on this kind of picture and say why
+    (``route_input``); a tokenizer the user picked is kept. Then as ``on_encode``."""
+    r = None
+    if isinstance(auto, str) and auto and ref == auto:
+        try:
+            r = route_input(upload, sample)
+        except TokenworksError:
+            r = None  # on_encode says what is wrong with the input
+    if r is None or r.tokenizer is None:
+        return on_encode(ui, upload, sample, ref, encoder, state, quiet)
+    out = on_encode(ui, upload, sample, r.tokenizer, encoder, state, quiet)
+    if r.far and not quiet:
+        warn(r.far)
+    return {**out, **ui.set(tokenizer=r.tokenizer, auto=r.tokenizer,
+                            status=f"{route_markdown(r)}\n\n{out.get(ui.status, '')}")}
+
+
+def chosen_by_hand() -> None:
+    """UI handler: the user picked a tokenizer; new pictures keep it (the ``auto`` state)."""
 
 
 def on_k(state: Any, k: Any) -> tuple:
@@ -194,10 +233,12 @@ def restore(ui: ImageUI, upload: Any, sample: Any, tokenizer: Any, request: gr.R
     params = params_of(request)
     if not opens(params, "image"):
         out = on_encode(ui, upload, sample, tokenizer, quiet=True)
-        return {**out, **ui.set(note="", query=link(upload, sample, tokenizer, None)[0])}
+        return {**out, **ui.set(note="", query=link(upload, sample, tokenizer, None)[0], auto=tokenizer)}
     spec = link_spec()
     parsed = links.parse_link(params, spec)
     s, notes = parsed.state, parsed.notes
+    asked = str(params.get("model") or "").strip().lower()
+    auto = None if asked and asked == str(s.model or "").lower() else s.model  # a model the link names is kept
     out, k = on_encode(ui, None, s.sample, s.model, quiet=True), s.k
     state = out.get(ui.state)
     if isinstance(state, ImageState) and k is not None:
@@ -216,12 +257,13 @@ def restore(ui: ImageUI, upload: Any, sample: Any, tokenizer: Any, request: gr.R
     query = links.build_link(spec, links.ImageLink(s.model, s.sample, k))
     return {**out, **ui.set(tokenizer=gr.update(choices=spec.param("model").choices, value=s.model),
                             sample=gr.update(choices=spec.param("sample").choices, value=s.sample),
-                            note=link_notes(notes), query=query, tabs=selected("image"))}
+                            note=link_notes(notes), query=query, tabs=selected("image"), auto=auto)}
 
 
 def build() -> None:
     """Lay out the Image tab inside the current gr.Blocks context."""
     samples, names = sample_names(), image_tokenizers()
+    default = default_tokenizer(names)
     with gr.Row():
         with gr.Column(scale=2):
             upload = gr.File(label=f"Upload an image (up to {MAX_FILE_BYTES / 1e6:g} MB and {MAX_PIXELS / 1e6:g} "
@@ -230,8 +272,9 @@ def build() -> None:
             sample = gr.Dropdown(choices=samples, value=DEFAULT_SAMPLE if DEFAULT_SAMPLE in samples else None,
                                  label="…or a sample", elem_id="tw-image-sample")
         with gr.Column(scale=2):
-            tokenizer = gr.Dropdown(choices=names, value=default_tokenizer(names), label="Image tokenizer",
-                                    info="Registered tokenizers, then runs you trained (run:...).",
+            tokenizer = gr.Dropdown(choices=names, value=default, label="Image tokenizer",
+                                    info="Registered tokenizers, then runs you trained (run:...). A new picture "
+                                         "switches to the one trained on its kind until you pick one.",
                                     allow_custom_value=True, elem_id="tw-image-tokenizer")
             encoder = gr.Radio(list(ENCODERS), value=ONE_PASS, label="Encoder",
                                info=f"one pass: the encoder's ids. refined: {REFINE_STEPS} steps of search for ids "
@@ -243,6 +286,7 @@ def build() -> None:
             box = link_box("image")
     status = gr.Markdown(elem_id="tw-image-status")
     state = gr.State(None)
+    auto = gr.State(default)  # the tab's own pick: new pictures are routed while the tokenizer shown is this
     k = gr.Slider(1, 256, value=256, step=1, label="k: tokens kept", elem_id="tw-image-k")
     with gr.Row():
         shown_in = gr.Image(label="Input (as the tokenizer sees it)", type="numpy", format="png", interactive=False,
@@ -254,18 +298,22 @@ def build() -> None:
     views = image_views.build(state)
     ui = ImageUI(upload=upload, sample=sample, tokenizer=tokenizer, state=state, shown_in=shown_in,
                  shown_out=shown_out, k=k, status=status, info=info, ids=ids, rd_table=views.rd_table,
-                 query=box.query, note=box.note, tabs=box.tabs)
+                 query=box.query, note=box.note, tabs=box.tabs, auto=auto)
     encoded = ui.outputs(*ImageUI.ENCODED)
-    encode = friendly(bind(on_encode, ui))
+    encode, picture = friendly(bind(on_encode, ui)), friendly(bind(on_picture, ui))
+    routed = ui.outputs("tokenizer", "auto")  # what a new picture may switch
     gr.on(triggers=[upload.change, sample.change, tokenizer.change, k.change], fn=friendly(link),
           inputs=[upload, sample, tokenizer, k], outputs=[box.query, box.link], api_name=False,
           trigger_mode="always_last", show_progress="hidden")
-    image_views.then_views(upload.upload(lambda f, r, e, st: {**encode(f, None, r, e, st), sample: None},
-                                         inputs=[upload, tokenizer, encoder, state], outputs=encoded + [sample],
+    image_views.then_views(upload.upload(lambda f, r, e, st, a: {**picture(f, None, r, e, st, a), sample: None},
+                                         inputs=[upload, tokenizer, encoder, state, auto],
+                                         outputs=encoded + routed + [sample],
                                          api_name="image_upload"), views, state, "image_views_after_upload")
-    image_views.then_views(sample.input(lambda s, r, e, st: {**encode(None, s, r, e, st), upload: None},
-                                        inputs=[sample, tokenizer, encoder, state], outputs=encoded + [upload],
+    image_views.then_views(sample.input(lambda s, r, e, st, a: {**picture(None, s, r, e, st, a), upload: None},
+                                        inputs=[sample, tokenizer, encoder, state, auto],
+                                        outputs=encoded + routed + [upload],
                                         api_name="image_sample"), views, state, "image_views_after_sample")
+    tokenizer.input(chosen_by_hand, outputs=auto, api_name=False, show_progress="hidden")
     image_views.then_views(gr.on(triggers=[tokenizer.input, encoder.input, run.click], fn=encode,
                                  inputs=[upload, sample, tokenizer, encoder, state], outputs=encoded,
                                  api_name="image_tokenize"), views, state, "image_views")
@@ -281,5 +329,6 @@ def build() -> None:
     root = gr.context.Context.root_block  # the app's Blocks: the default sample (or a link's view) on page load
     if root is not None:
         image_views.then_views(root.load(friendly(bind(restore, ui)), inputs=[upload, sample, tokenizer],
-                                         outputs=encoded + ui.outputs("tokenizer", "sample", "note", "query", "tabs"),
+                                         outputs=encoded + ui.outputs("tokenizer", "sample", "note", "query", "tabs",
+                                                                      "auto"),
                                          api_name="image_initial"), views, state, "image_views_initial")

@@ -45,6 +45,7 @@ QUICK_EVENTS = frozenset({
     "learn_train_step", "learn_encode_step", "training_step", "encoding_step",
     # small UI updates and lists
     "image_tokenizers", "audio_tokenizers", "image_edit_position", "on_modality", "asset_status", "runs_table",
+    "image_tab.chosen_by_hand",  # the Image tab notes that the tokenizer was picked by hand
     # Train tab: stop/delete a run, the dashboard refresh (reads a few files)
     "train_stop", "train_delete", "stop_run", "delete_run", "refresh",
     # LM tab: choosing a token reads the scored text's cached top-10 (scoring and the mid-word panel compute)

@@ -168,6 +168,56 @@ def test_image_tab_upload_and_k_slider(page, image_tokenizer_for_the_browser):
         page.get_by_role("tab", name="Text").click()
 
 
+def test_a_photo_upload_opens_with_the_photo_model_and_says_why(page, app_url):
+    """A new page, nothing chosen: an uploaded photo switches the tab to the tokenizer trained on
+    photos and the status says why (tokenworks.image.route); a tokenizer picked by hand is kept for
+    the next picture."""
+    import tokenworks as tw
+    from tokenworks.image.route import candidate
+
+    if {c.kind for c in filter(None, map(candidate, tw.available("image")))} != {"emoji", "photo"}:
+        pytest.skip("the shipped emoji and photo image checkpoints are not all here")
+    pg = page.context.browser.new_page(viewport={"width": 1280, "height": 860})
+    try:
+        pg.goto(app_url)
+        pg.get_by_role("tab", name="Image").click()
+        status, box = pg.locator("#tw-image-status"), pg.locator("#tw-image-tokenizer input")
+        status.get_by_text("sample 'emoji-fox.png'").wait_for(timeout=60_000)  # the page load's view
+        assert box.input_value() == "image/flex1d-emoji64"
+        images = ROOT / "data" / "samples" / "images"
+        pg.locator("#tw-image-upload input[type=file]").set_input_files(str(images / "photo-flower.png"))
+        status.get_by_text("upload 'photo-flower.png'").wait_for(timeout=60_000)
+        text = status.inner_text()
+        assert "Tokenizer chosen for this picture" in text and "photo:" in text and "colours distinct" in text
+        assert "image/flex1d-photo64 read the upload" in text.replace("*", "")
+        pg.wait_for_function("() => document.querySelector('#tw-image-tokenizer input')?.value"
+                             " === 'image/flex1d-photo64'", timeout=30_000)
+        pg.wait_for_function("() => document.querySelector('#tw-image-link textarea, #tw-image-link input')"
+                             "?.value.includes('model=image/flex1d-photo64')", timeout=30_000)
+        settle(pg)  # the strip's pictures and the rate-distortion points are drawn after the event ends
+        pg.wait_for_function(
+            "() => document.querySelectorAll('#tw-image-strip .main-svg image').length >= 2"
+            " && document.querySelectorAll('#tw-image-rd .scatterlayer .point').length >= 4", timeout=30_000)
+        pg.wait_for_timeout(300)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(SHOTS / "image_route.png"), full_page=True)
+        box.click()  # a tokenizer picked by hand is kept for the next upload
+        box.fill("image/grid-photo32")
+        pg.get_by_role("option", name="image/grid-photo32").first.click()
+        status.get_by_text("image/grid-photo32").first.wait_for(timeout=60_000)
+        settle(pg)
+        sample = pg.locator("#tw-image-sample input")  # a new picture (a sample is routed as an upload is)
+        sample.click()
+        sample.fill("emoji-rocket.png")
+        pg.get_by_role("option", name="emoji-rocket.png").first.click()
+        status.get_by_text("sample 'emoji-rocket.png'").wait_for(timeout=60_000)
+        text = status.inner_text()
+        assert "image/grid-photo32 read the sample" in text.replace("*", "") and "Tokenizer chosen" not in text
+        assert box.input_value() == "image/grid-photo32"
+    finally:
+        pg.close()
+
+
 def test_compare_three_tokenizers_marks_differences(page):
     import tokenworks as tw
     from tokenworks.text.compare import compare

@@ -310,6 +310,17 @@ def test_image_upload(image_state, upload, sample, ref, encoder):
     ui(image_tab.on_encode, image_tab.ImageUI.named(), upload, sample, ref, encoder)
 
 
+@few(60)
+@given(UPLOAD, st.one_of(st.sampled_from(["emoji-fox.png", "photo-flower.png", "nope.png"]), WRONG),
+       st.sampled_from([IMAGE_REF, "image/nope", "run:image/none"]))
+def test_image_new_picture_routed(image_state, upload, sample, ref):
+    """A new picture while the tokenizer is the tab's own pick goes through the router first
+    (tokenworks.image.route): bad files and odd values stay clear messages."""
+    from app import image_tab
+
+    ui(image_tab.on_picture, image_tab.ImageUI.named(), upload, sample, ref, "one pass", None, ref)
+
+
 @few(400)
 @given(bad_file(("png", "jpg")))
 def test_image_files(image_state, f):

@@ -385,3 +385,63 @@ def test_a_bad_encoder_choice_is_a_message():
     a = analyze_input(None, "emoji-fox.png", GRID, image_input.REFINED).analysis  # grids refine their whole grid
     assert a.meta["refined"]["mode"] == "grid"
     assert image_input.check_encoder(None) == image_input.ONE_PASS
+
+
+# ---- a new picture goes to the tokenizer trained on its kind (tokenworks.image.route) ------------------
+
+ON_EMOJI, ON_PHOTO = "run:image/tiny-on-emoji", "run:image/tiny-on-photo"
+
+
+@pytest.fixture
+def routed_runs(tiny_runs, tiny_image_tokenizer, monkeypatch):
+    """Two tiny flex1d runs whose config.json names their training set (emoji64, photo64); the tab
+    lists only the tiny runs, so the shipped checkpoints play no part."""
+    for name, data in (("tiny-on-emoji", "emoji64"), ("tiny-on-photo", "photo64")):
+        if not (tiny_runs / "image" / name).is_dir():
+            tiny_image_tokenizer("flex1d", name=f"image/{name}").save(tiny_runs / "image" / name,
+                                                                      extra={"data": {"name": data}})
+    monkeypatch.setattr(image_input, "image_tokenizers", lambda: [FLEX, GRID, ON_EMOJI, ON_PHOTO])
+    return tiny_runs
+
+
+def _photo_upload(tmp_path):
+    """A photo as an upload: the sample photo under another name."""
+    path = tmp_path / "holiday.png"
+    path.write_bytes((image_input.SAMPLES_DIR / "photo-flower.png").read_bytes())
+    return str(path)
+
+
+def test_an_upload_switches_to_the_tokenizer_trained_for_it_and_says_why(routed_runs, tmp_path):
+    out = image_tab.on_picture(UI, _photo_upload(tmp_path), None, ON_EMOJI, auto=ON_EMOJI)
+    assert out["tokenizer"] == out["auto"] == ON_PHOTO and out["state"].ref == ON_PHOTO
+    status = out["status"]
+    assert status.startswith("**Tokenizer chosen for this picture**")
+    assert "photo: " in status and "colours distinct" in status and "flat pixels" in status
+    assert f"-> {ON_PHOTO}" in status and "upload 'holiday.png'" in status and "Far from" not in status
+    again = image_tab.on_picture(UI, None, "emoji-fox.png", ON_PHOTO, auto=ON_PHOTO)  # a sample picked: routed too
+    assert again["tokenizer"] == ON_EMOJI and "emoji: " in again["status"]
+
+
+def test_a_tokenizer_the_user_picked_is_kept(routed_runs, tmp_path):
+    assert image_tab.chosen_by_hand() is None  # what the tokenizer dropdown's input puts in the auto state
+    for auto, ref in ((None, ON_EMOJI), (ON_EMOJI, FLEX)):  # picked by hand, or named by an API call
+        out = image_tab.on_picture(UI, _photo_upload(tmp_path), None, ref, auto=auto)
+        assert "tokenizer" not in out and "auto" not in out and out["state"].ref == ref
+        assert "Tokenizer chosen" not in out["status"]
+
+
+def test_a_picture_far_from_the_training_sets_says_so(routed_runs, tmp_path):
+    path = tmp_path / "flag.png"
+    a = np.zeros((64, 64, 3), np.uint8)
+    a[:] = (30, 90, 200)
+    a[20:44, 20:44] = (250, 200, 0)
+    Image.fromarray(a).save(path)
+    out = image_tab.on_picture(UI, str(path), None, ON_EMOJI, auto=ON_EMOJI)
+    assert "⚠️ Far from the training data." in out["status"] and "Expect a rough reconstruction" in out["status"]
+
+
+def test_a_bad_upload_is_the_usual_message_without_a_route(routed_runs, tmp_path):
+    path, match = _bad_files(tmp_path)["text"]
+    out = image_tab.on_picture(UI, str(path), None, ON_EMOJI, auto=ON_EMOJI)
+    assert out["state"] is None and out["status"].startswith("⚠️ **Could not tokenize this.**")
+    assert "tokenizer" not in out and re.search(match, out["status"])

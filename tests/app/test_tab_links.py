@@ -60,7 +60,8 @@ def test_an_image_link_restores_the_tokenizer_sample_and_k():
     assert tokenizer["value"] == FLEX and FLEX in tokenizer["choices"] and sample["value"] == "photo-ladybird.png"
     assert note == "" and query == f"tab=image&model={FLEX}&sample=photo-ladybird.png&k=5"
     assert _selected(tabs) == "image"
-    assert set(out) == set(image_tab.ImageUI.ENCODED) | {"tokenizer", "sample", "note", "query", "tabs"}
+    assert set(out) == set(image_tab.ImageUI.ENCODED) | {"tokenizer", "sample", "note", "query", "tabs", "auto"}
+    assert out["auto"] is None  # the link named the tokenizer: an upload keeps it (image_tab.on_picture)
 
 
 def test_a_k_beyond_the_tokenizer_or_on_a_grid_is_noted():
@@ -78,6 +79,7 @@ def test_unknown_values_in_an_image_link_are_notes_never_errors():
     assert note.count("⚠️ From the link:") == 3
     assert "'image/nope'" in note and FLEX in note and "'x.png'" in note and "emoji-fox.png" in note
     assert "1 to 4096" in note
+    assert out["auto"] == out["tokenizer"]["value"]  # a model the link could not use is no choice: uploads are routed
     assert out["state"] is not None or "Could not tokenize" in out["status"]  # the default tokenizer's view, or why not
     assert _selected(out["tabs"]) == "image"
 
@@ -87,7 +89,15 @@ def test_a_page_load_without_an_image_link_shows_the_sample_as_before():
     assert out["state"].source == "sample 'emoji-fox.png'" and out["k"]["value"] == 16
     assert "tokenizer" not in out and "sample" not in out and "tabs" not in out  # left alone, the tab not selected
     assert out["note"] == "" and out["query"] == f"tab=image&model={FLEX}&sample=emoji-fox.png"
-    assert set(out) == set(image_tab.ImageUI.ENCODED) | {"note", "query"}
+    assert set(out) == set(image_tab.ImageUI.ENCODED) | {"note", "query", "auto"}
+    assert out["auto"] == FLEX  # the tokenizer shown is the tab's own: an upload is routed
+
+
+def test_an_image_link_without_a_model_leaves_uploads_routed():
+    out = image_tab.restore(IMAGE, None, None, FLEX, request(tab="image", sample="photo-ladybird.png"))
+    assert out["auto"] == out["tokenizer"]["value"] and out["auto"] is not None
+    named = image_tab.restore(IMAGE, None, None, FLEX, request(tab="image", model=FLEX.upper()))  # any case
+    assert named["tokenizer"]["value"] == FLEX and named["auto"] is None
 
 
 def test_the_image_link_of_an_upload_keeps_the_settings_and_says_so(tmp_path):
