@@ -143,7 +143,7 @@ def test_audio_trainer_declares_every_config_field_once():
     flags = {s for a in ap._actions for s in a.option_strings}
     import dataclasses
 
-    assert set(fields) == {f.name for f in dataclasses.fields(A.CodecTrainConfig)} - {"loss", "model_config"}
+    assert set(fields) == {f.name for f in dataclasses.fields(A.CodecTrainConfig)} - {"loss", "model_config", "augment_config"}
     for old in ("--design", "--preset", "--seed", "--out", "--name", "--minutes", "--steps", "--batch-size", "--lr",
                 "--device", "--threads", "--data-minutes", "--wav-dir", "--eval-dir", "--eval-clips",
                 "--speed-factors", "--init", "--log-every", "--checkpoint-every", "--run-dir", "--resume",

@@ -142,10 +142,14 @@ def sample_clips(seconds: float = SAMPLE_CLIP_SECONDS) -> list[Clip]:
         clip = prepare(data[: int(seconds * sr)], sr, max_seconds=None, layout="NC")
         if clip.is_silent:
             continue
-        h = int(hashlib.sha256(path.stem.encode()).hexdigest()[:8], 16) % 5
         out.append(Clip(f"sample-{path.stem}", clip.wave, SAMPLE_RATE, None, "", "sample",
-                        "heldout" if h == 0 else "train", path.stem))
+                        sample_split(path.stem), path.stem))
     return out
+
+
+def sample_split(stem: str) -> str:
+    """The split of the Sonic Pi sample named ``stem``: a fixed fifth of the names (by hash) is "heldout"."""
+    return "heldout" if int(hashlib.sha256(stem.encode()).hexdigest()[:8], 16) % 5 == 0 else "train"
 
 
 def real_speech(*, required: bool = False) -> list[Clip]:

@@ -10,7 +10,9 @@ a wall-clock budget), ``gpu`` (the model that ships, see data/checkpoints/audio/
 ``--wav-dir`` (any folder of audio files, or a .twpack.npz). Held-out evaluation (``evaluate``):
 that module's held-out split (sentences and a voice never trained on), or ``--eval-dir``.
 ``--init FOLDER`` warm-starts from a saved codec (``warm_start``); ``--speed-factors 0.9,1.1``
-adds sped-up copies of the training clips (``augment``).
+adds sped-up copies of the training clips (``augment``); ``--augment`` makes most training crops
+sound recorded (``recording_augment``: room, background noise from ``background``, microphone,
+level, clipping; evaluation clips never are).
 
 Resumable (``tokenworks.train.loop``): ``--checkpoint-every N`` writes ``<out>.run/last/``
 (weights, codebooks, optimizer, step, RNG states, config) every N steps and when training ends,
@@ -51,10 +53,12 @@ from ..train.loop import (DoneEvent, Event, LoopConfig, LoopState, SavedState, S
                           StopFlag, load_for_resume, log_loop_event, restore, run_paths, run_steps)
 from ..train.memory import check_fits, estimate_training_memory
 from .augment import check_factors, speed_copies
+from .background import BackgroundSet, background_sounds
 from .codec import Codec, CodecConfig
 from .codec_loss import CodecLoss, LossConfig
 from .codec_tokenizer import CodecTokenizer
 from .evaluate import evaluate_checkpoint, evaluate_codec
+from .recording_augment import RecordingAugmentConfig, augment_batch, augment_config, check_config
 from .train_config import DESIGNS, NAMES, PRESETS, CodecTrainConfig, preset_config
 from .train_data import AudioSet, crop_batch, load_split, read_folder
 from .warm_start import load_warm_start
@@ -109,6 +113,7 @@ def iter_train_codec(cfg: CodecTrainConfig, *, resume_from: SavedState | None = 
     if cfg.steps < 0:
         raise InvalidInput(f"steps must be 0 (no training) or more, not {cfg.steps}")
     check_factors(cfg.speed_factors)
+    aug = augment_config(cfg.augment_config) if cfg.augment else None  # checked before anything is built
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
@@ -145,10 +150,10 @@ def iter_train_codec(cfg: CodecTrainConfig, *, resume_from: SavedState | None = 
         restore(state, resume_from)
     segment = int(cfg.segment_seconds * mcfg.sample_rate)
     sr = mcfg.sample_rate
-
-    def batches(rng: np.random.Generator) -> torch.Tensor:
-        """One training batch (B, S), every random choice drawn from ``rng``."""
-        return torch.from_numpy(crop_batch(train.waves, segment, cfg.batch_size, rng)).to(device)  # (B, S)
+    if aug is not None:
+        check_config(aug, sr)
+    noises = load_noises(aug)
+    batches = training_batches(train.waves, segment, cfg.batch_size, sr, device, aug, noises.waves)
 
     def step_fn(x: torch.Tensor, ctx: StepContext) -> StepOutput:
         lr = cfg.lr * lr_factor(ctx.step, ctx.progress, cfg.warmup_steps, cfg.min_lr_frac)
@@ -173,6 +178,7 @@ def iter_train_codec(cfg: CodecTrainConfig, *, resume_from: SavedState | None = 
     log_event("start", design=cfg.design, preset=cfg.preset, seed=cfg.seed, device=str(device),
          train_clips=len(train.waves), train_seconds=round(sum(len(w) for w in train.waves) / sr, 1),
          heldout_clips=len(heldout.waves), out=str(out), run_dir=str(run_dir) if run_dir else None,
+         **({"augment_noise": noises.source} if aug is not None else {}),
          resume_step=state.step, **model.describe(),
          model_config=dataclasses.asdict(mcfg), train_config=dataclasses.asdict(cfg))
     history: list[dict[str, Any]] = []
@@ -198,10 +204,39 @@ def iter_train_codec(cfg: CodecTrainConfig, *, resume_from: SavedState | None = 
     tok = CodecTokenizer(model, name=name)
     folder = tok.save(out, data_hash=train.data_hash, metrics=metrics,
                       extra={"train": dataclasses.asdict(cfg),
-                             "data": {"train_clips": len(train.waves), "heldout_hash": heldout.data_hash}})
+                             "data": {"train_clips": len(train.waves), "heldout_hash": heldout.data_hash,
+                                      **({"augment_noise": noises.source} if aug is not None else {})}})
     log_event("saved", folder=str(folder), bytes=sum(p.stat().st_size for p in Path(folder).iterdir()))
     return CodecTrainResult(Path(folder), model, metrics, done.steps, done.seconds, history, reason=done.reason,
                             run_dir=run_dir)
+
+
+def load_noises(aug: RecordingAugmentConfig | None) -> BackgroundSet:
+    """The background clips the augmentation mixes in (none when it is off or uses coloured noise only);
+    ``noise_source="samples"`` without them raises, naming the asset."""
+    if aug is None or aug.noise_source == "coloured":
+        return BackgroundSet(source="coloured noise only" if aug is not None else "")
+    bank = background_sounds()
+    if not bank.waves and aug.noise_source == "samples":
+        raise InvalidInput(f"augment_config noise_source 'samples' needs recorded background clips: {bank.source}")
+    if not bank.waves:
+        bank.source = f"coloured noise only: background clips {bank.source}"
+    return bank
+
+
+def training_batches(waves: list[np.ndarray], segment: int, batch: int, sr: int, device: torch.device | str,
+                     aug: RecordingAugmentConfig | None = None, noises: list[np.ndarray] | tuple = ()):
+    """The loop's batch function: rng -> (B, S) tensor of random crops (``crop_batch``), each made to
+    sound recorded when ``aug`` is given; every random choice comes from the rng, so a resumed run
+    draws the same. Only training batches come from here: evaluation reads its clips as they are."""
+
+    def batches(rng: np.random.Generator) -> torch.Tensor:
+        x = crop_batch(waves, segment, batch, rng)  # (B, S)
+        if aug is not None:
+            x = augment_batch(x, sr, rng, aug, noises)  # (B, S)
+        return torch.from_numpy(x).to(device)  # (B, S)
+
+    return batches
 
 
 def step_record(ev: StepEvent, sample_rate: int) -> dict[str, Any]:
@@ -234,7 +269,7 @@ def parser() -> tuple[argparse.ArgumentParser, list[str]]:
     the command alone; and the names of the field options."""
     ap = argparse.ArgumentParser(prog="python -m tokenworks.audio.train", description=__doc__.split("\n\n")[0],
                                  epilog="A preset's settings replace the defaults shown; the options given replace both.")
-    fields = add_config_options(ap, CodecTrainConfig, skip=("loss", "model_config"),
+    fields = add_config_options(ap, CodecTrainConfig, skip=("loss", "model_config", "augment_config"),
                                 choices={"design": sorted(DESIGNS), "preset": sorted(PRESETS)},
                                 metavars={"init": "FOLDER", "out": "FOLDER", "run_dir": "FOLDER", "wav_dir": "FOLDER",
                                           "eval_dir": "FOLDER"})

@@ -38,6 +38,10 @@ class CodecTrainConfig:
     wav_dir: str | None = None  # train on this folder of audio files (or a .twpack.npz) instead
     speed_factors: list[float] = field(default_factory=list)  # speed perturbation (audio/augment.py): extra
     # copies of the training clips played this many times as fast, e.g. 0.9,1.1
+    augment: bool = False  # make training crops sound recorded (audio/recording_augment.py): room reverb,
+    # background noise, microphone band limits and EQ, level and clipping; never evaluation clips
+    augment_config: dict[str, Any] = field(default_factory=dict)  # overrides of RecordingAugmentConfig
+    # (no option: from Python only), e.g. {"p_reverb": 0.3, "snr_db": [15, 40]}
     init: str | None = None  # warm start: weights and codebooks of this checkpoint (its model config wins;
     # model_config overrides only training-time fields such as quantizer_dropout)
     eval_dir: str | None = None  # evaluate on this folder instead of the held-out split
