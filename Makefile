@@ -85,7 +85,7 @@ test: assets-minimal browser-deps audio-deps
 # one's; TEXT_BEFORE=<an older checkout with text/hot_path_bench.py> adds its hot-path rows.
 BEFORE ?=
 TEXT_BEFORE ?=
-BENCH_ONLY ?= text,image,audio,lm,tournament
+BENCH_ONLY ?= text,image,realphoto,audio,lm,tournament
 bench: assets-minimal audio-deps
 	$(PY) -m tokenworks.cli bench --out reports --only $(BENCH_ONLY)
 	$(if $(TEXT_BEFORE),$(PY) -m tools.hot_path_before $(TEXT_BEFORE) --bench reports)

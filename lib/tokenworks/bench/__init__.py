@@ -4,7 +4,7 @@ and the acceptance targets judged on them.
     harness.py  what a bench function uses: Row, BenchContext, timeit / p95 / wall_times, machine
     targets.py  every acceptance target in one place, each PASS / FAIL / NOT JUDGED with its number
     report.py   reports/bench.json and bench.md: write, read, and add the load section to them
-    runner.py   which modality benches run (``tokenworks bench --only text,image,audio``) and the command
+    runner.py   which benches run (``tokenworks bench --only text,image,realphoto,audio``) and the command
 
 Each modality lists its bench functions in ``BENCHES`` of its ``benchmarks`` module (text, image,
 audio); they import ``harness`` (and audio ``targets``), never the runner. The load test drives the

@@ -1,8 +1,9 @@
 """``tokenworks bench``: run the modality benches and write the report.
 
-    tokenworks bench [--out reports] [--quick] [--only text,image,audio,lm,tournament]
+    tokenworks bench [--out reports] [--quick] [--only text,image,realphoto,audio,lm,tournament]
 
-Each modality's ``benchmarks`` module lists its bench functions in ``BENCHES``, in report order.
+Each modality's ``benchmarks`` module lists its bench functions in ``BENCHES``, in report order;
+``realphoto`` is image's held-out real photographs (``image.benchmarks.REALPHOTO_BENCHES``).
 The load group is not run from here: it drives the checkout's app, and ``python -m tools.loadtest
 --bench reports`` (run from the checkout; ``make bench`` runs both) adds it to the same report.
 """
@@ -25,6 +26,7 @@ from .targets import hot_path_targets
 BENCHES: dict[str, list[Callable[[BenchContext], None]]] = {
     "text": text_benchmarks.BENCHES,
     "image": image_benchmarks.BENCHES,
+    "realphoto": image_benchmarks.REALPHOTO_BENCHES,  # held-out real photos: flex1d-photo64 vs codecs, 128x128 codecs
     "audio": audio_benchmarks.BENCHES,
     "lm": lm_benchmarks.BENCHES,
     "tournament": [bench_tournament],  # reads the last cpu tournament (tokenworks lm tournament --preset cpu)

@@ -5,9 +5,15 @@ the image issue with whether each is met.
 The held-out rows need the image data sets (``tokenworks.image.data``; built from the emoji
 font and wallpaper assets, or read from their caches). Without them those rows are skipped
 and the report says so.
+
+``REALPHOTO_BENCHES`` is its own group (``tokenworks bench --only realphoto``): the shipped photo
+tokenizer on a subsample of the held-out real photographs (realphoto64) at 100, 200, 300 bytes
+against the best codec per image in the same run, and the codecs alone on realphoto128 at 400,
+800, 1,200 bytes (no 128x128 tokenizer yet: those rows have no value, only the codecs' line).
 """
 from __future__ import annotations
 
+import math
 import sys
 import time
 
@@ -109,14 +115,18 @@ def bench_prefix_decode(ctx: BenchContext) -> None:
                         len(ks) / t_loop, t_loop / t_batch, f"{t_batch * 1000:.0f} ms for the whole strip"))
 
 
-def _entropy_bytes(tok, data: str, test_ids: np.ndarray, ks: list[int], quick: bool) -> dict[int, float]:
-    """Mean entropy-coded bytes of the first k tokens under a unigram fitted on the train split."""
+def _entropy_bytes(tok, train: np.ndarray, test_ids: np.ndarray, ks: list[int]) -> dict[int, float]:
+    """Mean entropy-coded bytes of the first k tokens under a unigram fitted on ``train`` (N, S, S, 3)."""
     from ..metrics.rate import code_counts, entropy_bytes, unigram_from_counts
-    from .data import load_dataset
 
-    train = np.array(load_dataset(data, "train", 128 if quick else 1024).images)
     probs = unigram_from_counts(code_counts(tok.encode_batch(train), tok.vocab_size))
     return {k: float(np.mean([entropy_bytes(row[:k], probs).nbytes for row in test_ids])) for k in ks}
+
+
+def _train_images(data: str, quick: bool) -> np.ndarray:
+    from .data import load_dataset
+
+    return np.array(load_dataset(data, "train", 128 if quick else 1024).images)  # (N, S, S, 3)
 
 
 def _best_codec(images: np.ndarray, data: str, budget: int, count: str):
@@ -128,11 +138,68 @@ def _best_codec(images: np.ndarray, data: str, budget: int, count: str):
     return _BEST[key]
 
 
+def _winners(r) -> str:
+    return ", ".join(f"{c} {r.codec.count(c)}" for c in CODECS if r.codec.count(c))
+
+
+def rate_distortion_rows(tok, name: str, data: str, images: np.ndarray, train: np.ndarray, group: str = "image",
+                         where: str | None = None, budgets: tuple[int, ...] | None = None) -> list[Row]:
+    """A shipped model on held-out ``images`` (N, S, S, 3) against the best codec per image at equal
+    bytes, counted as whole files and as header-free payloads (``codecs``); then its monotonicity in k
+    (flex1d) and codebook usage. ``train``: images the unigram of the entropy-coded byte counts is
+    fitted on. ``budgets``: the byte budgets to report (None: those ``evaluate`` measured, or one
+    per grid model); a budget larger than all T tokens gets the whole sequence, and says so."""
+    from .evaluate import BYTE_BUDGETS, evaluate
+    from .flex1d import bytes_for_tokens, tokens_for_bytes
+
+    given = where
+    where = where or f"{len(images)} held-out {data} images"
+    m = evaluate(tok, images)
+    V, T = tok.vocab_size, tok.num_tokens
+    flex = "psnr_per_k" in m
+    if not flex:
+        budgets, ks = (bytes_for_tokens(T, V),), [T]
+    elif budgets is None:
+        budgets = tuple(b for b in BYTE_BUDGETS if f"k@{b}B" in m)
+        ks = [m[f"k@{b}B"] for b in budgets]
+    else:
+        ks = [min(tokens_for_bytes(b, V), T) for b in budgets]
+    ids = tok.encode_batch(images).reshape(len(images), -1)  # (N, T)
+    ent = _entropy_bytes(tok, train, ids, sorted(set(ks)))
+    rows = []
+    for b, k in zip(budgets, ks):
+        psnr = m.get("psnr_per_k", {}).get(str(k), m["psnr"])  # a grid model: all of its tokens
+        fills = (f"; all {T} tokens take {bytes_for_tokens(T, V)} B, under the budget"
+                 if flex and tokens_for_bytes(b, V) > T else "")
+        for count in ("file", "payload"):
+            r = _best_codec(images, data, b, count)
+            delta = psnr - r.mean_psnr
+            target = (f"; target >= +1 dB: {'met' if delta >= 1.0 else 'NOT met'} with the one-pass encoder"
+                      if name == REFINED[0] and data == REFINED[1] else "")
+            rows.append(Row(
+                group, f"{name} PSNR at {b} B ({k} tokens), {where}",
+                psnr, "dB", f"best of {'/'.join(CODECS)} per image ({count} bytes)", r.mean_psnr,
+                psnr / r.mean_psnr,
+                f"delta {delta:+.2f} dB (tokenizer minus best codec){target}{fills}; codecs fit {r.fit_share:.0%} of "
+                f"images ({_winners(r)}); tokens: {k} ids at log2 V = {math.log2(V):.2f} bits, no header; "
+                f"entropy-coded: {ent[k]:.0f} B (unigram from the train split)"))
+    if flex:
+        mono = m["monotone_frac"]
+        rows.append(Row(group, f"{name} share of {given or 'held-out images'} whose PSNR never falls as k doubles (1, 2, ..., {T})",
+                        mono, "share", "target", 0.95, mono / 0.95,
+                        f"{'met' if mono >= 0.95 else 'NOT met'}; within 0.1 dB: {m['monotone_frac_0.1dB']:.3f}; "
+                        f"over every k evaluated (incl. budget points): {m['monotone_frac_all_k']:.3f}"))
+    cb = m["codebook"]
+    ok = cb["usage"] >= 0.95 and cb["entropy"] >= 0.9
+    rows.append(Row(group, f"{name} codebook usage over {given or 'the held-out split'} (V={V})", cb["usage"], "share",
+                    "target usage", 0.95, cb["usage"] / 0.95,
+                    f"normalised entropy {cb['entropy']:.3f} (target >= 0.9), perplexity {cb['perplexity']}, "
+                    f"dead {cb['dead']}: {'met' if ok else 'NOT met'}"))
+    return rows
+
+
 def bench_rate_distortion(ctx: BenchContext) -> None:
     """The shipped models on their held-out split against the best codec per image at equal bytes."""
-    from .flex1d import bytes_for_tokens
-    from .evaluate import BYTE_BUDGETS, evaluate
-
     limit = 24 if ctx.quick else None
     for name, data in SHIPPED:
         try:
@@ -144,39 +211,7 @@ def bench_rate_distortion(ctx: BenchContext) -> None:
         if images is None:
             continue
         t0 = time.perf_counter()
-        m = evaluate(tok, images)
-        V, T = tok.vocab_size, tok.num_tokens
-        flex = "psnr_per_k" in m
-        budgets = [b for b in BYTE_BUDGETS if f"k@{b}B" in m] if flex else [bytes_for_tokens(T, V)]
-        ids = tok.encode_batch(images).reshape(len(images), -1)  # (N, T)
-        ks = [m[f"k@{b}B"] for b in budgets] if flex else [T]
-        ent = _entropy_bytes(tok, data, ids, ks, ctx.quick)
-        for b, k in zip(budgets, ks):
-            psnr = m[f"psnr@{b}B"] if flex else m["psnr"]
-            best = {c: _best_codec(images, data, b, c) for c in ("file", "payload")}
-            for count, r in best.items():
-                delta = psnr - r.mean_psnr
-                target = (f"; target >= +1 dB: {'met' if delta >= 1.0 else 'NOT met'} with the one-pass encoder"
-                          if name == REFINED[0] else "")
-                winners = ", ".join(f"{c} {r.codec.count(c)}" for c in CODECS if r.codec.count(c))
-                ctx.rows.append(Row(
-                    "image", f"{name} PSNR at {b} B ({k} tokens), {len(images)} held-out {data} images",
-                    psnr, "dB", f"best of {'/'.join(CODECS)} per image ({count} bytes)", r.mean_psnr,
-                    psnr / r.mean_psnr,
-                    f"delta {delta:+.2f} dB{target}; codecs fit {r.fit_share:.0%} of images ({winners}); "
-                    f"tokens entropy-coded: {ent[k]:.0f} B (unigram from the train split)"))
-        if flex:
-            mono = m["monotone_frac"]
-            ctx.rows.append(Row("image", f"{name} share of held-out images whose PSNR never falls as k doubles (1, 2, ..., {T})",
-                                mono, "share", "target", 0.95, mono / 0.95,
-                                f"{'met' if mono >= 0.95 else 'NOT met'}; within 0.1 dB: {m['monotone_frac_0.1dB']:.3f}; "
-                                f"over every k evaluated (incl. budget points): {m['monotone_frac_all_k']:.3f}"))
-        cb = m["codebook"]
-        ok = cb["usage"] >= 0.95 and cb["entropy"] >= 0.9
-        ctx.rows.append(Row("image", f"{name} codebook usage over the held-out split (V={V})", cb["usage"], "share",
-                            "target usage", 0.95, cb["usage"] / 0.95,
-                            f"normalised entropy {cb['entropy']:.3f} (target >= 0.9), perplexity {cb['perplexity']}, "
-                            f"dead {cb['dead']}: {'met' if ok else 'NOT met'}"))
+        ctx.rows.extend(rate_distortion_rows(tok, name, data, images, _train_images(data, ctx.quick)))
         print(f"bench: {name} rate-distortion rows in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
 
@@ -252,4 +287,78 @@ def bench_refined(ctx: BenchContext) -> None:
                         "the price of the search: per step the decoder runs forward and backward for each of the 9 prefixes"))
 
 
+# ---- the realphoto group: held-out real photographs (tokenworks bench --only realphoto) ------------
+
+REALPHOTO = ("image/flex1d-photo64", "realphoto64")  # the shipped photo tokenizer, on held-out real photos
+REALPHOTO_CODEC_ONLY = ("realphoto128", (400, 800, 1200))  # no 128x128 tokenizer yet: the line it must beat
+REALPHOTO_CROPS = {"realphoto64": 200, "realphoto128": 100}  # test crops scored (of 800, in their shuffled
+# order, so every held-out source is in), to keep the group to a few minutes on 2 cores
+REALPHOTO_QUICK = {"realphoto64": 4, "realphoto128": 2}  # --quick
+
+
+def _crops_text(data: str, images: np.ndarray, sources: list[str] | None, of: int | None) -> str:
+    held = f" from {len(set(sources))} held-out sources" if sources else ""
+    return f"{len(images)}{f' of {of}' if of else ''} held-out {data} test crops{held}"
+
+
+def _realphoto_test(data: str, quick: bool) -> tuple[np.ndarray, str] | None:
+    """(images (N, S, S, 3), what they are in words), or None (skipped, said on stderr)."""
+    from .data import REALPHOTO_ASSETS, load_dataset
+
+    n = (REALPHOTO_QUICK if quick else REALPHOTO_CROPS)[data]
+    try:
+        full = load_dataset(data, "test")
+    except Exception as e:  # noqa: BLE001 - a missing asset skips the rows, it does not stop the bench
+        _skip(f"{data} test split", f"{type(e).__name__}: {e} (tokenworks assets fetch {' '.join(REALPHOTO_ASSETS)})")
+        return None
+    images = np.array(full.images[:n])  # (n, S, S, 3)
+    return images, _crops_text(data, images, full.sources[:n], len(full))
+
+
+def codec_only_rows(images: np.ndarray, data: str, budgets: tuple[int, ...], where: str,
+                    group: str = "realphoto") -> list[Row]:
+    """Rows with no tokenizer to measure: the best codec per image at each budget (file and
+    payload bytes), the line a tokenizer of this size has to beat. The value is NaN, not a guess."""
+    S = images.shape[1]
+    rows = []
+    for b in budgets:
+        for count in ("file", "payload"):
+            r = _best_codec(images, data, b, count)
+            rows.append(Row(
+                group, f"{S}x{S} tokenizer PSNR at {b} B (no {S}x{S} tokenizer yet), {where}", float("nan"), "dB",
+                f"best of {'/'.join(CODECS)} per image ({count} bytes)", r.mean_psnr, float("nan"),
+                f"no {S}x{S} tokenizer yet: nothing to measure, no margin; the best codec's line is "
+                f"{r.mean_psnr:.2f} dB; codecs fit {r.fit_share:.0%} of images ({_winners(r)})"))
+    return rows
+
+
+def bench_realphoto(ctx: BenchContext) -> None:
+    """The shipped photo tokenizer on held-out real photographs (realphoto64: whole pictures, a whole
+    video and a whole package never trained on) against the best of JPEG / WebP / downscale+WebP per
+    image at 100, 200, 300 bytes, file and payload bytes, measured in the same run; and the codecs
+    alone on realphoto128 at 400, 800, 1,200 bytes (no 128x128 tokenizer yet)."""
+    from .evaluate import BYTE_BUDGETS
+
+    name, data = REALPHOTO
+    test = _realphoto_test(data, ctx.quick)
+    if test is not None:
+        try:
+            tok = _load(name)
+        except Exception as e:  # noqa: BLE001
+            _skip(name, f"{type(e).__name__}: {e}")
+        else:
+            t0 = time.perf_counter()
+            images, where = test
+            ctx.rows.extend(rate_distortion_rows(tok, name, data, images, _train_images(data, ctx.quick),
+                                                 group="realphoto", where=where, budgets=BYTE_BUDGETS))
+            print(f"bench: {name} on {where} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    data, budgets = REALPHOTO_CODEC_ONLY
+    test = _realphoto_test(data, ctx.quick)
+    if test is not None:
+        t0 = time.perf_counter()
+        ctx.rows.extend(codec_only_rows(test[0], data, budgets, test[1]))
+        print(f"bench: codecs on {test[1]} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+
 BENCHES = [bench_image_speed, bench_prefix_decode, bench_views, bench_rate_distortion, bench_refined]
+REALPHOTO_BENCHES = [bench_realphoto]
