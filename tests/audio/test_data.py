@@ -150,6 +150,9 @@ def test_a_tiny_corpus_is_built_once_and_reused(tmp_path, monkeypatch):
     need("espeak-ng", "flite", "fluidsynth")
     need_udhr()
     pytest.importorskip("music21")
+    for code in {speech.ESPEAK_LANGUAGES[lang] for lang in ("en-us", "fr-fr")}:
+        for split in ("train", "heldout"):
+            speech.sentences(code, split)  # read (and kept) before the cache below hides the assets
     monkeypatch.setenv("TOKENWORKS_CACHE", str(tmp_path / "cache"))  # also hides the optional assets
     cfg = data.CorpusConfig(minutes=0.4, seed=1, languages=("en-us", "fr-fr"), music_share=0.1,
                             sample_share=0.0, include_real=False)
