@@ -4,6 +4,7 @@ model loads by name and scores, and bad input is refused with a message before a
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -183,3 +184,27 @@ def test_the_train_form_starts_lm_embedding_runs():
     assert ft.parser()[0].parse_args(argv).tokenizer == "text/o200k_base"  # the trainer takes them
     with pytest.raises(InvalidInput, match="training text must be one of pydocs, austen, shakespeare"):
         F.trainer_args(F.NewRun(modality="lm-embeddings", model="text/cl100k_base", preset="cpu", data="elf"))
+
+
+def test_sparse_grad_keeps_the_batch_rows_and_can_leave_the_output_side_alone():
+    """Only rows of tokens in the batch keep a gradient; with out=False the output rows, their
+    biases and the shared bias get none (train_out=False: the fitted output side stays)."""
+    import torch
+
+    matrix = np.arange(6 * 4, dtype=np.float32).reshape(6, 4)  # (V, D)
+    index = np.array([2, 4, 5])  # the new rows
+    for out in (True, False):
+        emb = ft.Embedded(None, matrix, index, "cpu", matrix[index])
+        n = emb.new
+        for p in n.parameters():
+            p.grad = torch.ones_like(p)
+        x = torch.tensor([[0, 2, 4]])  # tokens 2 and 4 are new; 5 is not in the batch
+        norm = emb.sparse_grad(x, clip=1e9, out=out)
+        g = n.rows.grad.to_dense()
+        assert g[:2].abs().sum() > 0 and g[2].abs().sum() == 0  # rows 0, 1 (ids 2, 4) kept, row 2 (id 5) dropped
+        if out:
+            assert n.out_rows.grad.to_dense()[2].abs().sum() == 0 and n.shift.grad is not None
+            assert norm == pytest.approx(math.sqrt(2 * 4 + 2 * 4 + 2 + 1))
+        else:
+            assert n.out_rows.grad is None and n.bias.grad is None and n.shift.grad is None
+            assert norm == pytest.approx(math.sqrt(2 * 4))

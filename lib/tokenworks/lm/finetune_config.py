@@ -35,6 +35,7 @@ class FinetuneConfig:
     fit_steps: int = 300  # Adam steps fitting numbers every new output row shares on those windows (lm.output_fit; 0: the shared bias only)
     fit_lr: float = 0.05  # Adam learning rate of that fit
     continuation: bool = False  # give that fit the base model's cost of finishing each new token (lm.continuation; minutes, then cached)
+    train_out: bool = True  # train the new tokens' output rows and biases too (False: only their input rows; the fitted output side stays)
     warmup_steps: int = 20  # linear warmup
     min_lr_frac: float = 0.1  # the cosine ends at lr * min_lr_frac
     grad_clip: float = 1.0  # max gradient norm
