@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from tokenworks.lm.output_fit import MAX_PIECES, MIX, fit_output, piece_features
+from tokenworks.lm.output_fit import MAX_PIECES, MIX, fit_output, piece_features, split_logits
 
 
 def test_piece_features_mix_the_pieces_vectors():
@@ -63,3 +63,20 @@ def test_continuation_is_the_base_models_logprob_of_the_later_pieces(smollm2):
         assert s.tokens.ids.tolist() == p
         assert c == pytest.approx(float(s.logprobs[1:].sum()), abs=1e-3)
     assert got[2] == 0.0 and got[0] < got[1] < 0
+
+
+def test_split_logits_gives_the_cross_entropy_of_any_shared_bias():
+    """One pass over the vocabulary, then the loss with any bias b on the new tokens' logits
+    equals the cross-entropy computed over the whole vocabulary with that bias."""
+    g = torch.Generator().manual_seed(0)
+    P, V, D = 300, 50, 8
+    H, W = torch.randn(P, D, generator=g), torch.randn(V, D, generator=g)  # (P, D), (V, D)
+    y = torch.randint(0, V, (P,), generator=g)
+    index = torch.tensor([3, 7, 11, 20, 21, 40])
+    parts = split_logits(H, y, W, index, chunk=64)
+    assert set(parts.y_new[y == 7].tolist()) == {1} and (parts.y_new[y == 0] == -1).all()
+    is_new = torch.zeros(V)
+    is_new[index] = 1.0
+    for b in (-3.0, 0.0, 1.5):
+        want = float(torch.nn.functional.cross_entropy(H @ W.T + b * is_new, y))
+        assert parts.loss_with_bias(b) == pytest.approx(want, rel=1e-5)

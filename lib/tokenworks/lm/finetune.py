@@ -87,7 +87,7 @@ from .finetune_config import (
     preset_config,
 )
 from .new_embeddings import METHODS
-from .output_fit import OutputFit, PieceFeatures, fit_output, piece_features
+from .output_fit import OutputFit, PieceFeatures, SplitLogits, fit_output, piece_features, split_logits
 
 TRAINER = "tokenworks.lm.finetune"
 RESUME_OVERRIDES = ("steps", "minutes", "threads", "checkpoint_every", "eval_every", "eval_bytes", "log_every")
@@ -222,33 +222,27 @@ def final_states(emb: Embedded, windows: torch.Tensor, chunk: int = 16) -> tuple
     return h, windows[:, 1:].flatten()
 
 
-def calibrate(emb: Embedded, states: torch.Tensor, targets: torch.Tensor, grid: np.ndarray) -> tuple[float, float]:
+def calibrate(emb: Embedded, states: torch.Tensor, targets: torch.Tensor, grid: np.ndarray,
+              parts: SplitLogits | None = None) -> tuple[float, float]:
     """Set the logit bias shared by the new tokens to the value of ``grid`` with the least
     cross-entropy of ``targets`` (P,) after ``states`` (P, D) (``final_states``); return (that
-    bias, its nats per token)."""
+    bias, its nats per token). ``parts``: ``split_logits`` of those states under the current
+    output rows, when already computed (every grid value is then a few sums, no new pass)."""
     with torch.no_grad():
-        _, W_out, _ = emb.matrices()
-        is_new = torch.zeros(W_out.shape[0], device=emb.device)
-        is_new[emb.index] = 1.0
-        losses = [0.0] * len(grid)
-        for s in range(0, len(targets), 1024):
-            logits = states[s:s + 1024] @ W_out.T  # (P', V)
-            y = targets[s:s + 1024]
-            for g, b in enumerate(grid):
-                losses[g] += float(torch.nn.functional.cross_entropy(logits + float(b) * is_new, y, reduction="sum"))
-        losses = [x / len(targets) for x in losses]
+        parts = parts or split_logits(states, targets, emb.matrices()[1], emb.index)
+        losses = [parts.loss_with_bias(float(b)) for b in grid]
         best = int(np.argmin(losses))
         emb.new.shift.fill_(float(grid[best]))
     return float(grid[best]), losses[best]
 
 
 def fit_shared_output(emb: Embedded, states: torch.Tensor, targets: torch.Tensor, features: PieceFeatures,
-                      cfg: FinetuneConfig) -> OutputFit:
+                      cfg: FinetuneConfig, parts: SplitLogits | None = None) -> OutputFit:
     """Replace the new tokens' output rows and biases by ``output_fit``'s shared fit on the
     calibration states (starting from the calibrated shared bias); the shared bias goes back to 0."""
     out, bias, fit = fit_output(states, targets, emb.fixed, emb.index, features, out_first=cfg.out_first,
                                 start_bias=float(emb.new.shift.detach()), steps=cfg.fit_steps, lr=cfg.fit_lr,
-                                seed=cfg.seed)
+                                seed=cfg.seed, parts=parts)
     with torch.no_grad():
         emb.new.out_rows.copy_(out)
         emb.new.bias.copy_(bias)
@@ -410,7 +404,8 @@ def iter_finetune(cfg: FinetuneConfig, *, resume_from: SavedState | None = None,
     if resume_from is None and cfg.calibrate_windows:
         windows = batches(np.random.default_rng(cfg.seed + 1), cfg.calibrate_windows)  # (W, T + 1)
         states, targets = final_states(emb, windows)  # (W T, D), (W T,)
-        b, nats = calibrate(emb, states, targets, np.arange(-8.0, 1.01, 0.25))
+        parts = split_logits(states, targets, emb.matrices()[1], emb.index)  # one pass over the vocabulary for both
+        b, nats = calibrate(emb, states, targets, np.arange(-8.0, 1.01, 0.25), parts)
         log_event("calibrate", new_bias=b, loss=round(nats, 4), tokens=int(targets.numel()))
         if cfg.fit_steps:
             cont = None
@@ -419,7 +414,7 @@ def iter_finetune(cfg: FinetuneConfig, *, resume_from: SavedState | None = None,
                                                    cfg.model, tok.name)
                 log_event("continuation", tokens=len(cont), cached=cached)
             feats = piece_features(t.matrix[index], index, t.plan.pieces, nv.token_bytes, E_base, cont)
-            fit = fit_shared_output(emb, states, targets, feats, cfg)
+            fit = fit_shared_output(emb, states, targets, feats, cfg, parts)
             log_event("fit_output", **{k: (round(v, 4) if isinstance(v, float) else v)
                                        for k, v in dataclasses.asdict(fit).items()})
     evals = [_log_eval(evaluate())]

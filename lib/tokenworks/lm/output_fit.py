@@ -102,31 +102,60 @@ class SharedOutput(torch.nn.Module):
         return out, bias
 
 
+@dataclass
+class SplitLogits:
+    """The logits of P positions, summed apart for the tokens the base model knows and the new ones:
+    what calibrating one shared bias and fitting the shared numbers both need, from one pass over
+    the full vocabulary."""
+
+    lse_known: torch.Tensor  # (P,) log-sum-exp of the known tokens' logits (these never change)
+    lse_new: torch.Tensor  # (P,) log-sum-exp of the new tokens' logits under the output rows given
+    y_logit: torch.Tensor  # (P,) the target's logit under the output rows given
+    y_new: torch.Tensor  # (P,) long: the target's row among the new tokens, or -1 for a known one
+
+    def loss_with_bias(self, b: float) -> float:
+        """Nats per position with ``b`` added to every new token's logit."""
+        lse = torch.logaddexp(self.lse_known, self.lse_new + b)
+        return float((lse - self.y_logit - b * (self.y_new >= 0)).mean())
+
+
+def split_logits(states: torch.Tensor, targets: torch.Tensor, W: torch.Tensor, index: torch.Tensor,
+                 chunk: int = 1024) -> SplitLogits:
+    """``states`` (P, D) whose next tokens are ``targets`` (P,), read through the output matrix
+    ``W`` (V, D) whose rows at ``index`` (N,) are the new tokens."""
+    known = torch.ones(W.shape[0], dtype=torch.bool)
+    known[index] = False
+    new_pos = torch.full((W.shape[0],), -1, dtype=torch.long)
+    new_pos[index] = torch.arange(len(index))
+    P = len(targets)
+    lse_known, lse_new, y_logit = torch.empty(P), torch.empty(P), torch.empty(P)
+    with torch.no_grad():
+        for s in range(0, P, chunk):
+            logits = states[s:s + chunk] @ W.T  # (P', V)
+            lse_known[s:s + chunk] = logits[:, known].logsumexp(-1)
+            lse_new[s:s + chunk] = logits[:, index].logsumexp(-1)
+            y_logit[s:s + chunk] = logits.gather(1, targets[s:s + chunk, None])[:, 0]
+    return SplitLogits(lse_known, lse_new, y_logit, new_pos[targets])
+
+
 def fit_output(states: torch.Tensor, targets: torch.Tensor, W_fixed: torch.Tensor, index: torch.Tensor,
                f: PieceFeatures, *, out_first: float, start_bias: float, steps: int, lr: float,
-               batch: int = 256, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, OutputFit]:
+               batch: int = 256, seed: int = 0, parts: SplitLogits | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor, OutputFit]:
     """Fit SharedOutput on ``states`` (P, D), the network's final states at P positions of
     training text, whose next tokens are ``targets`` (P,). ``W_fixed`` (V, D) is the output matrix
     of every token the base model knows (its rows at ``index`` (N,), the new ids, are not read).
     Returns the new tokens' output rows (N, D), their biases (N,) and the OutputFit.
 
     The known tokens' logits do not change, so their log-sum-exp and the target's logit (where
-    the target is a known token) are computed once; each step scores only the new tokens."""
+    the target is a known token) are computed once (``split_logits``; pass ``parts`` when it
+    has been); each step scores only the new tokens."""
     t0 = time.perf_counter()
     head = SharedOutput(out_first, start_bias)
     opt = torch.optim.Adam(head.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
-    known = torch.ones(W_fixed.shape[0], dtype=torch.bool)
-    known[index] = False
-    new_pos = torch.full((W_fixed.shape[0],), -1, dtype=torch.long)
-    new_pos[index] = torch.arange(len(index))
-    with torch.no_grad():
-        lse_known, y_logit = torch.empty(len(targets)), torch.zeros(len(targets))  # (P,), (P,)
-        for s in range(0, len(targets), 1024):
-            logits = states[s:s + 1024] @ W_fixed.T  # (P', V)
-            lse_known[s:s + 1024] = logits[:, known].logsumexp(-1)
-            y_logit[s:s + 1024] = logits.gather(1, targets[s:s + 1024, None])[:, 0]
-    y_new = new_pos[targets]  # (P,) the target's new row, or -1 for a known token
+    parts = parts or split_logits(states, targets, W_fixed, index)
+    lse_known, y_logit, y_new = parts.lse_known, parts.y_logit, parts.y_new  # (P,) each
 
     def loss_on(sel: torch.Tensor) -> torch.Tensor:
         out, bias = head(f)  # (N, D), (N,)
@@ -156,4 +185,5 @@ def fit_output(states: torch.Tensor, targets: torch.Tensor, W_fixed: torch.Tenso
     return out.detach(), bias.detach(), fit
 
 
-__all__ = ["MAX_PIECES", "MIX", "OutputFit", "PieceFeatures", "SharedOutput", "fit_output", "piece_features"]
+__all__ = ["MAX_PIECES", "MIX", "OutputFit", "PieceFeatures", "SharedOutput", "SplitLogits", "fit_output",
+           "piece_features", "split_logits"]
